@@ -1,0 +1,60 @@
+package io.nemotron.core.backend;
+
+import io.nemotron.core.weights.Tensor;
+
+/**
+ * The coarse, batched compute interface the forward pass is written against (STYLE point 2): one call per op
+ * for all rows of a step. Activations live in backend-owned buffers named by {@link Buf}, each holding
+ * {@code rows × width} values, so a device backend keeps them on the device and the model never sees memory.
+ */
+public interface Backend extends AutoCloseable {
+
+    /** Activation buffers; widths are fixed by the model shape when the backend is built. */
+    enum Buf {
+        X,    // [rows][hidden]         residual stream
+        XB,   // [rows][hidden]         normed input of a sub-block
+        Q,    // [rows][heads·headDim]
+        K,    // [rows][kvHeads·headDim] (widest FULL layer)
+        V,    // [rows][kvHeads·headDim]
+        ATT,  // [rows][heads·headDim]  attention output before o_proj
+        OUT,  // [rows][hidden]         sub-block output before the residual add
+        GATE, // [rows][intermediate]   (widest MLP)
+        UP    // [rows][intermediate]
+    }
+
+    /** Most rows one call may carry (the prefill chunk size). */
+    int maxRows();
+
+    /** X[r] = embed_tokens[tokenIds[r]] for r in [0, rows). */
+    void embed(int[] tokenIds, int rows);
+
+    /** out[r] = rmsnorm(in[r]) · weight. */
+    void rmsNorm(Buf in, Buf out, Tensor weight, int rows);
+
+    /** out[r] = W · in[r] for a [outFeatures, inFeatures] weight. */
+    void linear(Buf in, Buf out, Tensor weight, int rows);
+
+    /** Rotary embedding on {@code heads} heads of each row of buf (Q or K), row r at positions[r]. */
+    void rope(Buf buf, int heads, int[] positions, int rows);
+
+    /**
+     * Appends K/V rows of one FULL-attention layer to the sequence's cache at positions[r], then computes
+     * causal GQA attention of each Q row over positions [0, positions[r]] into ATT.
+     */
+    void attention(int layer, KvCache cache, int kvHeads, int[] positions, int rows);
+
+    /** GATE = silu(GATE) · UP, elementwise over the first {@code width} columns. */
+    void siluMul(int width, int rows);
+
+    /** acc[r] += delta[r]. */
+    void add(Buf acc, Buf delta, int rows);
+
+    /** logits = lm_head · in[row] (in is already final-normed). */
+    void logits(Buf in, int row, Tensor lmHead, float[] logits);
+
+    /** A KV cache for one sequence of up to {@code capacity} tokens, with storage for every FULL layer. */
+    KvCache newKvCache(int capacity);
+
+    @Override
+    void close();
+}

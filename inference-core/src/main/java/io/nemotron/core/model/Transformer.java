@@ -1,0 +1,109 @@
+package io.nemotron.core.model;
+
+import static io.nemotron.core.backend.Backend.Buf.ATT;
+import static io.nemotron.core.backend.Backend.Buf.GATE;
+import static io.nemotron.core.backend.Backend.Buf.K;
+import static io.nemotron.core.backend.Backend.Buf.OUT;
+import static io.nemotron.core.backend.Backend.Buf.Q;
+import static io.nemotron.core.backend.Backend.Buf.UP;
+import static io.nemotron.core.backend.Backend.Buf.V;
+import static io.nemotron.core.backend.Backend.Buf.X;
+import static io.nemotron.core.backend.Backend.Buf.XB;
+
+import io.nemotron.core.backend.Backend;
+import io.nemotron.core.backend.KvCache;
+import io.nemotron.core.config.AttentionKind;
+import io.nemotron.core.config.FfnKind;
+import io.nemotron.core.config.ModelConfig;
+
+/**
+ * The nemotron-nas forward pass (a plain Llama is the all-FULL, all-MLP case), written once against
+ * {@link Backend}. Pre-norm residual blocks; a no-op sub-block is skipped together with its norm; a linear
+ * sub-block is {@code x + W · rmsnorm(x)}.
+ */
+public final class Transformer {
+    private final ModelConfig config;
+    private final ModelWeights weights;
+    private final Backend backend;
+    private final int[] positions;
+
+    public Transformer(ModelConfig config, ModelWeights weights, Backend backend) {
+        this.config = config;
+        this.weights = weights;
+        this.backend = backend;
+        this.positions = new int[backend.maxRows()];
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    public Backend backend() {
+        return backend;
+    }
+
+    /**
+     * Runs {@code rows} tokens of one sequence at positions [cache.length(), +rows), appends their K/V to the
+     * cache, and writes the logits of the last row into {@code logits} (when non-null).
+     * rows must not exceed {@link Backend#maxRows()}; callers chunk longer prompts.
+     */
+    public void forward(int[] tokens, int rows, KvCache cache, float[] logits) {
+        forward(tokens, rows, cache, logits, rows - 1);
+    }
+
+    /** As above, with the logits taken at {@code logitsRow} (used to check every prompt position). */
+    public void forward(int[] tokens, int rows, KvCache cache, float[] logits, int logitsRow) {
+        int start = cache.length();
+        if (start + rows > cache.capacity()) {
+            throw new IllegalArgumentException("sequence of " + (start + rows) + " tokens exceeds the KV cache capacity "
+                    + cache.capacity());
+        }
+        for (int r = 0; r < rows; r++) {
+            positions[r] = start + r;
+        }
+        backend.embed(tokens, rows);
+        for (int layer = 0; layer < weights.blocks().size(); layer++) {
+            BlockWeights b = weights.blocks().get(layer);
+            switch (b.config().attention()) {
+                case AttentionKind.Full full -> {
+                    backend.rmsNorm(X, XB, b.inputLayernorm(), rows);
+                    backend.linear(XB, Q, b.qProj(), rows);
+                    backend.linear(XB, K, b.kProj(), rows);
+                    backend.linear(XB, V, b.vProj(), rows);
+                    backend.rope(Q, config.numAttentionHeads(), positions, rows);
+                    backend.rope(K, full.kvHeads(), positions, rows);
+                    backend.attention(layer, cache, full.kvHeads(), positions, rows);
+                    backend.linear(ATT, OUT, b.oProj(), rows);
+                    backend.add(X, OUT, rows);
+                }
+                case AttentionKind.Linear linear -> {
+                    backend.rmsNorm(X, XB, b.inputLayernorm(), rows);
+                    backend.linear(XB, OUT, b.linearAttn(), rows);
+                    backend.add(X, OUT, rows);
+                }
+                case AttentionKind.None none -> { }
+            }
+            switch (b.config().ffn()) {
+                case FfnKind.Mlp mlp -> {
+                    backend.rmsNorm(X, XB, b.postAttentionLayernorm(), rows);
+                    backend.linear(XB, GATE, b.gateProj(), rows);
+                    backend.linear(XB, UP, b.upProj(), rows);
+                    backend.siluMul(mlp.intermediateSize(), rows);
+                    backend.linear(GATE, OUT, b.downProj(), rows);
+                    backend.add(X, OUT, rows);
+                }
+                case FfnKind.Linear linear -> {
+                    backend.rmsNorm(X, XB, b.postAttentionLayernorm(), rows);
+                    backend.linear(XB, OUT, b.linearMlp(), rows);
+                    backend.add(X, OUT, rows);
+                }
+                case FfnKind.None none -> { }
+            }
+        }
+        cache.setLength(start + rows);
+        if (logits != null) {
+            backend.rmsNorm(X, XB, weights.norm(), rows);
+            backend.logits(XB, logitsRow, weights.lmHead(), logits);
+        }
+    }
+}
