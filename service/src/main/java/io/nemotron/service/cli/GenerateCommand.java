@@ -1,12 +1,186 @@
 package io.nemotron.service.cli;
 
+import io.nemotron.core.engine.GenerationResult;
+import io.nemotron.core.engine.Generator;
+import io.nemotron.core.engine.SamplingParams;
+import io.nemotron.core.model.LoadedModel;
+import io.nemotron.core.tokenizer.Tokenizer;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
-@Command(name = "generate", mixinStandardHelpOptions = true, description = "(being built: see README.md)")
+/** {@code ./nemotron generate}: one prompt through the model on this machine, text streamed or JSON at the end. */
+@Command(name = "generate", mixinStandardHelpOptions = true,
+        description = "Generate from a prompt with a local checkpoint (CPU backend).")
 final class GenerateCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--model", required = true, paramLabel = "DIR|demo", description = "Hugging Face checkpoint folder")
+    String model;
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    PromptSource prompt;
+
+    static final class PromptSource {
+        @Option(names = "--prompt", paramLabel = "TEXT", description = "raw prompt text (BOS is added)")
+        String text;
+
+        @Option(names = "--prompt-ids", paramLabel = "1,2,3", split = ",", description = "prompt token ids")
+        List<String> ids;
+
+        @Option(names = "--chat-request", paramLabel = "FILE", description = "chat request JSON (see `prompt`)")
+        Path chatRequest;
+    }
+
+    @Option(names = "--max-tokens", defaultValue = "128", description = "most tokens to generate (default ${DEFAULT-VALUE})")
+    int maxTokens;
+
+    @Option(names = "--temperature", description = "0 = greedy (default 0; 0.6 for chat requests with thinking on)")
+    Float temperature;
+
+    @Option(names = "--top-p", description = "nucleus sampling mass (default 1 = off; 0.95 with thinking on)")
+    Float topP;
+
+    @Option(names = "--top-k", defaultValue = "0", description = "keep the k most likely tokens (0 = off)")
+    int topK;
+
+    @Option(names = "--min-p", defaultValue = "0", description = "drop tokens below min_p × p(top) (0 = off)")
+    float minP;
+
+    @Option(names = "--repetition-penalty", defaultValue = "1", description = "HF repetition penalty (1 = off)")
+    float repetitionPenalty;
+
+    @Option(names = "--presence-penalty", defaultValue = "0")
+    float presencePenalty;
+
+    @Option(names = "--frequency-penalty", defaultValue = "0")
+    float frequencyPenalty;
+
+    @Option(names = "--seed", description = "sampling seed: same seed, same tokens")
+    Long seed;
+
+    @Option(names = "--stop", description = "stop string (repeatable)")
+    List<String> stop = new ArrayList<>();
+
+    @Option(names = "--ignore-eos", description = "keep generating past the model's end-of-sequence ids")
+    boolean ignoreEos;
+
+    @Option(names = "--backend", defaultValue = "cpu", description = "cpu | cuda")
+    String backend;
+
+    @Option(names = "--tensor-parallel", defaultValue = "1", description = "tensor-parallel ranks")
+    int tensorParallel;
+
+    @Option(names = "--threads", description = "CPU compute threads (default: available cores)")
+    Integer threads;
+
+    @Option(names = "--output", defaultValue = "text", description = "text | json")
+    String output;
+
+    @Option(names = "--stats", description = "print prefill and decode speed to stderr")
+    boolean stats;
+
     @Override
     public Integer call() {
-        throw new UnsupportedOperationException("generate is not built yet");
+        if (!output.equals("text") && !output.equals("json")) {
+            throw new IllegalArgumentException("--output must be text or json, got '" + output + "'");
+        }
+        if (!backend.equals("cpu")) {
+            throw new IllegalArgumentException("--backend " + backend + " is not available in this build (cpu only; "
+                    + "the CUDA backend comes with the GPU issues)");
+        }
+        if (tensorParallel != 1) {
+            throw new IllegalArgumentException("--tensor-parallel " + tensorParallel + " is not supported yet (1 only)");
+        }
+        Path dir = ModelPaths.resolve(model);
+        int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+        try (LoadedModel loaded = LoadedModel.openCpu(dir, nThreads)) {
+            PromptInput input = PromptInput.resolve(prompt.text, prompt.ids, prompt.chatRequest, loaded);
+            SamplingParams params = sampling(input.thinking()).validate();
+            Generator generator = new Generator(loaded.transformer(), loaded.tokenizer());
+            PrintWriter out = spec.commandLine().getOut();
+            boolean streaming = output.equals("text");
+            GenerationResult result = generator.generate(input.ids(), params, streaming ? delta -> {
+                out.print(delta);
+                out.flush();
+            } : null);
+            if (streaming) {
+                out.println();
+            } else {
+                out.println(Json.write(json(result)));
+            }
+            out.flush();
+            if (stats) {
+                var s = result.stats();
+                spec.commandLine().getErr().printf("prompt %d tokens, prefill %.1f ms (%.1f tok/s); generated %d tokens, "
+                                + "decode %.2f tok/s%n", s.promptTokens(), s.prefillNanos() / 1e6,
+                        s.prefillTokensPerSecond(), s.generatedTokens(), s.decodeTokensPerSecond());
+            }
+        }
+        return 0;
+    }
+
+    private SamplingParams sampling(Boolean thinking) {
+        // model card: thinking on -> temperature 0.6, top-p 0.95; off (and raw prompts) -> greedy; explicit flags win
+        boolean on = Boolean.TRUE.equals(thinking);
+        return SamplingParams.builder()
+                .temperature(temperature != null ? temperature : on ? 0.6f : 0f)
+                .topP(topP != null ? topP : on ? 0.95f : 1f)
+                .topK(topK)
+                .minP(minP)
+                .repetitionPenalty(repetitionPenalty)
+                .presencePenalty(presencePenalty)
+                .frequencyPenalty(frequencyPenalty)
+                .seed(seed)
+                .maxTokens(maxTokens)
+                .stop(stop.toArray(String[]::new))
+                .ignoreEos(ignoreEos)
+                .build();
+    }
+
+    private static Map<String, Object> json(GenerationResult r) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("prompt_ids", r.promptIds());
+        m.put("output_ids", r.outputIds());
+        m.put("text", r.text());
+        m.put("finish_reason", r.finishReason().wireName());
+        return m;
+    }
+
+    /** Token ids of the prompt and, for chat requests, whether thinking is on (it picks sampling defaults). */
+    record PromptInput(int[] ids, Boolean thinking) {
+        static PromptInput resolve(String text, List<String> ids, Path chatRequest, LoadedModel model) {
+            if (ids != null) {
+                int[] out = new int[ids.size()];
+                for (int i = 0; i < out.length; i++) {
+                    try {
+                        out[i] = Integer.parseInt(ids.get(i).trim());
+                    } catch (NumberFormatException e) {
+                        throw new IllegalArgumentException("--prompt-ids: '" + ids.get(i) + "' is not an integer");
+                    }
+                }
+                return new PromptInput(out, null);
+            }
+            Tokenizer tokenizer = model.tokenizer();
+            if (tokenizer == null) {
+                throw new IllegalArgumentException("the model folder " + model.dir()
+                        + " has no tokenizer.json: use --prompt-ids");
+            }
+            if (text != null) {
+                return new PromptInput(tokenizer.encode(text, true), null);
+            }
+            return ChatPromptInput.render(chatRequest, model);
+        }
     }
 }

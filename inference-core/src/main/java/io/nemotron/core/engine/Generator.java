@@ -1,0 +1,110 @@
+package io.nemotron.core.engine;
+
+import io.nemotron.core.backend.KvCache;
+import io.nemotron.core.config.ModelConfig;
+import io.nemotron.core.model.Transformer;
+import io.nemotron.core.tokenizer.IncrementalDetokenizer;
+import io.nemotron.core.tokenizer.Tokenizer;
+import java.util.Arrays;
+import java.util.function.Consumer;
+
+/**
+ * Generates for one sequence at a time: chunked prefill of the prompt, then one forward step per token, sampling
+ * and stop checks after each. The continuous-batching {@code Engine} of the serving path supersedes this for the
+ * server; the CLI and the reference tests use it directly. Not thread-safe: one caller at a time.
+ */
+public final class Generator {
+    private final Transformer model;
+    private final Tokenizer tokenizer;   // null: ids only, no text
+    private final Sampler sampler = new Sampler();
+    private final float[] logits;
+    private final int[] one = new int[1];
+
+    public Generator(Transformer model, Tokenizer tokenizer) {
+        this.model = model;
+        this.tokenizer = tokenizer;
+        this.logits = new float[model.config().vocabSize()];
+    }
+
+    /**
+     * @param onText receives each streamed text delta (never half a UTF-8 character, never part of a stop string)
+     */
+    public GenerationResult generate(int[] promptIds, SamplingParams params, Consumer<String> onText) {
+        params.validate();
+        ModelConfig config = model.config();
+        checkPrompt(promptIds, params, config);
+
+        KvCache cache = model.backend().newKvCache(promptIds.length + params.maxTokens());
+        SamplingState state = new SamplingState(params, promptIds);
+        StopChecker stops = new StopChecker(params, config.eosTokenIds());
+        IncrementalDetokenizer detok = tokenizer == null ? null
+                : IncrementalDetokenizer.withContext(tokenizer, true, promptIds);
+        StringBuilder text = new StringBuilder();
+
+        long start = System.nanoTime();
+        int chunk = model.backend().maxRows();
+        for (int done = 0; done < promptIds.length; done += chunk) {
+            int n = Math.min(chunk, promptIds.length - done);
+            int[] part = done == 0 && n == promptIds.length ? promptIds : Arrays.copyOfRange(promptIds, done, done + n);
+            model.forward(part, n, cache, n + done == promptIds.length ? logits : null);
+        }
+        long prefillEnd = System.nanoTime();
+
+        int[] out = new int[params.maxTokens()];
+        int produced = 0;
+        StopReason reason;
+        while (true) {
+            int token = sampler.sample(logits, config.vocabSize(), params, state);
+            state.accept(token);
+            out[produced++] = token;
+            String delta = detok == null ? "" : detok.next(token);
+            StopDecision decision = stops.accept(token, delta);
+            emit(decision.text(), text, onText);
+            if (decision.finished()) {
+                reason = decision.reason();
+                // a sequence may end inside a multi-byte character: flush what the detokenizer holds, unless a stop
+                // string cut the text (everything after it is dropped)
+                if (detok != null && decision.stopString() == null) {
+                    emit(detok.flush(), text, onText);
+                }
+                break;
+            }
+            one[0] = token;
+            model.forward(one, 1, cache, logits);
+        }
+        long end = System.nanoTime();
+        GenerationStats stats = new GenerationStats(promptIds.length, produced, prefillEnd - start, end - prefillEnd);
+        return new GenerationResult(promptIds, Arrays.copyOf(out, produced), text.toString(), reason, stats);
+    }
+
+    private static void emit(String delta, StringBuilder text, Consumer<String> onText) {
+        if (delta != null && !delta.isEmpty()) {
+            text.append(delta);
+            if (onText != null) {
+                onText.accept(delta);
+            }
+        }
+    }
+
+    private static void checkPrompt(int[] promptIds, SamplingParams params, ModelConfig config) {
+        if (promptIds.length == 0) {
+            throw new IllegalArgumentException("prompt is empty: give at least one token");
+        }
+        for (int i = 0; i < promptIds.length; i++) {
+            if (promptIds[i] < 0 || promptIds[i] >= config.vocabSize()) {
+                throw new IllegalArgumentException("prompt_ids[" + i + "] = " + promptIds[i]
+                        + " is outside the vocabulary [0, " + config.vocabSize() + ")");
+            }
+        }
+        long total = (long) promptIds.length + params.maxTokens();
+        if (promptIds.length >= config.maxPositionEmbeddings()) {
+            throw new IllegalArgumentException("prompt has " + promptIds.length + " tokens but the context length is "
+                    + config.maxPositionEmbeddings());
+        }
+        if (total > config.maxPositionEmbeddings()) {
+            throw new IllegalArgumentException("max_tokens " + params.maxTokens() + " + prompt " + promptIds.length
+                    + " tokens = " + total + " exceeds the context length " + config.maxPositionEmbeddings()
+                    + " (lower max_tokens to at most " + (config.maxPositionEmbeddings() - promptIds.length) + ")");
+        }
+    }
+}

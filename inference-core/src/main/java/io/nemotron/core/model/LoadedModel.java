@@ -1,0 +1,81 @@
+package io.nemotron.core.model;
+
+import io.nemotron.core.backend.cpu.CpuBackend;
+import io.nemotron.core.config.ModelConfig;
+import io.nemotron.core.config.ModelConfigLoader;
+import io.nemotron.core.tokenizer.Tokenizer;
+import io.nemotron.core.weights.SafetensorsReader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * A checkpoint folder opened for inference: config, memory-mapped weights (validated against the config before any
+ * compute), the CPU backend, the forward pass and, when the folder has a tokenizer.json, the tokenizer.
+ */
+public final class LoadedModel implements AutoCloseable {
+    /** Prompt chunk size: rows per forward call during prefill (bounds activation memory). */
+    public static final int DEFAULT_PREFILL_CHUNK = 128;
+
+    private final Path dir;
+    private final ModelConfig config;
+    private final SafetensorsReader weights;
+    private final CpuBackend backend;
+    private final Transformer transformer;
+    private final Tokenizer tokenizer;
+
+    private LoadedModel(Path dir, int threads, int prefillChunk) {
+        this.dir = dir;
+        this.config = ModelConfigLoader.load(dir);
+        this.weights = SafetensorsReader.open(dir);
+        try {
+            ModelWeights w = ModelWeights.from(config, weights);
+            this.backend = new CpuBackend(config, w.embedTokens(), threads, prefillChunk);
+            this.transformer = new Transformer(config, w, backend);
+            this.tokenizer = Files.exists(dir.resolve("tokenizer.json")) ? Tokenizer.load(dir) : null;
+        } catch (RuntimeException e) {
+            weights.close();
+            throw e;
+        }
+    }
+
+    /** Opens {@code dir} on the CPU backend with {@code threads} compute threads. */
+    public static LoadedModel openCpu(Path dir, int threads) {
+        if (!Files.isDirectory(dir)) {
+            throw new IllegalArgumentException("model folder " + dir + " does not exist");
+        }
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+        }
+        return new LoadedModel(dir, threads, DEFAULT_PREFILL_CHUNK);
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    public Transformer transformer() {
+        return transformer;
+    }
+
+    /** Null when the checkpoint folder has no tokenizer.json. */
+    public Tokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    public CpuBackend backend() {
+        return backend;
+    }
+
+    @Override
+    public void close() {
+        backend.close();
+        if (tokenizer != null) {
+            tokenizer.close();
+        }
+        weights.close();
+    }
+}

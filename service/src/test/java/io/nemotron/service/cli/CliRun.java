@@ -1,0 +1,36 @@
+package io.nemotron.service.cli;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Runs the CLI in-process and captures stdout, stderr and the exit code. */
+record CliRun(int exitCode, String out, String err) {
+
+    static synchronized CliRun of(String... args) {
+        PrintStream oldOut = System.out;
+        PrintStream oldErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            int code = NemotronCli.run(args);
+            return new CliRun(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+    }
+
+    static Path reference(String relative) {
+        String prop = System.getProperty("nemotron.reference.dir");
+        Path base = prop != null ? Path.of(prop) : Path.of("../../shared/reference");
+        if (!Files.isDirectory(base)) {
+            base = Path.of("../shared/reference");
+        }
+        return base.resolve(relative).toAbsolutePath().normalize();
+    }
+}
