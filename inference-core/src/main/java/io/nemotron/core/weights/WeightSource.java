@@ -12,6 +12,16 @@ public interface WeightSource extends AutoCloseable {
 
     Set<String> names();
 
+    /** The source as a whole, for error messages (a checkpoint folder, a file). */
+    default String description() {
+        return getClass().getSimpleName();
+    }
+
+    /** Where one tensor lives (its shard file), for error messages; the whole source when unknown. */
+    default String locationOf(String name) {
+        return description();
+    }
+
     @Override
     void close();
 }

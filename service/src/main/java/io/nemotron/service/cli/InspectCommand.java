@@ -1,12 +1,130 @@
 package io.nemotron.service.cli;
 
+import io.nemotron.core.config.BlockCounts;
+import io.nemotron.core.config.ModelConfig;
+import io.nemotron.core.config.ModelConfigLoader;
+import io.nemotron.core.config.ModelStats;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
 
-@Command(name = "inspect", mixinStandardHelpOptions = true, description = "(being built: see README.md)")
+/**
+ * {@code nemotron inspect}: what a config costs to serve (parameters, KV bytes per token, block census, per-GPU
+ * weights and KV capacity under tensor parallelism), from config.json alone, without weights.
+ */
+@Command(name = "inspect", mixinStandardHelpOptions = true,
+        description = "Sizes of a model from its config.json: parameters, KV cache per token, blocks, per-GPU memory.")
 final class InspectCommand implements Callable<Integer> {
+    private static final long GIB = 1L << 30;
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--config", required = true, paramLabel = "FILE|DIR", description = "config.json or a checkpoint folder")
+    Path config;
+
+    @Option(names = "--tensor-parallel", defaultValue = "1", paramLabel = "N", description = "GPUs per replica (default 1)")
+    int tensorParallel;
+
+    @Option(names = "--weights-dtype", defaultValue = "bf16", paramLabel = "bf16|fp8", description = "weight width (default bf16)")
+    String weightsDtype;
+
+    @Option(names = "--kv-dtype", defaultValue = "bf16", paramLabel = "bf16|fp8", description = "KV cache width (default bf16)")
+    String kvDtype;
+
+    @Option(names = "--gpu-memory-gib", defaultValue = "80", paramLabel = "G", description = "memory per GPU in GiB (default 80)")
+    double gpuMemoryGib;
+
+    @Option(names = "--output", defaultValue = "text", paramLabel = "text|json", description = "output format (default text)")
+    String output;
+
     @Override
     public Integer call() {
-        throw new UnsupportedOperationException("inspect is not built yet");
+        int weightBytes = widthOf(weightsDtype, "--weights-dtype");
+        int kvBytes = widthOf(kvDtype, "--kv-dtype");
+        if (!(gpuMemoryGib > 0)) {
+            throw new IllegalArgumentException("--gpu-memory-gib must be positive, got " + gpuMemoryGib);
+        }
+        if (tensorParallel < 1) {
+            throw new IllegalArgumentException("--tensor-parallel must be at least 1, got " + tensorParallel);
+        }
+        if (!output.equals("text") && !output.equals("json")) {
+            throw new IllegalArgumentException("--output must be text or json, got '" + output + "'");
+        }
+        ModelConfig model = ModelConfigLoader.load(config);
+        ModelStats stats = ModelStats.of(model);
+        long gpuBytes = (long) (gpuMemoryGib * GIB);
+        Report r = new Report(model, stats.parameters(), stats.kvBytesPerToken(kvBytes), stats.blockCounts(),
+                stats.perRankWeightBytes(tensorParallel, weightBytes),
+                stats.kvCapacityTokens(gpuBytes, tensorParallel, weightBytes, kvBytes));
+        PrintWriter out = spec.commandLine().getOut();
+        out.println(output.equals("json") ? json(r) : text(r));
+        out.flush();
+        return 0;
+    }
+
+    private record Report(ModelConfig model, long parameters, long kvBytesPerToken, BlockCounts blocks,
+                          long perRankWeightBytes, long kvCapacityTokens) {}
+
+    private String json(Report r) {
+        JsonMapper json = JsonMapper.builder().build();
+        ObjectNode root = json.createObjectNode();
+        root.put("parameters", r.parameters());
+        root.put("kv_bytes_per_token", r.kvBytesPerToken());
+        ObjectNode blocks = root.putObject("blocks");
+        blocks.putObject("attention").put("full", r.blocks().attentionFull()).put("linear", r.blocks().attentionLinear())
+                .put("none", r.blocks().attentionNone());
+        blocks.putObject("ffn").put("mlp", r.blocks().ffnMlp()).put("linear", r.blocks().ffnLinear())
+                .put("none", r.blocks().ffnNone());
+        root.put("per_rank_weight_bytes", r.perRankWeightBytes());
+        root.put("kv_capacity_tokens", r.kvCapacityTokens());
+        root.put("layers", r.model().numLayers());
+        root.put("tensor_parallel", tensorParallel);
+        root.put("weights_dtype", weightsDtype.toLowerCase(Locale.ROOT));
+        root.put("kv_dtype", kvDtype.toLowerCase(Locale.ROOT));
+        root.put("gpu_memory_gib", gpuMemoryGib);
+        return json.writeValueAsString(root);
+    }
+
+    private String text(Report r) {
+        BlockCounts b = r.blocks();
+        ModelConfig m = r.model();
+        String capacity = r.kvCapacityTokens() == Long.MAX_VALUE ? "unbounded (no layer keeps KV)"
+                : String.format(Locale.ROOT, "%,d tokens", r.kvCapacityTokens())
+                        + (r.kvCapacityTokens() == 0 ? ": the weights do not fit" : "");
+        return String.join("\n",
+                String.format(Locale.ROOT, "model               %s (%s), %d layers, hidden %d, %d heads x %d, vocab %d",
+                        m.modelType(), m.architecture(), m.numLayers(), m.hiddenSize(), m.numAttentionHeads(), m.headDim(),
+                        m.vocabSize()),
+                String.format(Locale.ROOT, "parameters          %,d", r.parameters()),
+                String.format(Locale.ROOT, "attention blocks    full %d, linear %d, none %d",
+                        b.attentionFull(), b.attentionLinear(), b.attentionNone()),
+                String.format(Locale.ROOT, "ffn blocks          mlp %d, linear %d, none %d", b.ffnMlp(), b.ffnLinear(), b.ffnNone()),
+                String.format(Locale.ROOT, "kv bytes per token  %,d (%s)", r.kvBytesPerToken(), kvDtype),
+                String.format(Locale.ROOT, "weights per GPU     %,d bytes (%.2f GiB; tensor parallel %d, %s)",
+                        r.perRankWeightBytes(), r.perRankWeightBytes() / (double) GIB, tensorParallel, weightsDtype),
+                String.format(Locale.ROOT, "kv capacity         %s (%s GiB GPUs, %.0f%% utilisation, %d GiB activation reserve)",
+                        capacity, fmt(gpuMemoryGib), ModelStats.GPU_MEMORY_UTILIZATION * 100,
+                        ModelStats.ACTIVATION_RESERVE_BYTES / GIB));
+    }
+
+    private static String fmt(double gib) {
+        return gib == Math.rint(gib) ? Long.toString((long) gib) : Double.toString(gib);
+    }
+
+    private static int widthOf(String dtype, String flag) {
+        return switch (dtype.toLowerCase(Locale.ROOT)) {
+            case "bf16", "bfloat16", "f16", "fp16", "float16" -> 2;
+            case "fp8", "f8", "f8_e4m3", "fp8_e4m3" -> 1;
+            case "f32", "fp32", "float32" -> 4;
+            default -> throw new IllegalArgumentException(flag + " '" + dtype + "' is not supported (bf16, fp8)");
+        };
     }
 }
