@@ -4,7 +4,9 @@ import io.nemotron.core.backend.cpu.CpuBackend;
 import io.nemotron.core.config.ModelConfig;
 import io.nemotron.core.config.ModelConfigLoader;
 import io.nemotron.core.tokenizer.Tokenizer;
+import io.nemotron.core.weights.CheckpointLayout;
 import io.nemotron.core.weights.SafetensorsReader;
+import io.nemotron.core.weights.Tensor;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -28,6 +30,8 @@ public final class LoadedModel implements AutoCloseable {
         this.config = ModelConfigLoader.load(dir);
         this.weights = SafetensorsReader.open(dir);
         try {
+            // every tensor's presence, dtype and shape is checked before any compute, naming tensor and file
+            CheckpointLayout.validate(config, weights);
             ModelWeights w = ModelWeights.from(config, weights);
             this.backend = new CpuBackend(config, w.embedTokens(), threads, prefillChunk);
             this.transformer = new Transformer(config, w, backend);
@@ -68,6 +72,35 @@ public final class LoadedModel implements AutoCloseable {
 
     public CpuBackend backend() {
         return backend;
+    }
+
+    /** Parameters of the checkpoint (every tensor's element count). */
+    public long parameters() {
+        long n = 0;
+        for (String name : weights.names()) {
+            n += weights.tensor(name).numel();
+        }
+        return n;
+    }
+
+    /**
+     * Bytes a batch-1 decode step streams from memory: every matrix once; the embedding only as the one row it
+     * gathers (unless tied, when the lm_head pass reads it whole).
+     */
+    public long decodeWeightBytes() {
+        long bytes = 0;
+        for (String name : weights.names()) {
+            Tensor t = weights.tensor(name);
+            long size = t.numel() * t.dtype().bytes();
+            if (name.equals("lm_head.weight") && config.tieWordEmbeddings()) {
+                continue; // a tied checkpoint may carry a copy; the model reads the embedding instead
+            }
+            if (name.equals("model.embed_tokens.weight") && !config.tieWordEmbeddings()) {
+                size = (long) t.cols() * t.dtype().bytes();
+            }
+            bytes += size;
+        }
+        return bytes;
     }
 
     @Override

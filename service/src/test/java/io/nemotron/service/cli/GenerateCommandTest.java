@@ -132,4 +132,17 @@ class GenerateCommandTest {
         assertEquals(1, missing.exitCode());
         assertTrue(missing.err().contains("/nonexistent/model"), missing.err());
     }
+
+    @Test
+    void chatRequestWithDocumentsIsRefusedNotDropped(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp)
+            throws Exception {
+        java.nio.file.Path req = tmp.resolve("req.json");
+        Files.writeString(req, """
+                {"messages":[{"role":"user","content":"What is in the doc?"}],
+                 "documents":[{"id":"d1","title":"t","text":"some text"}]}""");
+        CliRun run = CliRun.of("generate", "--model", CliRun.reference("stories260k/hf").toString(),
+                "--chat-request", req.toString(), "--max-tokens", "4");
+        assertEquals(1, run.exitCode());
+        assertTrue(run.err().contains("documents"), run.err());
+    }
 }

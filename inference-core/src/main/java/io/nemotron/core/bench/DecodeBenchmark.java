@@ -1,0 +1,92 @@
+package io.nemotron.core.bench;
+
+import io.nemotron.core.backend.cpu.CpuThreadPool;
+import io.nemotron.core.backend.cpu.MemoryBandwidth;
+import io.nemotron.core.config.ModelConfigLoader;
+import io.nemotron.core.engine.GenerationResult;
+import io.nemotron.core.engine.Generator;
+import io.nemotron.core.engine.SamplingParams;
+import io.nemotron.core.model.LoadedModel;
+import io.nemotron.core.weights.DType;
+import io.nemotron.core.weights.RandomCheckpoint;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.SplittableRandom;
+
+/**
+ * Batch-1 decode speed of random-weight Llama checkpoints (written once by {@link RandomCheckpoint} and cached),
+ * set against the machine's streaming read bandwidth measured in the same process with the same thread count.
+ */
+public final class DecodeBenchmark {
+    private final Path workDir;
+    private final int threads;
+    private final int promptTokens;
+    private final int genTokens;
+    private final int repeats;
+
+    public DecodeBenchmark(Path workDir, int threads, int promptTokens, int genTokens, int repeats) {
+        if (threads < 1 || promptTokens < 1 || genTokens < 2 || repeats < 1) {
+            throw new IllegalArgumentException("threads, prompt-len, repeats must be >= 1 and gen-len >= 2");
+        }
+        this.workDir = workDir;
+        this.threads = threads;
+        this.promptTokens = promptTokens;
+        this.genTokens = genTokens;
+        this.repeats = repeats;
+    }
+
+    /** Best-of-{@code repeats} streaming read bandwidth over {@code bytes}, with this benchmark's threads. */
+    public double measureBandwidthGBps(long bytes) {
+        try (CpuThreadPool pool = new CpuThreadPool(threads)) {
+            return MemoryBandwidth.measureReadGBps(pool, bytes, 5);
+        }
+    }
+
+    /** The cached checkpoint folder of a shape and dtype, written on first use. */
+    public Path checkpoint(BenchShape shape, DType dtype) {
+        Path dir = workDir.resolve(shape.label() + "-" + dtype.name().toLowerCase(Locale.ROOT));
+        boolean complete = Files.isRegularFile(dir.resolve("config.json"))
+                && Files.isRegularFile(dir.resolve("model.safetensors"));
+        if (complete) {
+            try {
+                // a cached folder from a different spec (edited shape) is rewritten, never silently reused
+                if (ModelConfigLoader.load(dir).equals(shape.spec(dtype).config())) {
+                    return dir;
+                }
+            } catch (RuntimeException stale) {
+                // unreadable leftovers: rewrite below
+            }
+        }
+        RandomCheckpoint.write(dir, shape.spec(dtype), null);
+        return dir;
+    }
+
+    public DecodeResult run(BenchShape shape, DType dtype, double bandwidthGBps) {
+        Path dir = checkpoint(shape, dtype);
+        try (LoadedModel model = LoadedModel.openCpu(dir, threads)) {
+            int vocab = model.config().vocabSize();
+            SplittableRandom random = new SplittableRandom(7);
+            int[] prompt = new int[promptTokens];
+            for (int i = 0; i < prompt.length; i++) {
+                prompt[i] = random.nextInt(3, vocab);
+            }
+            Generator generator = new Generator(model.transformer(), null);
+            SamplingParams params = SamplingParams.builder().temperature(0).maxTokens(genTokens).ignoreEos(true).build();
+            generator.generate(prompt, SamplingParams.builder().temperature(0).maxTokens(4).ignoreEos(true).build(), null);
+            GenerationResult best = null;
+            for (int r = 0; r < repeats; r++) {
+                GenerationResult g = generator.generate(prompt, params, null);
+                if (best == null || g.stats().decodeTokensPerSecond() > best.stats().decodeTokensPerSecond()) {
+                    best = g;
+                }
+            }
+            long bytes = model.decodeWeightBytes();
+            double tps = best.stats().decodeTokensPerSecond();
+            double gbps = bytes * tps / 1e9;
+            return new DecodeResult(shape.label(), dtype.name().toLowerCase(Locale.ROOT), threads, model.parameters(),
+                    bytes, promptTokens, best.outputIds().length, best.stats().prefillTokensPerSecond(), tps, gbps,
+                    bandwidthGBps > 0 ? gbps / bandwidthGBps : 0);
+        }
+    }
+}
