@@ -1,0 +1,57 @@
+package io.nemotron.core.backend.cpu;
+
+import io.nemotron.core.weights.DType;
+import io.nemotron.core.weights.Tensor;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The arguments of one {@link Linear#forward} call as a reusable {@link RangeTask}, so that handing a call to the
+ * pool allocates nothing. The fields are written by the caller before {@link CpuThreadPool#parallelFor}
+ * publishes the task. Holds the grow-only even/odd activation scratch of the 16-bit kernels.
+ */
+final class LinearJob implements RangeTask {
+
+    private DType dtype;
+    private MemorySegment w;
+    private int rows;
+    private int cols;
+    private float[] in;
+    private float[] out;
+    private int tokens;
+    private float[] xEven = new float[0];   // [tokens][cols/2]
+    private float[] xOdd = new float[0];    // [tokens][cols/2]
+
+    void prepare(Tensor weight, float[] in, float[] out, int tokens) {
+        this.dtype = weight.dtype();
+        this.w = weight.data();
+        this.rows = weight.rows();
+        this.cols = weight.cols();
+        this.in = in;
+        this.out = out;
+        this.tokens = tokens;
+        if (dtype != DType.F32) {
+            int needed = tokens * EvenOdd.pairs(cols);
+            if (xEven.length < needed) {   // grows to the largest call once, then never again
+                xEven = new float[needed];
+                xOdd = new float[needed];
+            }
+            EvenOdd.split(in, cols, tokens, xEven, xOdd);
+        }
+    }
+
+    /** Drops the references to the caller's arrays and weights so the thread-local pins nothing. */
+    void release() {
+        w = null;
+        in = null;
+        out = null;
+    }
+
+    @Override
+    public void run(int from, int to) {
+        switch (dtype) {
+            case F32 -> MatVecF32.rowsVector(w, rows, cols, in, out, tokens, from, to);
+            case BF16 -> MatVecBF16.rowsVector(w, rows, cols, in, xEven, xOdd, out, tokens, from, to);
+            case F16 -> MatVecF16.rowsVector(w, rows, cols, in, xEven, xOdd, out, tokens, from, to);
+        }
+    }
+}
