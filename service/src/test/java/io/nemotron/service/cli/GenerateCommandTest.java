@@ -145,4 +145,63 @@ class GenerateCommandTest {
         assertEquals(1, run.exitCode());
         assertTrue(run.err().contains("documents"), run.err());
     }
+
+    /** A copy of the F32 tiny checkpoint that a test may damage. */
+    private static java.nio.file.Path copyOfTiny(java.nio.file.Path tmp) throws Exception {
+        java.nio.file.Path src = CliRun.reference("nemotron-nas-tiny/nas-tiny-a-f32");
+        java.nio.file.Path dir = tmp.resolve("tiny");
+        Files.createDirectories(dir);
+        Files.copy(src.resolve("config.json"), dir.resolve("config.json"));
+        Files.copy(src.resolve("model.safetensors"), dir.resolve("model.safetensors"));
+        return dir;
+    }
+
+    private static void assertCleanError(CliRun run, String... fragments) {
+        assertEquals(1, run.exitCode(), run.out());
+        for (String f : fragments) {
+            assertTrue(run.err().contains(f), "stderr should mention '" + f + "': " + run.err());
+        }
+        assertFalse(run.err().contains("\tat "), "no stack trace: " + run.err());
+    }
+
+    @Test
+    void truncatedCheckpointNamesTheFile(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
+        java.nio.file.Path dir = copyOfTiny(tmp);
+        java.nio.file.Path file = dir.resolve("model.safetensors");
+        try (var ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
+            ch.truncate(Files.size(file) - 1000);
+        }
+        assertCleanError(CliRun.of("generate", "--model", dir.toString(), "--prompt-ids", "1,2"),
+                "model.safetensors", "truncated");
+    }
+
+    @Test
+    void configMissingHiddenSizeNamesTheKey(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
+        java.nio.file.Path dir = copyOfTiny(tmp);
+        java.nio.file.Path config = dir.resolve("config.json");
+        Files.writeString(config, Files.readString(config).replace("\"hidden_size\"", "\"hidden_size_renamed\""));
+        assertCleanError(CliRun.of("generate", "--model", dir.toString(), "--prompt-ids", "1,2"), "hidden_size");
+    }
+
+    @Test
+    void sinkTokensAreRefusedNotIgnored(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
+        java.nio.file.Path dir = copyOfTiny(tmp);
+        java.nio.file.Path config = dir.resolve("config.json");
+        Files.writeString(config, Files.readString(config).replaceFirst("\"n_heads_in_group\": 2,",
+                "\"n_heads_in_group\": 2, \"num_sink_tokens\": 4,"));
+        assertCleanError(CliRun.of("generate", "--model", dir.toString(), "--prompt-ids", "1,2"),
+                "block_configs[0].attention.num_sink_tokens");
+    }
+
+    @Test
+    void configThatDisagreesWithTheWeightsNamesTheTensor(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp)
+            throws Exception {
+        java.nio.file.Path dir = copyOfTiny(tmp);
+        java.nio.file.Path config = dir.resolve("config.json");
+        // block 0 claims 8 kv heads (group 1) but k_proj holds 4: a wrong shape
+        Files.writeString(config, Files.readString(config).replaceFirst("\"n_heads_in_group\": 2",
+                "\"n_heads_in_group\": 1"));
+        assertCleanError(CliRun.of("generate", "--model", dir.toString(), "--prompt-ids", "1,2"),
+                "model.layers.0.self_attn.k_proj.weight");
+    }
 }
