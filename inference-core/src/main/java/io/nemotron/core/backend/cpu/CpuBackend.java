@@ -124,17 +124,17 @@ public final class CpuBackend implements Backend {
         }
         float[] q = bufs.get(Buf.Q);
         float[] att = bufs.get(Buf.ATT);
-        RangeTask task = (from, to) -> {
+        if (rows == 1) {
+            // decode: no task object, so a step allocates nothing
+            Attention.decode(q, 0, keys, values, positions[0] + 1, heads, kvHeads, headDim, att, 0, scores.get());
+            return;
+        }
+        pool.parallelFor(rows, (from, to) -> {
             float[] s = scores.get();
             for (int r = from; r < to; r++) {
                 Attention.decode(q, r * qWidth, keys, values, positions[r] + 1, heads, kvHeads, headDim, att, r * qWidth, s);
             }
-        };
-        if (rows == 1) {
-            task.run(0, 1);
-        } else {
-            pool.parallelFor(rows, task);
-        }
+        });
     }
 
     @Override
