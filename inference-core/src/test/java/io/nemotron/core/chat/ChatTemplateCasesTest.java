@@ -3,6 +3,7 @@ package io.nemotron.core.chat;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.nemotron.core.chat.jinja.Template;
+import io.nemotron.core.testing.Reference;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -15,14 +16,14 @@ import tools.jackson.databind.JsonNode;
 
 /** Every case of reference/chat-template/cases.json, rendered by the interpreter with the case's own template. */
 class ChatTemplateCasesTest {
-    private static final JsonNode CASES = ReferenceData.json("chat-template/cases.json");
+    private static final JsonNode CASES = Reference.json("chat-template/cases.json");
 
     @TestFactory
     Stream<DynamicTest> everyCaseRendersExactlyAsJinja2() {
         List<DynamicTest> tests = new ArrayList<>();
         for (JsonNode c : CASES.get("cases")) {
             tests.add(DynamicTest.dynamicTest(c.get("description").asString(), () -> {
-                Template template = Template.compile(ReferenceData.read("nemotron/" + c.get("template").asString()));
+                Template template = Template.compile(Reference.readString("nemotron/" + c.get("template").asString()));
                 Map<String, Object> vars = new HashMap<>();
                 vars.put("messages", JsonValues.fromJson(c.get("messages")));
                 vars.put("tools", JsonValues.fromJson(c.get("tools")));
@@ -38,8 +39,8 @@ class ChatTemplateCasesTest {
     /** llama.cpp's "Llama-3" case, rendered with the Llama 3.1 tokenizer_config.json chat_template (see SOURCE.md). */
     @Test
     void llama31TemplateMatchesLlamaCppCase() {
-        JsonNode c = ReferenceData.json("llama31-prompt-format/llamacpp_llama3_template_case.json");
-        String template = ReferenceData.json("llama-3.1-tokenizer/tokenizer_config.json").get("chat_template").asString();
+        JsonNode c = Reference.json("llama31-prompt-format/llamacpp_llama3_template_case.json");
+        String template = Reference.json("llama-3.1-tokenizer/tokenizer_config.json").get("chat_template").asString();
         Map<String, Object> vars = new HashMap<>();
         vars.put("messages", JsonValues.fromJson(c.get("messages")));
         vars.put("add_generation_prompt", true);

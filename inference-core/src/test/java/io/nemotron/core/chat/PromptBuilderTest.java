@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.nemotron.core.testing.Reference;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -18,9 +19,9 @@ import tools.jackson.databind.node.ObjectNode;
 
 /** Prompt building checked against reference/chat-template/cases.json and prompts derived from those cases. */
 class PromptBuilderTest {
-    private static final JsonNode CASES = ReferenceData.json("chat-template/cases.json");
-    private static final String ULTRA = ReferenceData.read("nemotron/Llama-3_1-Nemotron-Ultra-253B-v1.chat_template.jinja");
-    private static final String SUPER_V15 = ReferenceData.read("nemotron/Llama-3_3-Nemotron-Super-49B-v1_5.chat_template.jinja");
+    private static final JsonNode CASES = Reference.json("chat-template/cases.json");
+    private static final String ULTRA = Reference.readString("nemotron/Llama-3_1-Nemotron-Ultra-253B-v1.chat_template.jinja");
+    private static final String SUPER_V15 = Reference.readString("nemotron/Llama-3_3-Nemotron-Super-49B-v1_5.chat_template.jinja");
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final String SYSTEM_HEADER = "<|start_header_id|>system<|end_header_id|>\n\n";
 
@@ -53,7 +54,7 @@ class PromptBuilderTest {
         List<DynamicTest> tests = new ArrayList<>();
         for (JsonNode c : CASES.get("cases")) {
             tests.add(DynamicTest.dynamicTest(c.get("description").asString(), () -> {
-                PromptBuilder builder = PromptBuilder.forTemplate(ReferenceData.read("nemotron/" + c.get("template").asString()));
+                PromptBuilder builder = PromptBuilder.forTemplate(Reference.readString("nemotron/" + c.get("template").asString()));
                 assertEquals(expected(c), builder.build(request(c)));
             }));
         }
@@ -149,7 +150,7 @@ class PromptBuilderTest {
 
     @Test
     void reasoningIsStrippedWhenTheTemplateKeepsIt() {
-        String llama31 = ReferenceData.json("llama-3.1-tokenizer/tokenizer_config.json").get("chat_template").asString();
+        String llama31 = Reference.json("llama-3.1-tokenizer/tokenizer_config.json").get("chat_template").asString();
         ChatRequest req = ChatRequestParser.parse("{\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"},"
                 + "{\"role\":\"assistant\",\"content\":\"<think>\\nplan\\n</think>\\n\\nHello!\"},{\"role\":\"user\",\"content\":\"Bye\"}]}");
         assertEquals("<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>"

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.nemotron.core.testing.Reference;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,7 +20,7 @@ class TokenizerConfigTest {
 
     @Test
     void readsTheReferenceLlama31Config() {
-        TokenizerConfig c = TokenizerConfig.load(ReferenceData.dir().resolve("llama-3.1-tokenizer"));
+        TokenizerConfig c = TokenizerConfig.load(Reference.path("llama-3.1-tokenizer"));
         assertEquals("<|begin_of_text|>", c.bosToken());
         assertEquals("<|eot_id|>", c.eosToken());
         assertTrue(c.chatTemplates().get("default").contains("<|start_header_id|>"));
@@ -28,10 +29,10 @@ class TokenizerConfigTest {
     /** SOURCE.md: with bos "<|begin_of_text|>" the llama.cpp case renders as its expected output prefixed by it. */
     @Test
     void forModelUsesTheCheckpointsTemplateAndTokens() {
-        JsonNode c = ReferenceData.json("llama31-prompt-format/llamacpp_llama3_template_case.json");
+        JsonNode c = Reference.json("llama31-prompt-format/llamacpp_llama3_template_case.json");
         ChatRequest req = ChatRequestParser.parse("{\"messages\":" + c.get("messages") + "}");
         assertEquals("<|begin_of_text|>" + c.get("expected_output").asString(),
-                PromptBuilder.forModel(ReferenceData.dir().resolve("llama-3.1-tokenizer")).build(req));
+                PromptBuilder.forModel(Reference.path("llama-3.1-tokenizer")).build(req));
     }
 
     @Test
@@ -83,7 +84,7 @@ class TokenizerConfigTest {
     }
 
     private static JsonNode caseNamed(String description) {
-        for (JsonNode c : ReferenceData.json("chat-template/cases.json").get("cases")) {
+        for (JsonNode c : Reference.json("chat-template/cases.json").get("cases")) {
             if (c.get("description").asString().equals(description)) {
                 return c;
             }

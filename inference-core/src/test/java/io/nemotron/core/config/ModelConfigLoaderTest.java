@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.nemotron.core.testing.Reference;
 import java.nio.file.Files;
 import java.util.List;
 import java.util.function.Consumer;
@@ -38,7 +39,7 @@ class ModelConfigLoaderTest {
 
     @Test
     void tinyNasConfigsParseToHandCheckedBlocks() {
-        for (var dir : List.of(ReferenceFiles.tinyF32(), ReferenceFiles.tinyBf16())) {
+        for (var dir : List.of(Reference.tinyF32(), Reference.tinyBf16())) {
             ModelConfig c = ModelConfigLoader.load(dir);
             assertEquals(List.of(
                     new BlockConfig(new AttentionKind.Full(4), new FfnKind.Mlp(256)),  // group 2, ffn_mult 1.0: 85 → 256
@@ -59,7 +60,7 @@ class ModelConfigLoaderTest {
 
     @Test
     void storiesLlamaConfig() {
-        ModelConfig c = ModelConfigLoader.load(ReferenceFiles.stories());
+        ModelConfig c = ModelConfigLoader.load(Reference.stories());
         assertEquals(5, c.numLayers());
         assertEquals(8, c.headDim());
         assertTrue(c.tieWordEmbeddings());
@@ -72,7 +73,7 @@ class ModelConfigLoaderTest {
 
     @Test
     void ultraConfig() {
-        ModelConfig c = ModelConfigLoader.load(ReferenceFiles.ultraConfig());
+        ModelConfig c = ModelConfigLoader.load(Reference.ultraConfig());
         assertEquals(162, c.numLayers());
         assertEquals(List.of(128001, 128008, 128009), c.eosTokenIds(), "a list eos_token_id keeps every id");
         assertEquals(new RopeScaling(16, 1, 4, 8192), c.ropeScaling());
@@ -81,17 +82,17 @@ class ModelConfigLoaderTest {
 
     @Test
     void eosIntVersusList() throws Exception {
-        ObjectNode root = json(ReferenceFiles.stories());
+        ObjectNode root = json(Reference.stories());
         root.putArray("eos_token_id").add(2).add(7);
         assertEquals(List.of(2, 7), ModelConfigLoader.parse(root.toString(), "x").eosTokenIds());
         root.put("eos_token_id", 5);
         assertEquals(List.of(5), ModelConfigLoader.parse(root.toString(), "x").eosTokenIds());
-        assertNames(refused(ReferenceFiles.stories(), r -> r.put("eos_token_id", "two")), "eos_token_id");
+        assertNames(refused(Reference.stories(), r -> r.put("eos_token_id", "two")), "eos_token_id");
     }
 
     @Test
     void tiedVersusUntied() throws Exception {
-        ObjectNode root = json(ReferenceFiles.stories());
+        ObjectNode root = json(Reference.stories());
         root.put("tie_word_embeddings", false);
         assertFalse(ModelConfigLoader.parse(root.toString(), "x").tieWordEmbeddings());
         root.remove("tie_word_embeddings");
@@ -104,43 +105,43 @@ class ModelConfigLoaderTest {
     @ValueSource(strings = {"hidden_size", "num_attention_heads", "num_hidden_layers", "vocab_size",
             "max_position_embeddings", "rms_norm_eps", "block_configs", "architectures"})
     void missingNasKeyIsNamed(String key) throws Exception {
-        assertNames(refused(ReferenceFiles.tinyF32(), r -> r.remove(key)), "test-config.json", key);
+        assertNames(refused(Reference.tinyF32(), r -> r.remove(key)), "test-config.json", key);
     }
 
     @Test
     void missingLlamaIntermediateSize() throws Exception {
-        assertNames(refused(ReferenceFiles.stories(), r -> r.remove("intermediate_size")), "intermediate_size");
+        assertNames(refused(Reference.stories(), r -> r.remove("intermediate_size")), "intermediate_size");
     }
 
     @Test
     void missingHeadsInGroup() throws Exception {
-        var e = refused(ReferenceFiles.tinyF32(),
+        var e = refused(Reference.tinyF32(),
                 r -> ((ObjectNode) r.get("block_configs").get(3).get("attention")).remove("n_heads_in_group"));
         assertNames(e, "block_configs[3].attention.n_heads_in_group");
     }
 
     @Test
     void missingFfnMult() throws Exception {
-        var e = refused(ReferenceFiles.tinyF32(), r -> ((ObjectNode) r.get("block_configs").get(0).get("ffn")).remove("ffn_mult"));
+        var e = refused(Reference.tinyF32(), r -> ((ObjectNode) r.get("block_configs").get(0).get("ffn")).remove("ffn_mult"));
         assertNames(e, "block_configs[0].ffn.ffn_mult");
     }
 
     @Test
     void blockCountMismatch() throws Exception {
-        assertNames(refused(ReferenceFiles.tinyF32(), r -> r.put("num_hidden_layers", 7)), "block_configs", "7");
+        assertNames(refused(Reference.tinyF32(), r -> r.put("num_hidden_layers", 7)), "block_configs", "7");
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"num_sink_tokens", "window_length", "sparsify"})
     void unsupportedAttentionFeaturesAreRefused(String key) throws Exception {
-        var e = refused(ReferenceFiles.tinyF32(),
+        var e = refused(Reference.tinyF32(),
                 r -> ((ObjectNode) r.get("block_configs").get(0).get("attention")).put(key, 4));
         assertNames(e, "block_configs[0].attention." + key);
     }
 
     @Test
     void sparseFfnIsRefused() throws Exception {
-        var e = refused(ReferenceFiles.tinyF32(),
+        var e = refused(Reference.tinyF32(),
                 r -> ((ObjectNode) r.get("block_configs").get(1).get("ffn")).putObject("sparsify").put("x", 1));
         assertNames(e, "block_configs[1].ffn.sparsify");
     }
@@ -148,7 +149,7 @@ class ModelConfigLoaderTest {
     @Test
     void nullUnsupportedFeaturesAreFine() throws Exception {
         // Ultra spells every unused feature out as null / false; that must not be mistaken for a request.
-        ObjectNode root = json(ReferenceFiles.tinyF32());
+        ObjectNode root = json(Reference.tinyF32());
         ((ObjectNode) root.get("block_configs").get(0).get("attention")).putNull("num_sink_tokens").putNull("window_length")
                 .putNull("sparsify").put("unshifted_sink", false);
         assertEquals(6, ModelConfigLoader.parse(root.toString(), "x").numLayers());
@@ -156,40 +157,40 @@ class ModelConfigLoaderTest {
 
     @Test
     void ropeTypeOtherThanLlama3IsRefused() throws Exception {
-        var e = refused(ReferenceFiles.tinyF32(), r -> ((ObjectNode) r.get("rope_scaling")).put("rope_type", "yarn"));
+        var e = refused(Reference.tinyF32(), r -> ((ObjectNode) r.get("rope_scaling")).put("rope_type", "yarn"));
         assertNames(e, "rope_scaling.rope_type", "yarn");
-        var linear = refused(ReferenceFiles.stories(), r -> r.putObject("rope_scaling").put("type", "linear").put("factor", 2.0));
+        var linear = refused(Reference.stories(), r -> r.putObject("rope_scaling").put("type", "linear").put("factor", 2.0));
         assertNames(linear, "rope_scaling.rope_type", "linear");
     }
 
     @Test
     void missingRopeScalingFieldIsNamed() throws Exception {
-        var e = refused(ReferenceFiles.tinyF32(), r -> ((ObjectNode) r.get("rope_scaling")).remove("low_freq_factor"));
+        var e = refused(Reference.tinyF32(), r -> ((ObjectNode) r.get("rope_scaling")).remove("low_freq_factor"));
         assertNames(e, "rope_scaling.low_freq_factor");
     }
 
     @Test
     void nonSiluActivationIsRefused() throws Exception {
-        assertNames(refused(ReferenceFiles.stories(), r -> r.put("hidden_act", "gelu")), "hidden_act", "gelu");
+        assertNames(refused(Reference.stories(), r -> r.put("hidden_act", "gelu")), "hidden_act", "gelu");
     }
 
     @Test
     void biasesAreRefused() throws Exception {
-        assertNames(refused(ReferenceFiles.stories(), r -> r.put("attention_bias", true)), "attention_bias");
-        assertNames(refused(ReferenceFiles.stories(), r -> r.put("mlp_bias", true)), "mlp_bias");
+        assertNames(refused(Reference.stories(), r -> r.put("attention_bias", true)), "attention_bias");
+        assertNames(refused(Reference.stories(), r -> r.put("mlp_bias", true)), "mlp_bias");
     }
 
     @Test
     void unknownArchitectureIsRefused() throws Exception {
-        assertNames(refused(ReferenceFiles.stories(), r -> r.putArray("architectures").add("MistralForCausalLM")),
+        assertNames(refused(Reference.stories(), r -> r.putArray("architectures").add("MistralForCausalLM")),
                 "architectures", "MistralForCausalLM");
     }
 
     @Test
     void badValuesAreNamed() throws Exception {
-        assertNames(refused(ReferenceFiles.stories(), r -> r.put("hidden_size", -64)), "hidden_size", "-64");
-        assertNames(refused(ReferenceFiles.stories(), r -> r.put("num_key_value_heads", 3)), "num_key_value_heads");
-        assertNames(refused(ReferenceFiles.tinyF32(),
+        assertNames(refused(Reference.stories(), r -> r.put("hidden_size", -64)), "hidden_size", "-64");
+        assertNames(refused(Reference.stories(), r -> r.put("num_key_value_heads", 3)), "num_key_value_heads");
+        assertNames(refused(Reference.tinyF32(),
                 r -> ((ObjectNode) r.get("block_configs").get(0).get("attention")).put("n_heads_in_group", 3)), "n_heads_in_group");
     }
 

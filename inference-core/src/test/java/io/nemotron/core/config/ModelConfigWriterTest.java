@@ -3,6 +3,7 @@ package io.nemotron.core.config;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import io.nemotron.core.testing.Reference;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -11,7 +12,7 @@ class ModelConfigWriterTest {
 
     @Test
     void referenceConfigsRoundTrip() {
-        for (var path : List.of(ReferenceFiles.tinyF32(), ReferenceFiles.stories(), ReferenceFiles.ultraConfig())) {
+        for (var path : List.of(Reference.tinyF32(), Reference.stories(), Reference.ultraConfig())) {
             ModelConfig c = ModelConfigLoader.load(path);
             assertEquals(c, ModelConfigLoader.parse(ModelConfigWriter.toJson(c), "written"), path.toString());
         }

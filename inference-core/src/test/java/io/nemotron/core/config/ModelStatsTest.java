@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.nemotron.core.testing.Reference;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -12,7 +13,7 @@ import org.junit.jupiter.api.Test;
  * GQA4+MLP256, none+MLP256, linear+linear, GQA2+none, none+none, GQA1+MLP256), every expectation worked out by hand.
  */
 class ModelStatsTest {
-    private final ModelStats tiny = ModelStats.of(ModelConfigLoader.load(ReferenceFiles.tinyF32()));
+    private final ModelStats tiny = ModelStats.of(ModelConfigLoader.load(Reference.tinyF32()));
 
     @Test
     void parametersByHand() {
@@ -76,7 +77,7 @@ class ModelStatsTest {
 
     @Test
     void noKvLayersMeansUnboundedCapacity() {
-        ModelConfig base = ModelConfigLoader.load(ReferenceFiles.tinyF32());
+        ModelConfig base = ModelConfigLoader.load(Reference.tinyF32());
         ModelConfig linearOnly = new ModelConfig(base.architecture(), base.modelType(), base.hiddenSize(),
                 base.numAttentionHeads(), base.headDim(), base.vocabSize(), base.maxPositionEmbeddings(), base.rmsNormEps(),
                 base.ropeTheta(), base.ropeScaling(), false, 1, List.of(2), "float32",

@@ -2,6 +2,7 @@ package io.nemotron.core.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.nemotron.core.testing.Reference;
 import java.nio.file.Files;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -19,8 +20,8 @@ class UltraStatsTest {
 
     @BeforeAll
     static void load() throws Exception {
-        raw = JsonMapper.builder().build().readTree(Files.readString(ReferenceFiles.ultraConfig()));
-        stats = ModelStats.of(ModelConfigLoader.load(ReferenceFiles.ultraConfig()));
+        raw = JsonMapper.builder().build().readTree(Files.readString(Reference.ultraConfig()));
+        stats = ModelStats.of(ModelConfigLoader.load(Reference.ultraConfig()));
     }
 
     /** DeciLM: find_multiple(int(2 * ffn_mult * hidden / 3), 256), evaluated left to right like Python. */
@@ -101,7 +102,7 @@ class UltraStatsTest {
     void layerMapDerivedTotalsAgree() throws Exception {
         // The derived per-layer table (SOURCE.md) carries its own per-layer params; its sum must be ours too.
         JsonNode map = JsonMapper.builder().build().readTree(Files.readString(
-                ReferenceFiles.resolve("nemotron/Llama-3_1-Nemotron-Ultra-253B-v1.layer_map.derived.json")));
+                Reference.existing("nemotron/Llama-3_1-Nemotron-Ultra-253B-v1.layer_map.derived.json")));
         long total = 0;
         for (JsonNode g : map.get("global_tensors")) {
             total += numel(g.get(1));

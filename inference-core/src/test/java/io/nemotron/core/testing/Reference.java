@@ -1,5 +1,7 @@
 package io.nemotron.core.testing;
 
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import tools.jackson.databind.JsonNode;
@@ -28,12 +30,23 @@ public final class Reference {
         return dir().resolve(relative);
     }
 
-    public static JsonNode json(String relative) {
+    /** {@link #path}, asserting that the file or folder is there. */
+    public static Path existing(String relative) {
+        Path p = path(relative);
+        assertTrue(Files.exists(p), "missing reference file " + p);
+        return p;
+    }
+
+    public static String readString(String relative) {
         try {
-            return JSON.readTree(Files.readString(path(relative)));
+            return Files.readString(path(relative));
         } catch (java.io.IOException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    public static JsonNode json(String relative) {
+        return JSON.readTree(readString(relative));
     }
 
     public static int[] ints(JsonNode array) {
@@ -42,5 +55,23 @@ public final class Reference {
             out[i] = array.get(i).asInt();
         }
         return out;
+    }
+
+    // Model configs and checkpoints (asserted to exist).
+
+    public static Path ultraConfig() {
+        return existing("nemotron/Llama-3_1-Nemotron-Ultra-253B-v1.config.json");
+    }
+
+    public static Path tinyF32() {
+        return existing("nemotron-nas-tiny/nas-tiny-a-f32");
+    }
+
+    public static Path tinyBf16() {
+        return existing("nemotron-nas-tiny/nas-tiny-a-bf16");
+    }
+
+    public static Path stories() {
+        return existing("stories260k/hf");
     }
 }

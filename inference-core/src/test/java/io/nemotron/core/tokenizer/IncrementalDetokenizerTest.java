@@ -3,6 +3,7 @@ package io.nemotron.core.tokenizer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
+import io.nemotron.core.testing.Reference;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -30,8 +31,8 @@ class IncrementalDetokenizerTest {
 
     @BeforeAll
     static void load() {
-        llama = Tokenizer.load(ReferenceData.llama31Tokenizer());
-        stories = Tokenizer.load(ReferenceData.storiesTokenizer());
+        llama = Tokenizer.load(Reference.path("llama-3.1-tokenizer"));
+        stories = Tokenizer.load(Reference.path("stories260k/hf"));
     }
 
     @AfterAll
@@ -92,7 +93,7 @@ class IncrementalDetokenizerTest {
     void realTextsStreamToTheirFullDecode() {
         List<String> texts = new ArrayList<>(TEXTS);
         for (String file : new String[] {"tokenizer-vectors/llama-bpe-shared.json", "tokenizer-vectors/llama-bpe-more.json"}) {
-            for (JsonNode c : ReferenceData.json(file)) {
+            for (JsonNode c : Reference.json(file)) {
                 texts.add(c.get("text").asString());
             }
         }

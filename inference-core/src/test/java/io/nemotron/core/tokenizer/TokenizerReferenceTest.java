@@ -3,6 +3,7 @@ package io.nemotron.core.tokenizer;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.nemotron.core.testing.Reference;
 import java.util.Arrays;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -16,8 +17,8 @@ class TokenizerReferenceTest {
 
     @BeforeAll
     static void load() {
-        llama = Tokenizer.load(ReferenceData.llama31Tokenizer());
-        stories = Tokenizer.load(ReferenceData.storiesTokenizer());
+        llama = Tokenizer.load(Reference.path("llama-3.1-tokenizer"));
+        stories = Tokenizer.load(Reference.path("stories260k/hf"));
     }
 
     @AfterAll
@@ -30,9 +31,9 @@ class TokenizerReferenceTest {
     void llamaBpeSharedAndMoreWithoutBos() {
         int checked = 0;
         for (String file : new String[] {"tokenizer-vectors/llama-bpe-shared.json", "tokenizer-vectors/llama-bpe-more.json"}) {
-            for (JsonNode c : ReferenceData.json(file)) {
+            for (JsonNode c : Reference.json(file)) {
                 String text = c.get("text").asString();
-                int[] expected = ReferenceData.ints(c.get("ids"));
+                int[] expected = Reference.ints(c.get("ids"));
                 assertArrayEquals(expected, llama.encode(text, false), () -> file + ": " + text);
                 // Byte-level BPE is lossless, so the oracle text is also the oracle of decode.
                 assertEquals(text, llama.decode(expected, false), () -> file + " decode: " + text);
@@ -44,12 +45,12 @@ class TokenizerReferenceTest {
 
     @Test
     void metaLlama3Cases() {
-        JsonNode cases = ReferenceData.json("tokenizer-vectors/meta-llama3-tests.json").get("cases");
+        JsonNode cases = Reference.json("tokenizer-vectors/meta-llama3-tests.json").get("cases");
         int endOfText = llama.tokenId("<|end_of_text|>").orElseThrow();
         int checked = 0;
         for (JsonNode c : cases) {
             String call = c.get("call").asString();
-            int[] ids = ReferenceData.ints(c.get("ids"));
+            int[] ids = Reference.ints(c.get("ids"));
             if (call.startsWith("encode(text, bos=True, eos=True)")) {
                 int[] withEos = Arrays.copyOf(llama.encode(c.get("text").asString(), true), ids.length);
                 withEos[ids.length - 1] = endOfText;
@@ -75,17 +76,17 @@ class TokenizerReferenceTest {
             checked++;
         }
         assertEquals(5, checked);
-        JsonNode note = ReferenceData.json("tokenizer-vectors/meta-llama3-tests.json").get("special_token_policy_note");
-        assertArrayEquals(ReferenceData.ints(note.get("hf_tokenizers_default_parse_special")),
+        JsonNode note = Reference.json("tokenizer-vectors/meta-llama3-tests.json").get("special_token_policy_note");
+        assertArrayEquals(Reference.ints(note.get("hf_tokenizers_default_parse_special")),
                 llama.encode(note.get("text").asString(), false));
     }
 
     @Test
     void stories260kCasesWithBos() {
         int checked = 0;
-        for (JsonNode c : ReferenceData.json("stories260k/tokenizer_cases.json").get("cases")) {
+        for (JsonNode c : Reference.json("stories260k/tokenizer_cases.json").get("cases")) {
             String text = c.get("text").asString();
-            int[] expected = ReferenceData.ints(c.get("ids_with_bos"));
+            int[] expected = Reference.ints(c.get("ids_with_bos"));
             assertArrayEquals(expected, stories.encode(text, true), text);
             checked++;
         }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.nemotron.core.testing.Reference;
 import java.nio.file.Path;
 import java.util.OptionalInt;
 import org.junit.jupiter.api.AfterAll;
@@ -20,8 +21,8 @@ class TokenizerTest {
     @BeforeAll
     static void load() {
         // One loaded from the folder, one from the file itself: both forms are supported.
-        llama = Tokenizer.load(ReferenceData.llama31Tokenizer());
-        stories = Tokenizer.load(ReferenceData.storiesTokenizer().resolve("tokenizer.json"));
+        llama = Tokenizer.load(Reference.path("llama-3.1-tokenizer"));
+        stories = Tokenizer.load(Reference.path("stories260k/hf").resolve("tokenizer.json"));
     }
 
     @AfterAll

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.nemotron.core.config.ModelConfig;
 import io.nemotron.core.config.ModelConfigLoader;
-import io.nemotron.core.config.ReferenceFiles;
+import io.nemotron.core.testing.Reference;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -29,7 +29,7 @@ class CheckpointLayoutTest {
     @Test
     void ultraLayoutMatchesTheDerivedLayerMap() throws Exception {
         JsonNode map = JsonMapper.builder().build().readTree(Files.readString(
-                ReferenceFiles.resolve("nemotron/Llama-3_1-Nemotron-Ultra-253B-v1.layer_map.derived.json")));
+                Reference.existing("nemotron/Llama-3_1-Nemotron-Ultra-253B-v1.layer_map.derived.json")));
         Map<String, long[]> expected = new LinkedHashMap<>();
         for (JsonNode layer : map.get("layers")) {
             for (JsonNode t : layer.get("tensors")) {
@@ -39,7 +39,7 @@ class CheckpointLayoutTest {
         for (JsonNode g : map.get("global_tensors")) {
             expected.put(g.get(0).asString(), shape(g.get(1)));
         }
-        CheckpointLayout layout = CheckpointLayout.of(ModelConfigLoader.load(ReferenceFiles.ultraConfig()));
+        CheckpointLayout layout = CheckpointLayout.of(ModelConfigLoader.load(Reference.ultraConfig()));
         assertEquals(expected.size(), layout.tensors().size());
         for (TensorSpec spec : layout.tensors()) {
             assertTrue(expected.containsKey(spec.name()), "not in the derived map: " + spec.name());
@@ -52,10 +52,10 @@ class CheckpointLayoutTest {
 
     @Test
     void tinyLayoutIsExactlyTheReferenceFile() throws Exception {
-        JsonNode header = RawSafetensors.header(ReferenceFiles.tinyF32().resolve("model.safetensors"));
+        JsonNode header = RawSafetensors.header(Reference.tinyF32().resolve("model.safetensors"));
         List<String> names = new ArrayList<>(header.propertyNames());
         names.remove("__metadata__");
-        CheckpointLayout layout = CheckpointLayout.of(ModelConfigLoader.load(ReferenceFiles.tinyF32()));
+        CheckpointLayout layout = CheckpointLayout.of(ModelConfigLoader.load(Reference.tinyF32()));
         // The reference file is in HF module order, which the layout follows; block 4 (no-op + no-op) has no tensors.
         assertEquals(names, layout.tensors().stream().map(TensorSpec::name).toList());
         assertFalse(names.stream().anyMatch(n -> n.startsWith("model.layers.4.")));
@@ -66,7 +66,7 @@ class CheckpointLayoutTest {
 
     @Test
     void tiedHeadIsOptional() {
-        CheckpointLayout layout = CheckpointLayout.of(ModelConfigLoader.load(ReferenceFiles.stories()));
+        CheckpointLayout layout = CheckpointLayout.of(ModelConfigLoader.load(Reference.stories()));
         TensorSpec head = layout.tensors().getLast();
         assertEquals("lm_head.weight", head.name());
         assertFalse(head.required());
@@ -74,7 +74,7 @@ class CheckpointLayoutTest {
 
     /** Copies the tiny F32 checkpoint with an edit applied to its tensor list. */
     private Path copyTiny(UnaryOperator<List<PendingTensor>> edit) {
-        try (var src = SafetensorsReader.open(ReferenceFiles.tinyF32())) {
+        try (var src = SafetensorsReader.open(Reference.tinyF32())) {
             List<PendingTensor> tensors = new ArrayList<>();
             for (String name : src.names()) {
                 tensors.add(PendingTensor.copyOf(src.tensor(name)));
@@ -101,7 +101,7 @@ class CheckpointLayoutTest {
         }
     }
 
-    private final ModelConfig tiny = ModelConfigLoader.load(ReferenceFiles.tinyF32());
+    private final ModelConfig tiny = ModelConfigLoader.load(Reference.tinyF32());
 
     @Test
     void wrongShapeNamesTensorFileAndBothShapes() {
@@ -154,8 +154,8 @@ class CheckpointLayoutTest {
 
     @Test
     void checkpointForAnotherConfigListsEveryProblem() {
-        ModelConfig stories = ModelConfigLoader.load(ReferenceFiles.stories());
-        try (var r = SafetensorsReader.open(ReferenceFiles.tinyF32())) {
+        ModelConfig stories = ModelConfigLoader.load(Reference.stories());
+        try (var r = SafetensorsReader.open(Reference.tinyF32())) {
             var e = assertThrows(WeightsException.class, () -> CheckpointLayout.validate(stories, r));
             assertNames(e, "does not match its config", "model.embed_tokens.weight", "and", "more");
         }

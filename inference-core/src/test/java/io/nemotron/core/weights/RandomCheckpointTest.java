@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.nemotron.core.config.ModelConfig;
 import io.nemotron.core.config.ModelConfigLoader;
 import io.nemotron.core.config.ModelStats;
-import io.nemotron.core.config.ReferenceFiles;
+import io.nemotron.core.testing.Reference;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Tag;
@@ -22,7 +22,7 @@ class RandomCheckpointTest {
 
     @Test
     void nasCheckpointForTheTinyConfig() {
-        ModelConfig tiny = ModelConfigLoader.load(ReferenceFiles.tinyF32());
+        ModelConfig tiny = ModelConfigLoader.load(Reference.tinyF32());
         RandomCheckpoint.write(dir, tiny, DType.BF16, 7, null);
         assertEquals(tiny, ModelConfigLoader.load(dir), "config.json reads back to the same config");
         try (var r = SafetensorsReader.open(dir)) {
@@ -72,11 +72,11 @@ class RandomCheckpointTest {
     @Test
     void llamaSpecWithTokenizer() throws Exception {
         var spec = new RandomCheckpoint.Spec(64, 3, 8, 4, 172, 512, DType.F16, 1);
-        ModelConfig config = RandomCheckpoint.write(dir, spec, ReferenceFiles.stories());
+        ModelConfig config = RandomCheckpoint.write(dir, spec, Reference.stories());
         assertEquals(config, ModelConfigLoader.load(dir));
         assertEquals(3, config.numLayers());
         assertEquals(8, config.headDim());
-        assertArrayEquals(Files.readAllBytes(ReferenceFiles.stories().resolve("tokenizer.json")),
+        assertArrayEquals(Files.readAllBytes(Reference.stories().resolve("tokenizer.json")),
                 Files.readAllBytes(dir.resolve("tokenizer.json")));
         assertTrue(Files.exists(dir.resolve("tokenizer_config.json")));
         try (var r = SafetensorsReader.open(dir)) {

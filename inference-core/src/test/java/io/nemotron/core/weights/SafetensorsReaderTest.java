@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.nemotron.core.config.ModelConfigLoader;
-import io.nemotron.core.config.ReferenceFiles;
+import io.nemotron.core.testing.Reference;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.util.HashSet;
@@ -20,7 +20,7 @@ class SafetensorsReaderTest {
 
     @Test
     void referenceCheckpointsLoadAndValidate() throws Exception {
-        for (Path dir : List.of(ReferenceFiles.tinyF32(), ReferenceFiles.tinyBf16(), ReferenceFiles.stories())) {
+        for (Path dir : List.of(Reference.tinyF32(), Reference.tinyBf16(), Reference.stories())) {
             Path file = dir.resolve("model.safetensors");
             JsonNode header = RawSafetensors.header(file);
             Set<String> expectedNames = new HashSet<>(header.propertyNames());
@@ -47,7 +47,7 @@ class SafetensorsReaderTest {
     @Test
     void bf16CheckpointIsTheF32OneRounded() {
         // README: "the same weights rounded to BF16" -- so each BF16 value is within half a BF16 ulp (2^-8 relative).
-        try (var f32 = SafetensorsReader.open(ReferenceFiles.tinyF32()); var bf16 = SafetensorsReader.open(ReferenceFiles.tinyBf16())) {
+        try (var f32 = SafetensorsReader.open(Reference.tinyF32()); var bf16 = SafetensorsReader.open(Reference.tinyBf16())) {
             for (String name : f32.names()) {
                 Tensor a = f32.tensor(name);
                 Tensor b = bf16.tensor(name);
@@ -63,7 +63,7 @@ class SafetensorsReaderTest {
 
     @Test
     void storiesTiedHeadIsACopyOfTheEmbedding() {
-        try (var r = SafetensorsReader.open(ReferenceFiles.stories())) {
+        try (var r = SafetensorsReader.open(Reference.stories())) {
             assertArrayEquals(r.tensor("model.embed_tokens.weight").data().toArray(ValueLayout.JAVA_BYTE),
                     r.tensor("lm_head.weight").data().toArray(ValueLayout.JAVA_BYTE));
         }
@@ -71,14 +71,14 @@ class SafetensorsReaderTest {
 
     @Test
     void openAcceptsTheFileItself() {
-        try (var r = SafetensorsReader.open(ReferenceFiles.stories().resolve("model.safetensors"))) {
+        try (var r = SafetensorsReader.open(Reference.stories().resolve("model.safetensors"))) {
             assertTrue(r.contains("model.norm.weight"));
         }
     }
 
     @Test
     void missingTensorIsNamed() {
-        try (var r = SafetensorsReader.open(ReferenceFiles.stories())) {
+        try (var r = SafetensorsReader.open(Reference.stories())) {
             var e = assertThrows(WeightsException.class, () -> r.tensor("model.layers.9.mlp.up_proj.weight"));
             assertTrue(e.getMessage().contains("model.layers.9.mlp.up_proj.weight"), e.getMessage());
         }
@@ -86,7 +86,7 @@ class SafetensorsReaderTest {
 
     @Test
     void closeUnmapsAndIsIdempotent() {
-        var r = SafetensorsReader.open(ReferenceFiles.stories());
+        var r = SafetensorsReader.open(Reference.stories());
         Tensor t = r.tensor("model.norm.weight");
         r.close();
         r.close();

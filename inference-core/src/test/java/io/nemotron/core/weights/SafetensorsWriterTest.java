@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import io.nemotron.core.config.ReferenceFiles;
+import io.nemotron.core.testing.Reference;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -93,7 +93,7 @@ class SafetensorsWriterTest {
 
     @Test
     void copyOfAReferenceCheckpointIsByteIdenticalPerTensor() throws Exception {
-        Path src = ReferenceFiles.stories().resolve("model.safetensors");
+        Path src = Reference.stories().resolve("model.safetensors");
         Path copy = dir.resolve("model.safetensors");
         try (var r = SafetensorsReader.open(src)) {
             SafetensorsWriter.writeTensors(copy, r.names().stream().map(r::tensor).toList());

@@ -1,6 +1,7 @@
 package io.nemotron.service.cli;
 
 import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -9,19 +10,29 @@ import java.nio.file.Path;
 /** Runs the CLI in-process and captures stdout, stderr and the exit code. */
 record CliRun(int exitCode, String out, String err) {
 
-    static synchronized CliRun of(String... args) {
+    static CliRun of(String... args) {
+        return withStdin(null, args);
+    }
+
+    /** As {@link #of}, with {@code stdin} as System.in for the run (null: System.in is left alone). */
+    static synchronized CliRun withStdin(InputStream stdin, String... args) {
         PrintStream oldOut = System.out;
         PrintStream oldErr = System.err;
+        InputStream oldIn = System.in;
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         try {
             System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
             System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            if (stdin != null) {
+                System.setIn(stdin);
+            }
             int code = NemotronCli.run(args);
             return new CliRun(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
         } finally {
             System.setOut(oldOut);
             System.setErr(oldErr);
+            System.setIn(oldIn);
         }
     }
 

@@ -3,9 +3,6 @@ package io.nemotron.service.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -16,34 +13,15 @@ import tools.jackson.databind.json.JsonMapper;
 class InspectCommandTest {
 
     private static Path reference(String relative) {
-        Path dir = Path.of(System.getProperty("nemotron.reference.dir", "../shared/reference"));
-        Path p = dir.resolve(relative);
-        assertTrue(Files.exists(p), "missing reference file " + p.toAbsolutePath());
+        Path p = CliRun.reference(relative);
+        assertTrue(Files.exists(p), "missing reference file " + p);
         return p;
     }
 
     private static final Path ULTRA = reference("nemotron/Llama-3_1-Nemotron-Ultra-253B-v1.config.json");
 
-    private record Result(int exitCode, String out, String err) {}
-
-    private static Result run(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int code = NemotronCli.run(args);
-            return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-    }
-
     private static JsonNode json(String... args) {
-        Result r = run(args);
+        CliRun r = CliRun.of(args);
         assertEquals(0, r.exitCode(), r.err());
         return JsonMapper.builder().build().readTree(r.out());
     }
@@ -86,7 +64,7 @@ class InspectCommandTest {
 
     @Test
     void textFormIsReadable() {
-        Result r = run("inspect", "--config", ULTRA.toString());
+        CliRun r = CliRun.of("inspect", "--config", ULTRA.toString());
         assertEquals(0, r.exitCode(), r.err());
         assertTrue(r.out().contains("253,401,268,224"), r.out());
         assertTrue(r.out().contains("full 64, linear 0, none 98"), r.out());
@@ -103,15 +81,15 @@ class InspectCommandTest {
 
     @Test
     void errorsAreOneLineNamingTheInput() {
-        Result missing = run("inspect", "--config", "/no/such/config.json");
+        CliRun missing = CliRun.of("inspect", "--config", "/no/such/config.json");
         assertEquals(1, missing.exitCode());
         assertTrue(missing.err().startsWith("error: ") && missing.err().contains("/no/such/config.json"), missing.err());
-        Result badDtype = run("inspect", "--config", ULTRA.toString(), "--kv-dtype", "int4");
+        CliRun badDtype = CliRun.of("inspect", "--config", ULTRA.toString(), "--kv-dtype", "int4");
         assertEquals(1, badDtype.exitCode());
         assertTrue(badDtype.err().contains("--kv-dtype") && badDtype.err().contains("int4"), badDtype.err());
-        Result badTp = run("inspect", "--config", ULTRA.toString(), "--tensor-parallel", "3");
+        CliRun badTp = CliRun.of("inspect", "--config", ULTRA.toString(), "--tensor-parallel", "3");
         assertEquals(1, badTp.exitCode());
         assertTrue(badTp.err().contains("num_attention_heads"), badTp.err());
-        assertTrue(run("inspect").exitCode() != 0, "--config is required");
+        assertTrue(CliRun.of("inspect").exitCode() != 0, "--config is required");
     }
 }

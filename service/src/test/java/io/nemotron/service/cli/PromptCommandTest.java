@@ -3,10 +3,7 @@ package io.nemotron.service.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -27,36 +24,9 @@ class PromptCommandTest {
     @TempDir
     Path tmp;
 
-    private static Path reference() {
-        String configured = System.getProperty("nemotron.reference.dir");
-        if (configured != null && !configured.isBlank()) {
-            return Path.of(configured);
-        }
-        return Path.of("").toAbsolutePath().getParent().resolve("../shared/reference").normalize();
-    }
-
-    /** Exit code, stdout and stderr of one CLI run. */
-    private record Run(int exit, String out, String err) {}
-
-    private static synchronized Run run(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int exit = NemotronCli.run(args);
-            return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-    }
-
     @TestFactory
     Stream<DynamicTest> everyCaseThroughTheCli() throws IOException {
-        JsonNode cases = JSON.readTree(Files.readString(reference().resolve("chat-template/cases.json"))).get("cases");
+        JsonNode cases = JSON.readTree(Files.readString(CliRun.reference("chat-template/cases.json"))).get("cases");
         List<DynamicTest> tests = new ArrayList<>();
         int i = 0;
         for (JsonNode c : cases) {
@@ -69,10 +39,10 @@ class PromptCommandTest {
                 }
                 request.put("add_generation_prompt", c.get("add_generation_prompt").booleanValue());
                 Files.writeString(requestFile, JSON.writeValueAsString(request));
-                Path template = reference().resolve("nemotron").resolve(c.get("template").asString());
-                Run r = run("prompt", "--template", template.toString(), "--chat-request", requestFile.toString());
+                Path template = CliRun.reference("nemotron").resolve(c.get("template").asString());
+                CliRun r = CliRun.of("prompt", "--template", template.toString(), "--chat-request", requestFile.toString());
                 assertEquals("", r.err());
-                assertEquals(0, r.exit());
+                assertEquals(0, r.exitCode());
                 assertEquals(c.get("expected_prompt").asString(), r.out());
             }));
         }
@@ -82,11 +52,11 @@ class PromptCommandTest {
     /** SOURCE.md of llama31-prompt-format: with bos "<|begin_of_text|>" the case renders as its output prefixed by it. */
     @Test
     void modelFolderUsesItsOwnTemplate() throws IOException {
-        JsonNode c = JSON.readTree(Files.readString(reference().resolve("llama31-prompt-format/llamacpp_llama3_template_case.json")));
+        JsonNode c = JSON.readTree(Files.readString(CliRun.reference("llama31-prompt-format/llamacpp_llama3_template_case.json")));
         Path requestFile = tmp.resolve("req.json");
         Files.writeString(requestFile, "{\"messages\": " + c.get("messages") + "}");
-        Run r = run("prompt", "--model", reference().resolve("llama-3.1-tokenizer").toString(), "--chat-request", requestFile.toString());
-        assertEquals(0, r.exit(), r.err());
+        CliRun r = CliRun.of("prompt", "--model", CliRun.reference("llama-3.1-tokenizer").toString(), "--chat-request", requestFile.toString());
+        assertEquals(0, r.exitCode(), r.err());
         assertEquals("<|begin_of_text|>" + c.get("expected_output").asString(), r.out());
     }
 
@@ -94,9 +64,9 @@ class PromptCommandTest {
     void badRequestNamesFileAndField() throws IOException {
         Path requestFile = tmp.resolve("bad.json");
         Files.writeString(requestFile, "{\"messages\": [{\"role\": \"user\", \"content\": \"a\"}, {\"role\": \"foo\", \"content\": \"b\"}]}");
-        Path template = reference().resolve("nemotron/Llama-3_1-Nemotron-Ultra-253B-v1.chat_template.jinja");
-        Run r = run("prompt", "--template", template.toString(), "--chat-request", requestFile.toString());
-        assertEquals(1, r.exit());
+        Path template = CliRun.reference("nemotron/Llama-3_1-Nemotron-Ultra-253B-v1.chat_template.jinja");
+        CliRun r = CliRun.of("prompt", "--template", template.toString(), "--chat-request", requestFile.toString());
+        assertEquals(1, r.exitCode());
         assertEquals("", r.out());
         assertEquals("error: " + requestFile + ": messages[1].role: unknown role 'foo' (expected system, user, assistant or tool)",
                 r.err().strip());
@@ -106,19 +76,19 @@ class PromptCommandTest {
     void documentsAreRefusedClearly() throws IOException {
         Path requestFile = tmp.resolve("rag.json");
         Files.writeString(requestFile, "{\"messages\": [{\"role\": \"user\", \"content\": \"a\"}], \"documents\": [{\"text\": \"d\"}]}");
-        Path template = reference().resolve("nemotron/Llama-3_1-Nemotron-Ultra-253B-v1.chat_template.jinja");
-        Run r = run("prompt", "--template", template.toString(), "--chat-request", requestFile.toString());
-        assertEquals(1, r.exit());
+        Path template = CliRun.reference("nemotron/Llama-3_1-Nemotron-Ultra-253B-v1.chat_template.jinja");
+        CliRun r = CliRun.of("prompt", "--template", template.toString(), "--chat-request", requestFile.toString());
+        assertEquals(1, r.exitCode());
         assertTrue(r.err().contains("documents: RAG context assembly is not available yet"), r.err());
     }
 
     @Test
     void missingFilesAndFlagsAreErrors() {
-        Run r = run("prompt", "--template", tmp.resolve("none.jinja").toString(), "--chat-request", tmp.resolve("none.json").toString());
-        assertEquals(1, r.exit());
+        CliRun r = CliRun.of("prompt", "--template", tmp.resolve("none.jinja").toString(), "--chat-request", tmp.resolve("none.json").toString());
+        assertEquals(1, r.exitCode());
         assertEquals("error: chat request file not found: " + tmp.resolve("none.json"), r.err().strip());
-        Run both = run("prompt", "--template", "a", "--model", "b", "--chat-request", "c");
-        assertTrue(both.exit() != 0);
+        CliRun both = CliRun.of("prompt", "--template", "a", "--model", "b", "--chat-request", "c");
+        assertTrue(both.exitCode() != 0);
         assertTrue(both.err().contains("mutually exclusive"), both.err());
     }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.nemotron.core.config.RopeScaling;
+import io.nemotron.core.testing.Reference;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -13,13 +14,9 @@ import tools.jackson.databind.json.JsonMapper;
 
 class RopeTest {
 
-    private static Path referenceDir() {
-        return Path.of(System.getProperty("nemotron.reference.dir", "../shared/reference"));
-    }
-
     @Test
     void llama3InverseFrequenciesMatchTheHuggingFaceSnapshot() throws Exception {
-        Path file = referenceDir().resolve("rope/hf_llama3_rope_snapshot.json");
+        Path file = Reference.path("rope/hf_llama3_rope_snapshot.json");
         assertTrue(Files.exists(file), "reference data missing: " + file.toAbsolutePath());
         JsonNode root = JsonMapper.builder().build().readTree(file.toFile());
         JsonNode p = root.get("params");
