@@ -38,10 +38,11 @@ public interface Backend extends AutoCloseable {
     void rope(Buf buf, int heads, int[] positions, int rows);
 
     /**
-     * Appends K/V rows of one FULL-attention layer to the sequence's cache at positions[r], then computes
-     * causal GQA attention of each Q row over positions [0, positions[r]] into ATT.
+     * Writes the K/V rows of one FULL-attention layer into the pool at the batch's slot mapping, then computes causal
+     * GQA attention of each Q row over its own sequence's positions [0, position] (read through the sequence's
+     * block table) into ATT.
      */
-    void attention(int layer, KvCache cache, int kvHeads, int[] positions, int rows);
+    void attention(int layer, int kvHeads, KvPool kv, StepBatch batch);
 
     /** GATE = silu(GATE) · UP, elementwise over the first {@code width} columns. */
     void siluMul(int width, int rows);
@@ -49,11 +50,16 @@ public interface Backend extends AutoCloseable {
     /** acc[r] += delta[r]. */
     void add(Buf acc, Buf delta, int rows);
 
-    /** logits = lm_head · in[row] (in is already final-normed). */
-    void logits(Buf in, int row, Tensor lmHead, float[] logits);
+    /**
+     * Final norm and lm_head for the batch's logit rows: {@code logits[i·vocab ..]} = lm_head · rmsnorm(X[logitRows[i]]).
+     */
+    void logits(StepBatch batch, Tensor norm, Tensor lmHead, float[] logits);
 
-    /** A KV cache for one sequence of up to {@code capacity} tokens, with storage for every FULL layer. */
-    KvCache newKvCache(int capacity);
+    /** Paged K/V storage for every FULL layer: {@code numBlocks} blocks of {@code blockSize} slots. */
+    KvPool newKvPool(int numBlocks, int blockSize);
+
+    /** Bytes one KV block takes in this backend (for sizing the pool from a memory budget). */
+    long kvBytesPerBlock(int blockSize);
 
     @Override
     void close();

@@ -1,7 +1,7 @@
 package io.nemotron.core.engine;
 
-import io.nemotron.core.backend.KvCache;
 import io.nemotron.core.config.ModelConfig;
+import io.nemotron.core.model.SingleSequence;
 import io.nemotron.core.model.Transformer;
 import io.nemotron.core.tokenizer.IncrementalDetokenizer;
 import io.nemotron.core.tokenizer.Tokenizer;
@@ -34,7 +34,7 @@ public final class Generator {
         ModelConfig config = model.config();
         checkPrompt(promptIds, params, config);
 
-        KvCache cache = model.backend().newKvCache(promptIds.length + params.maxTokens());
+        SingleSequence cache = new SingleSequence(model, promptIds.length + params.maxTokens());
         SamplingState state = new SamplingState(params, promptIds);
         StopChecker stops = new StopChecker(params, config.eosTokenIds());
         IncrementalDetokenizer detok = tokenizer == null ? null
@@ -46,7 +46,7 @@ public final class Generator {
         for (int done = 0; done < promptIds.length; done += chunk) {
             int n = Math.min(chunk, promptIds.length - done);
             int[] part = done == 0 && n == promptIds.length ? promptIds : Arrays.copyOfRange(promptIds, done, done + n);
-            model.forward(part, n, cache, n + done == promptIds.length ? logits : null);
+            cache.forward(part, n, n + done == promptIds.length ? logits : null);
         }
         long prefillEnd = System.nanoTime();
 
@@ -70,7 +70,7 @@ public final class Generator {
                 break;
             }
             one[0] = token;
-            model.forward(one, 1, cache, logits);
+            cache.forward(one, 1, logits);
         }
         long end = System.nanoTime();
         GenerationStats stats = new GenerationStats(promptIds.length, produced, prefillEnd - start, end - prefillEnd);

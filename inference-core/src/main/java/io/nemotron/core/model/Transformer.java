@@ -11,7 +11,8 @@ import static io.nemotron.core.backend.Backend.Buf.X;
 import static io.nemotron.core.backend.Backend.Buf.XB;
 
 import io.nemotron.core.backend.Backend;
-import io.nemotron.core.backend.KvCache;
+import io.nemotron.core.backend.KvPool;
+import io.nemotron.core.backend.StepBatch;
 import io.nemotron.core.config.AttentionKind;
 import io.nemotron.core.config.FfnKind;
 import io.nemotron.core.config.ModelConfig;
@@ -25,13 +26,11 @@ public final class Transformer {
     private final ModelConfig config;
     private final ModelWeights weights;
     private final Backend backend;
-    private final int[] positions;
 
     public Transformer(ModelConfig config, ModelWeights weights, Backend backend) {
         this.config = config;
         this.weights = weights;
         this.backend = backend;
-        this.positions = new int[backend.maxRows()];
     }
 
     public ModelConfig config() {
@@ -42,25 +41,19 @@ public final class Transformer {
         return backend;
     }
 
-    /**
-     * Runs {@code rows} tokens of one sequence at positions [cache.length(), +rows), appends their K/V to the
-     * cache, and writes the logits of the last row into {@code logits} (when non-null).
-     * rows must not exceed {@link Backend#maxRows()}; callers chunk longer prompts.
-     */
-    public void forward(int[] tokens, int rows, KvCache cache, float[] logits) {
-        forward(tokens, rows, cache, logits, rows - 1);
+    public ModelWeights weights() {
+        return weights;
     }
 
-    /** As above, with the logits taken at {@code logitsRow} (used to check every prompt position). */
-    public void forward(int[] tokens, int rows, KvCache cache, float[] logits, int logitsRow) {
-        int start = cache.length();
-        if (start + rows > cache.capacity()) {
-            throw new IllegalArgumentException("sequence of " + (start + rows) + " tokens exceeds the KV cache capacity "
-                    + cache.capacity());
-        }
-        for (int r = 0; r < rows; r++) {
-            positions[r] = start + r;
-        }
+    /**
+     * Runs one step: every row of {@code batch} (several sequences, flattened), writing their K/V into {@code kv} and
+     * the logits of the batch's logit rows into {@code logits} ([numLogitRows][vocab]).
+     * batch.rows must not exceed {@link Backend#maxRows()}; the scheduler's token budget guarantees it.
+     */
+    public void forward(StepBatch batch, KvPool kv, float[] logits) {
+        int rows = batch.rows;
+        int[] tokens = batch.tokenIds;
+        int[] positions = batch.positions;
         backend.embed(tokens, rows);
         for (int layer = 0; layer < weights.blocks().size(); layer++) {
             BlockWeights b = weights.blocks().get(layer);
@@ -72,7 +65,7 @@ public final class Transformer {
                     backend.linear(XB, V, b.vProj(), rows);
                     backend.rope(Q, config.numAttentionHeads(), positions, rows);
                     backend.rope(K, full.kvHeads(), positions, rows);
-                    backend.attention(layer, cache, full.kvHeads(), positions, rows);
+                    backend.attention(layer, full.kvHeads(), kv, batch);
                     backend.linear(ATT, OUT, b.oProj(), rows);
                     backend.add(X, OUT, rows);
                 }
@@ -100,10 +93,8 @@ public final class Transformer {
                 case FfnKind.None none -> { }
             }
         }
-        cache.setLength(start + rows);
-        if (logits != null) {
-            backend.rmsNorm(X, XB, weights.norm(), rows);
-            backend.logits(XB, logitsRow, weights.lmHead(), logits);
+        if (batch.numLogitRows > 0) {
+            backend.logits(batch, weights.norm(), weights.lmHead(), logits);
         }
     }
 }

@@ -2,7 +2,6 @@ package io.nemotron.core.model;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.nemotron.core.backend.KvCache;
 import io.nemotron.core.testing.Reference;
 import java.lang.management.ManagementFactory;
 import org.junit.jupiter.api.Test;
@@ -15,24 +14,24 @@ class DecodeAllocationTest {
         var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         try (LoadedModel m = LoadedModel.openCpu(Reference.path("nemotron-nas-tiny/nas-tiny-a-bf16"), 2)) {
             int steps = 400;
-            KvCache cache = m.backend().newKvCache(steps + 8);
+            SingleSequence cache = new SingleSequence(m.transformer(), steps + 8);
             float[] logits = new float[m.config().vocabSize()];
             int[] one = {1};
-            m.transformer().forward(new int[] {1, 5, 7}, 3, cache, logits);
+            cache.forward(new int[] {1, 5, 7}, 3, logits);
             // warm-up until C2 has compiled the Vector API kernels (interpreted vector code boxes), rewinding the
             // cache to stay inside the context
             for (int i = 0; i < 6000; i++) {
                 if (cache.length() == cache.capacity()) {
                     cache.setLength(3);
                 }
-                m.transformer().forward(one, 1, cache, logits);
+                cache.forward(one, 1, logits);
             }
             cache.setLength(3);
             long tid = Thread.currentThread().threadId();
             long before = threads.getThreadAllocatedBytes(tid);
             for (int i = 0; i < 200; i++) {
                 one[0] = (i * 31) % 256;
-                m.transformer().forward(one, 1, cache, logits);
+                cache.forward(one, 1, logits);
             }
             long allocated = threads.getThreadAllocatedBytes(tid) - before;
             // 200 steps: anything per step (a lambda, a boxed int, a copy) would show as >= 3 KiB

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.nemotron.core.backend.KvCache;
 import io.nemotron.core.backend.cpu.CpuBackend;
 import io.nemotron.core.config.ModelConfig;
 import io.nemotron.core.config.ModelConfigLoader;
@@ -34,12 +33,12 @@ class TransformerReferenceTest {
         }
 
         int[] greedy(int[] prompt, int newTokens, int chunk) {
-            KvCache cache = backend.newKvCache(prompt.length + newTokens);
+            SingleSequence cache = new SingleSequence(model, prompt.length + newTokens);
             float[] logits = new float[config.vocabSize()];
             for (int done = 0; done < prompt.length; done += chunk) {
                 int n = Math.min(chunk, prompt.length - done);
                 int[] part = java.util.Arrays.copyOfRange(prompt, done, done + n);
-                model.forward(part, n, cache, logits);
+                cache.forward(part, n, logits);
             }
             int[] out = new int[newTokens];
             int[] one = new int[1];
@@ -47,7 +46,7 @@ class TransformerReferenceTest {
                 out[i] = argmax(logits);
                 one[0] = out[i];
                 if (i + 1 < newTokens) {
-                    model.forward(one, 1, cache, logits);
+                    cache.forward(one, 1, logits);
                 }
             }
             return out;
@@ -76,11 +75,11 @@ class TransformerReferenceTest {
         int[] ids = Reference.ints(ref.get("input_ids"));
         JsonNode rows = ref.get("logits");
         try (Loaded m = new Loaded(Reference.path("stories260k/hf"), 2, 8)) {
-            KvCache cache = m.backend.newKvCache(ids.length);
+            SingleSequence cache = new SingleSequence(m.model, ids.length);
             float[] logits = new float[m.config.vocabSize()];
             double worst = 0;
             for (int pos = 0; pos < ids.length; pos++) {
-                m.model.forward(new int[] {ids[pos]}, 1, cache, logits);
+                cache.forward(new int[] {ids[pos]}, 1, logits);
                 JsonNode expected = rows.get(pos);
                 for (int v = 0; v < logits.length; v++) {
                     worst = Math.max(worst, Math.abs(logits[v] - expected.get(v).asDouble()));
@@ -110,17 +109,17 @@ class TransformerReferenceTest {
             for (JsonNode c : cases) {
                 int[] prompt = Reference.ints(c.get("prompt_ids"));
                 // prefill in one call: last-position logits and the argmax at every position
-                KvCache cache = m.backend.newKvCache(prompt.length);
+                SingleSequence cache = new SingleSequence(m.model, prompt.length);
                 float[] logits = new float[m.config.vocabSize()];
-                m.model.forward(prompt, prompt.length, cache, logits);
+                cache.forward(prompt, prompt.length, logits);
                 JsonNode expectedLast = c.get("prefill_logits_last");
                 for (int v = 0; v < logits.length; v++) {
                     assertEquals(expectedLast.get(v).asDouble(), logits[v], 1e-3, dir + " logit " + v);
                 }
                 int[] argmaxAll = Reference.ints(c.get("prefill_logits_all_positions_argmax"));
                 for (int pos = 0; pos < prompt.length; pos++) {
-                    KvCache c2 = m.backend.newKvCache(prompt.length);
-                    m.model.forward(prompt, prompt.length, c2, logits, pos);
+                    SingleSequence c2 = new SingleSequence(m.model, prompt.length);
+                    c2.forward(prompt, prompt.length, logits, pos);
                     assertEquals(argmaxAll[pos], argmax(logits), dir + " argmax at position " + pos);
                 }
                 int[] greedy = Reference.ints(c.get("greedy_output_ids"));

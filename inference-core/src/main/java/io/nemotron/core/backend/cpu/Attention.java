@@ -2,10 +2,13 @@ package io.nemotron.core.backend.cpu;
 
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
-/** Causal grouped-query attention for one query token over a contiguous KV store, FP32 throughout. */
+/**
+ * Causal grouped-query attention for one query token, FP32 throughout, over a contiguous KV store or a paged one
+ * read through a block table. Both paths run the same loops in the same order, so a token's output does not depend
+ * on how its KV is laid out or on what else is in the batch.
+ */
 public final class Attention {
 
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -19,6 +22,30 @@ public final class Attention {
      */
     public static void decode(float[] q, int qOff, float[] keys, float[] values, int len, int heads, int kvHeads,
                               int headDim, float[] out, int outOff, float[] scores) {
+        attend(q, qOff, keys, values, null, 0, len, heads, kvHeads, headDim, out, outOff, scores);
+    }
+
+    /**
+     * As {@link #decode}, with keys/values a paged pool [numBlocks·blockSize][kvHeads*headDim]: position p lives in
+     * row {@code blockTable[p >> blockShift] << blockShift | (p & (blockSize-1))} (blockSize = 1 << blockShift).
+     */
+    public static void decodePaged(float[] q, int qOff, float[] keyPool, float[] valuePool, int[] blockTable,
+                                   int blockShift, int len, int heads, int kvHeads, int headDim, float[] out,
+                                   int outOff, float[] scores) {
+        if (((long) len + (1 << blockShift) - 1) >> blockShift > blockTable.length) {
+            throw new IllegalArgumentException("block table of " + blockTable.length + " blocks cannot hold " + len
+                    + " positions");
+        }
+        attend(q, qOff, keyPool, valuePool, blockTable, blockShift, len, heads, kvHeads, headDim, out, outOff, scores);
+    }
+
+    /** Row of position p: p itself (contiguous, table null) or through the block table. */
+    private static int row(int[] table, int shift, int p) {
+        return table == null ? p : table[p >> shift] << shift | (p & ((1 << shift) - 1));
+    }
+
+    private static void attend(float[] q, int qOff, float[] keys, float[] values, int[] table, int shift, int len,
+                               int heads, int kvHeads, int headDim, float[] out, int outOff, float[] scores) {
         if (kvHeads <= 0 || heads % kvHeads != 0) {
             throw new IllegalArgumentException("heads " + heads + " must be a multiple of kvHeads " + kvHeads);
         }
@@ -33,7 +60,7 @@ public final class Attention {
             int kvOff = (h / group) * headDim;
             float max = Float.NEGATIVE_INFINITY;
             for (int p = 0; p < len; p++) {
-                float s = dot(q, qh, keys, p * kvStride + kvOff, headDim) * scale;
+                float s = dot(q, qh, keys, row(table, shift, p) * kvStride + kvOff, headDim) * scale;
                 scores[p] = s;
                 max = Math.max(max, s);
             }
@@ -47,7 +74,7 @@ public final class Attention {
             int oh = outOff + h * headDim;
             Arrays.fill(out, oh, oh + headDim, 0f);
             for (int p = 0; p < len; p++) {
-                axpy(scores[p] * inv, values, p * kvStride + kvOff, out, oh, headDim);
+                axpy(scores[p] * inv, values, row(table, shift, p) * kvStride + kvOff, out, oh, headDim);
             }
         }
     }
@@ -59,7 +86,7 @@ public final class Attention {
         for (; i < upper; i += F.length()) {
             acc = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), acc);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = Lanes.sum(acc);   // one fixed order, interpreted or compiled
         for (; i < n; i++) {
             sum += a[aOff + i] * b[bOff + i];
         }

@@ -1,7 +1,8 @@
 package io.nemotron.core.backend.cpu;
 
 import io.nemotron.core.backend.Backend;
-import io.nemotron.core.backend.KvCache;
+import io.nemotron.core.backend.KvPool;
+import io.nemotron.core.backend.StepBatch;
 import io.nemotron.core.config.AttentionKind;
 import io.nemotron.core.config.BlockConfig;
 import io.nemotron.core.config.FfnKind;
@@ -24,8 +25,7 @@ public final class CpuBackend implements Backend {
     private final Map<Buf, float[]> bufs = new EnumMap<>(Buf.class);
     private final Map<Tensor, float[]> normWeights = new IdentityHashMap<>();
     private final Rope rope;
-    private final float[] lastRow;
-    private final ThreadLocal<float[]> scores;
+    private final AttentionJob attentionJob;
 
     public CpuBackend(ModelConfig config, Tensor embedTokens, int threads, int maxRows) {
         this.config = config;
@@ -53,10 +53,8 @@ public final class CpuBackend implements Backend {
         bufs.put(Buf.V, new float[maxRows * kvWidth]);
         bufs.put(Buf.GATE, new float[maxRows * inter]);
         bufs.put(Buf.UP, new float[maxRows * inter]);
-        this.lastRow = new float[hidden];
         this.rope = new Rope(config.headDim(), config.ropeTheta(), config.ropeScaling(), config.maxPositionEmbeddings());
-        int maxContext = config.maxPositionEmbeddings();
-        this.scores = ThreadLocal.withInitial(() -> new float[maxContext]);
+        this.attentionJob = new AttentionJob(config.maxPositionEmbeddings());
     }
 
     @Override
@@ -108,33 +106,27 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void attention(int layer, KvCache cache, int kvHeads, int[] positions, int rows) {
-        CpuKvCache kv = (CpuKvCache) cache;
-        float[] keys = kv.keys[layer];
-        float[] values = kv.values[layer];
+    public void attention(int layer, int kvHeads, KvPool kv, StepBatch batch) {
+        CpuKvPool pool = (CpuKvPool) kv;
+        float[] keys = pool.keys[layer];
+        float[] values = pool.values[layer];
         int headDim = config.headDim();
-        int heads = config.numAttentionHeads();
         int kvWidth = kvHeads * headDim;
-        int qWidth = heads * headDim;
         float[] k = bufs.get(Buf.K);
         float[] v = bufs.get(Buf.V);
+        int rows = batch.rows;
         for (int r = 0; r < rows; r++) {
-            System.arraycopy(k, r * kvWidth, keys, positions[r] * kvWidth, kvWidth);
-            System.arraycopy(v, r * kvWidth, values, positions[r] * kvWidth, kvWidth);
+            int slot = batch.slotMapping[r];
+            System.arraycopy(k, r * kvWidth, keys, slot * kvWidth, kvWidth);
+            System.arraycopy(v, r * kvWidth, values, slot * kvWidth, kvWidth);
         }
-        float[] q = bufs.get(Buf.Q);
-        float[] att = bufs.get(Buf.ATT);
+        attentionJob.prepare(bufs.get(Buf.Q), bufs.get(Buf.ATT), keys, values, batch, pool.blockSize(),
+                config.numAttentionHeads(), kvHeads, headDim);
         if (rows == 1) {
-            // decode: no task object, so a step allocates nothing
-            Attention.decode(q, 0, keys, values, positions[0] + 1, heads, kvHeads, headDim, att, 0, scores.get());
-            return;
+            attentionJob.run(0, 1);   // decode of one sequence: no hand-off
+        } else {
+            this.pool.parallelFor(rows, attentionJob);
         }
-        pool.parallelFor(rows, (from, to) -> {
-            float[] s = scores.get();
-            for (int r = from; r < to; r++) {
-                Attention.decode(q, r * qWidth, keys, values, positions[r] + 1, heads, kvHeads, headDim, att, r * qWidth, s);
-            }
-        });
     }
 
     @Override
@@ -153,15 +145,28 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void logits(Buf in, int row, Tensor lmHead, float[] logits) {
+    public void logits(StepBatch batch, Tensor norm, Tensor lmHead, float[] logits) {
         int hidden = config.hiddenSize();
-        System.arraycopy(bufs.get(in), row * hidden, lastRow, 0, hidden);
-        Linear.forward(pool, lmHead, lastRow, logits, 1);
+        int n = batch.numLogitRows;
+        float[] x = bufs.get(Buf.X);
+        float[] xb = bufs.get(Buf.XB);
+        float[] w = normWeights.computeIfAbsent(norm, TensorRows::vector);
+        float eps = (float) config.rmsNormEps();
+        for (int i = 0; i < n; i++) {
+            // only the rows that sample are normed and projected: the vocab matmul is the largest of the step
+            RmsNorm.apply(x, batch.logitRows[i] * hidden, w, eps, xb, i * hidden, hidden);
+        }
+        Linear.forward(pool, lmHead, xb, logits, n);
     }
 
     @Override
-    public KvCache newKvCache(int capacity) {
-        return new CpuKvCache(config, capacity);
+    public KvPool newKvPool(int numBlocks, int blockSize) {
+        return new CpuKvPool(config, numBlocks, blockSize);
+    }
+
+    @Override
+    public long kvBytesPerBlock(int blockSize) {
+        return CpuKvPool.bytesPerBlock(config, blockSize);
     }
 
     @Override

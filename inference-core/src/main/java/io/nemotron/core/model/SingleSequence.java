@@ -1,0 +1,84 @@
+package io.nemotron.core.model;
+
+import io.nemotron.core.backend.KvPool;
+import io.nemotron.core.backend.StepBatch;
+
+/**
+ * One sequence run through {@link Transformer} on a private KV pool whose blocks are its table in order: the
+ * CLI's {@code generate}, the reference tests and the decode benchmark use it; the server's engine batches many
+ * sequences over one shared pool instead. Positions advance by the rows of each call.
+ */
+public final class SingleSequence {
+    private static final int BLOCK_SIZE = 16;
+
+    private final Transformer model;
+    private final KvPool kv;
+    private final int[] blockTable;
+    private final StepBatch batch;
+    private final int capacity;
+    private final int[] history;   // [capacity] token at each position, as the batch reads them
+    private int length;
+
+    public SingleSequence(Transformer model, int capacity) {
+        if (capacity < 1) {
+            throw new IllegalArgumentException("capacity must be >= 1, got " + capacity);
+        }
+        this.model = model;
+        this.capacity = capacity;
+        int blocks = (capacity + BLOCK_SIZE - 1) / BLOCK_SIZE;
+        this.kv = model.backend().newKvPool(blocks, BLOCK_SIZE);
+        this.blockTable = new int[blocks];
+        for (int i = 0; i < blocks; i++) {
+            blockTable[i] = i;
+        }
+        this.batch = new StepBatch(model.backend().maxRows(), 1);
+        this.history = new int[capacity];
+    }
+
+    public int capacity() {
+        return capacity;
+    }
+
+    /** Tokens already in the cache (the next token's position). */
+    public int length() {
+        return length;
+    }
+
+    /** Rewinds (or keeps) the cache to its first {@code length} tokens. */
+    public void setLength(int length) {
+        if (length < 0 || length > this.length) {
+            throw new IllegalArgumentException("length " + length + " outside [0, " + this.length + "]");
+        }
+        this.length = length;
+    }
+
+    /** Appends tokens[0..rows) and writes the logits of the last one (when logits is non-null). */
+    public void forward(int[] tokens, int rows, float[] logits) {
+        forward(tokens, rows, logits, rows - 1);
+    }
+
+    /** As above, with the logits taken at row {@code logitsRow} of this call. */
+    public void forward(int[] tokens, int rows, float[] logits, int logitsRow) {
+        if (length + rows > capacity) {
+            throw new IllegalArgumentException("sequence of " + (length + rows) + " tokens exceeds the KV capacity "
+                    + capacity);
+        }
+        if (rows > model.backend().maxRows()) {
+            throw new IllegalArgumentException(rows + " rows exceed the backend's " + model.backend().maxRows());
+        }
+        batch.clear();
+        // the batch reads tokens at their positions: place this call's tokens at [length, length+rows)
+        int[] positioned = positioned(tokens, rows);
+        batch.addSequence(positioned, length, rows, blockTable, BLOCK_SIZE);
+        if (logits != null) {
+            batch.markLogits(logitsRow);
+        }
+        model.forward(batch, kv, logits);
+        length += rows;
+    }
+
+    private int[] positioned(int[] tokens, int rows) {
+        System.arraycopy(tokens, 0, history, length, rows);
+        return history;
+    }
+}
