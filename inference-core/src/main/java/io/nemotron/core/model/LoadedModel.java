@@ -44,13 +44,21 @@ public final class LoadedModel implements AutoCloseable {
 
     /** Opens {@code dir} on the CPU backend with {@code threads} compute threads. */
     public static LoadedModel openCpu(Path dir, int threads) {
+        return openCpu(dir, threads, DEFAULT_PREFILL_CHUNK);
+    }
+
+    /** As above, with room for {@code maxRows} rows per forward call (the engine's token budget per step). */
+    public static LoadedModel openCpu(Path dir, int threads, int maxRows) {
+        if (maxRows < 1) {
+            throw new IllegalArgumentException("maxRows must be >= 1, got " + maxRows);
+        }
         if (!Files.isDirectory(dir)) {
             throw new IllegalArgumentException("model folder " + dir + " does not exist");
         }
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         }
-        return new LoadedModel(dir, threads, DEFAULT_PREFILL_CHUNK);
+        return new LoadedModel(dir, threads, maxRows);
     }
 
     public Path dir() {

@@ -1,0 +1,334 @@
+package io.nemotron.core.engine;
+
+import io.nemotron.core.backend.KvPool;
+import io.nemotron.core.backend.StepBatch;
+import io.nemotron.core.config.ModelConfig;
+import io.nemotron.core.kv.KvCacheManager;
+import io.nemotron.core.model.LoadedModel;
+import io.nemotron.core.model.Transformer;
+import io.nemotron.core.tokenizer.IncrementalDetokenizer;
+import io.nemotron.core.tokenizer.Tokenizer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The continuous-batching engine: one step-loop thread owns the {@link Scheduler}, the KV pool and the model; other
+ * threads only enqueue requests and cancellations (STYLE point 5). Each step: expire deadlines, apply cancellations,
+ * schedule, run the whole batch in one forward, sample the sequences whose tokens are all computed, detokenize,
+ * check stops, and send events.
+ */
+public final class Engine implements InferenceEngine {
+    private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
+
+    private final Transformer model;
+    private final ModelConfig config;
+    private final Tokenizer tokenizer;
+    private final EngineConfig engineConfig;
+    private final KvCacheManager kvManager;
+    private final KvPool kvPool;
+    private final Scheduler scheduler;
+    private final StepBatch batch;
+    private final float[] logits;     // [maxNumSeqs][vocab]
+    private final float[] row;        // one row of logits for the sampler
+    private final Sampler sampler = new Sampler();
+    private final LinkedBlockingQueue<Runnable> inbox = new LinkedBlockingQueue<>();
+    private final Map<Sequence, RequestState> live = new HashMap<>();
+    private final AtomicInteger queued = new AtomicInteger();
+    // request ids key the KV manager's block tables, so two live requests must never share one
+    private final Set<String> liveIds = ConcurrentHashMap.newKeySet();
+    private final Thread thread;
+    private volatile boolean stopping;
+    private volatile EngineSnapshot snapshot;
+    private long steps;
+
+    public Engine(LoadedModel loaded, EngineConfig engineConfig) {
+        this(loaded.transformer(), loaded.tokenizer(), engineConfig);
+    }
+
+    /** {@code tokenizer} may be null: no text deltas and no stop strings then. */
+    Engine(Transformer model, Tokenizer tokenizer, EngineConfig engineConfig) {
+        this.model = model;
+        this.config = model.config();
+        this.tokenizer = tokenizer;
+        this.engineConfig = engineConfig;
+        if (model.backend().maxRows() < engineConfig.maxNumBatchedTokens()) {
+            throw new IllegalArgumentException("the backend takes " + model.backend().maxRows()
+                    + " rows per step but max-num-batched-tokens is " + engineConfig.maxNumBatchedTokens());
+        }
+        int blockSize = engineConfig.blockSize();
+        int numBlocks = engineConfig.numKvBlocks() > 0 ? engineConfig.numKvBlocks()
+                : (int) Math.min(Integer.MAX_VALUE / 2,
+                        engineConfig.kvCacheBytes() / Math.max(1, model.backend().kvBytesPerBlock(blockSize)));
+        if (numBlocks < 1) {
+            throw new IllegalArgumentException("kv-cache-bytes " + engineConfig.kvCacheBytes()
+                    + " is less than one KV block (" + model.backend().kvBytesPerBlock(blockSize) + " bytes)");
+        }
+        this.kvManager = new KvCacheManager(numBlocks, blockSize, engineConfig.enablePrefixCaching());
+        this.kvPool = model.backend().newKvPool(numBlocks, blockSize);
+        this.scheduler = new Scheduler(new SchedulerConfig(engineConfig.maxNumBatchedTokens(),
+                engineConfig.maxNumSeqs(), Integer.MAX_VALUE, 0), kvManager);
+        this.batch = new StepBatch(engineConfig.maxNumBatchedTokens(), engineConfig.maxNumSeqs());
+        this.logits = new float[Math.multiplyExact(engineConfig.maxNumSeqs(), config.vocabSize())];
+        this.row = new float[config.vocabSize()];
+        this.snapshot = snapshotNow();
+        this.thread = new Thread(this::loop, "nemotron-engine");
+        thread.setDaemon(true);
+        thread.start();
+        LOG.info("engine: {} KV blocks of {} tokens ({} MiB), budget {} tokens/step, {} sequences", numBlocks,
+                blockSize, kvPool.bytes() >> 20, engineConfig.maxNumBatchedTokens(), engineConfig.maxNumSeqs());
+    }
+
+    public int kvCapacityTokens() {
+        return kvManager.numBlocks() * kvManager.blockSize();
+    }
+
+    public int blockSize() {
+        return kvManager.blockSize();
+    }
+
+    @Override
+    public RequestHandle submit(EngineRequest request, EngineListener listener) {
+        if (stopping) {
+            throw new IllegalStateException("engine is shut down");
+        }
+        request.params().validate();
+        int[] prompt = request.promptIds();
+        if (prompt.length == 0) {
+            throw new IllegalArgumentException("prompt is empty");
+        }
+        for (int i = 0; i < prompt.length; i++) {
+            if (prompt[i] < 0 || prompt[i] >= config.vocabSize()) {
+                throw new IllegalArgumentException("prompt_ids[" + i + "] = " + prompt[i]
+                        + " is outside the vocabulary [0, " + config.vocabSize() + ")");
+            }
+        }
+        int maxTokens = request.params().maxTokens();
+        long total = (long) prompt.length + maxTokens;
+        if (total > config.maxPositionEmbeddings()) {
+            throw new IllegalArgumentException("max_tokens " + maxTokens + " + prompt " + prompt.length + " tokens = "
+                    + total + " exceeds the context length " + config.maxPositionEmbeddings());
+        }
+        if (total > kvCapacityTokens()) {
+            throw new IllegalArgumentException("max_tokens " + maxTokens + " + prompt " + prompt.length
+                    + " tokens exceeds the KV cache capacity of " + kvCapacityTokens() + " tokens");
+        }
+        if (!request.params().stop().isEmpty() && tokenizer == null) {
+            throw new IllegalArgumentException("stop: stop strings need a tokenizer and this model has none");
+        }
+        if (!liveIds.add(request.requestId())) {
+            throw new IllegalArgumentException("request_id '" + request.requestId() + "' is already in flight");
+        }
+        if (queued.incrementAndGet() > engineConfig.maxWaiting()) {
+            queued.decrementAndGet();
+            liveIds.remove(request.requestId());
+            throw new EngineOverloadedException("the waiting queue is full (" + engineConfig.maxWaiting()
+                    + " requests); retry later");
+        }
+        long now = System.nanoTime();
+        Sequence seq = new Sequence(request.requestId(), prompt, maxTokens, request.priority(), now);
+        RequestState state = new RequestState(this, request, listener, seq,
+                new SamplingState(request.params(), prompt),
+                new StopChecker(request.params(), config.eosTokenIds()),
+                tokenizer == null ? null : IncrementalDetokenizer.withContext(tokenizer, true, prompt), now);
+        inbox.add(() -> admit(state));
+        return state;
+    }
+
+    void cancel(RequestState state) {
+        inbox.add(() -> end(state, FinishReason.CANCELLED, null));
+    }
+
+    @Override
+    public EngineSnapshot snapshot() {
+        return snapshot;
+    }
+
+    /** Blocks until the engine thread has stopped; unfinished requests end with an error. */
+    @Override
+    public void close() {
+        stopping = true;
+        inbox.add(() -> { });
+        try {
+            thread.join(TimeUnit.SECONDS.toMillis(30));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void admit(RequestState state) {
+        if (state.done) {
+            return;
+        }
+        live.put(state.sequence, state);
+        scheduler.add(state.sequence);
+    }
+
+    private void loop() {
+        try {
+            while (!stopping) {
+                if (!scheduler.hasWork()) {
+                    inbox.take().run();   // idle: sleep until a request or cancel arrives
+                }
+                Runnable command;
+                while ((command = inbox.poll()) != null) {
+                    command.run();
+                }
+                expireDeadlines();
+                if (scheduler.hasWork() && !stopping) {
+                    step();
+                }
+                snapshot = snapshotNow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            for (RequestState state : new ArrayList<>(live.values())) {
+                fail(state, new IllegalStateException("engine shut down"));
+            }
+            snapshot = snapshotNow();
+        }
+    }
+
+    private void expireDeadlines() {
+        long now = System.nanoTime();
+        List<RequestState> expired = null;
+        for (RequestState state : live.values()) {
+            if (now - state.request.deadlineNanos() > 0 && state.request.deadlineNanos() != Long.MAX_VALUE) {
+                (expired == null ? expired = new ArrayList<>() : expired).add(state);
+            }
+        }
+        if (expired != null) {
+            for (RequestState state : expired) {
+                end(state, FinishReason.EXPIRED, null);
+            }
+        }
+    }
+
+    private void step() {
+        SchedulerOutput out = scheduler.schedule();
+        if (out.scheduled().isEmpty()) {
+            return;
+        }
+        long now = System.nanoTime();
+        batch.clear();
+        for (ScheduledSequence s : out.scheduled()) {
+            Sequence seq = s.sequence();
+            RequestState state = live.get(seq);
+            if (state != null && state.firstScheduledNanos == 0) {
+                state.firstScheduledNanos = now;
+                state.countedAsWaiting = false;
+                queued.decrementAndGet();
+            }
+            batch.addSequence(seq.tokens(), s.startPosition(), s.numNewTokens(), kvManager.blockTable(seq.requestId()),
+                    kvManager.blockSize());
+            if (s.samples()) {
+                batch.markLogits(batch.rows - 1);
+            }
+        }
+        try {
+            model.forward(batch, kvPool, logits);
+        } catch (RuntimeException e) {
+            LOG.error("step failed; failing its {} sequences", out.scheduled().size(), e);
+            for (ScheduledSequence s : out.scheduled()) {
+                RequestState state = live.get(s.sequence());
+                if (state != null) {
+                    fail(state, e);
+                }
+            }
+            return;
+        }
+        steps++;
+        scheduler.onStepComplete(out);
+        int logitRow = 0;
+        int vocab = config.vocabSize();
+        for (ScheduledSequence s : out.scheduled()) {
+            if (!s.samples()) {
+                continue;
+            }
+            int offset = logitRow++ * vocab;
+            RequestState state = live.get(s.sequence());
+            if (state == null) {
+                continue;
+            }
+            System.arraycopy(logits, offset, row, 0, vocab);
+            emit(state, row);
+        }
+    }
+
+    private void emit(RequestState state, float[] logitsRow) {
+        SamplingParams params = state.request.params();
+        int token = sampler.sample(logitsRow, config.vocabSize(), params, state.sampling);
+        SampledLogprobs logprobs = params.logprobs() == null ? null
+                : sampler.logprobs(logitsRow, config.vocabSize(), token, params.logprobs());
+        state.sampling.accept(token);
+        state.sequence.appendToken(token);
+        if (state.firstTokenNanos == 0) {
+            state.firstTokenNanos = System.nanoTime();
+        }
+        String delta = state.detokenizer == null ? "" : state.detokenizer.next(token);
+        StopDecision decision = state.stops.accept(token, delta);
+        try {
+            state.listener.onToken(token, decision.text(), logprobs);
+        } catch (RuntimeException e) {
+            LOG.warn("listener of {} failed on a token; cancelling it", state.requestId(), e);
+            end(state, FinishReason.CANCELLED, null);
+            return;
+        }
+        if (decision.finished()) {
+            String tail = state.detokenizer != null && decision.stopString() == null ? state.detokenizer.flush() : "";
+            end(state, FinishReason.of(decision.reason()), tail);
+        }
+    }
+
+    /** Ends a request: leaves the scheduler (its blocks return to the pool) and tells the listener once. */
+    private void end(RequestState state, FinishReason reason, String finalText) {
+        if (state.done) {
+            return;
+        }
+        state.done = true;
+        release(state);
+        try {
+            state.listener.onFinished(reason, finalText == null ? "" : finalText, state.stats(System.nanoTime()));
+        } catch (RuntimeException e) {
+            LOG.warn("listener of {} failed on finish", state.requestId(), e);
+        }
+    }
+
+    private void fail(RequestState state, Throwable error) {
+        if (state.done) {
+            return;
+        }
+        state.done = true;
+        release(state);
+        try {
+            state.listener.onError(error, state.stats(System.nanoTime()));
+        } catch (RuntimeException e) {
+            LOG.warn("listener of {} failed on error", state.requestId(), e);
+        }
+    }
+
+    private void release(RequestState state) {
+        live.remove(state.sequence);
+        liveIds.remove(state.requestId());
+        scheduler.finish(state.sequence);
+        if (state.countedAsWaiting) {
+            state.countedAsWaiting = false;
+            queued.decrementAndGet();
+        }
+    }
+
+    private EngineSnapshot snapshotNow() {
+        return new EngineSnapshot(scheduler.numRunning(), scheduler.numWaiting(), kvManager.numBlocks(),
+                kvManager.freeBlocks(), kvManager.blockSize(), kvManager.prefixHits(), kvManager.prefixQueries(),
+                scheduler.numPreemptions(), steps);
+    }
+}

@@ -1,0 +1,50 @@
+package io.nemotron.core.engine;
+
+import io.nemotron.core.tokenizer.IncrementalDetokenizer;
+
+/**
+ * Everything the engine keeps for one live request besides the scheduler's {@link Sequence}: its listener and the
+ * per-sequence sampling, detokenizing and stop state. Owned by the engine thread.
+ */
+final class RequestState implements RequestHandle {
+    final EngineRequest request;
+    final EngineListener listener;
+    final Sequence sequence;
+    final SamplingState sampling;
+    final StopChecker stops;
+    final IncrementalDetokenizer detokenizer;   // null when the model has no tokenizer
+    final long submittedNanos;
+    private final Engine engine;
+    long firstScheduledNanos;
+    long firstTokenNanos;
+    boolean countedAsWaiting = true;
+    boolean done;
+
+    RequestState(Engine engine, EngineRequest request, EngineListener listener, Sequence sequence,
+                 SamplingState sampling, StopChecker stops, IncrementalDetokenizer detokenizer, long submittedNanos) {
+        this.engine = engine;
+        this.request = request;
+        this.listener = listener;
+        this.sequence = sequence;
+        this.sampling = sampling;
+        this.stops = stops;
+        this.detokenizer = detokenizer;
+        this.submittedNanos = submittedNanos;
+    }
+
+    @Override
+    public String requestId() {
+        return request.requestId();
+    }
+
+    @Override
+    public void cancel() {
+        engine.cancel(this);
+    }
+
+    RequestStats stats(long now) {
+        return new RequestStats(sequence.numPromptTokens(), sequence.numOutputTokens(), sequence.numCachedTokens(),
+                firstScheduledNanos == 0 ? now - submittedNanos : firstScheduledNanos - submittedNanos,
+                firstTokenNanos == 0 ? 0 : firstTokenNanos - submittedNanos, now - submittedNanos);
+    }
+}
