@@ -8,6 +8,8 @@ import io.nemotron.core.bench.OfflineResult;
 import io.nemotron.core.engine.EngineConfig;
 import io.nemotron.core.model.LoadedModel;
 import io.nemotron.core.weights.DType;
+import io.nemotron.service.bench.ServeBenchmark;
+import io.nemotron.service.bench.ServeLoad;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -22,7 +24,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code ./nemotron bench ...}: benchmarks whose numbers README and issue notes quote. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks.",
-        subcommands = {BenchCommand.Decode.class, BenchCommand.Offline.class})
+        subcommands = {BenchCommand.Decode.class, BenchCommand.Offline.class, BenchCommand.Serve.class})
 final class BenchCommand implements Runnable {
     @Spec
     CommandSpec spec;
@@ -210,6 +212,58 @@ final class BenchCommand implements Runnable {
             m.put("decode_tokens_per_s", r.decodeTokensPerSecond());
             m.put("output_tokens_per_s", r.outputTokensPerSecond());
             return m;
+        }
+    }
+
+    /** A gRPC load generator against a running server (vLLM benchmark_serving-style numbers). */
+    @Command(name = "serve", mixinStandardHelpOptions = true,
+            description = "Load a running server with streaming Generate calls: TTFT, ITL, e2e, throughput.")
+    static final class Serve implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--target", required = true, paramLabel = "HOST:PORT")
+        String target;
+
+        @Option(names = "--concurrency", defaultValue = "1")
+        int concurrency;
+
+        @Option(names = "--requests", defaultValue = "16")
+        int requests;
+
+        @Option(names = "--prompt-len", defaultValue = "128")
+        int promptLen;
+
+        @Option(names = "--gen-len", defaultValue = "64")
+        int genLen;
+
+        @Option(names = "--shared-prefix-len", defaultValue = "0", description = "leading prompt tokens shared by all requests")
+        int sharedPrefixLen;
+
+        @Option(names = "--rate", defaultValue = "0", description = "Poisson arrivals per second (0 = as fast as concurrency allows)")
+        double rate;
+
+        @Option(names = "--seed", defaultValue = "1")
+        long seed;
+
+        @Option(names = "--output", defaultValue = "text", description = "text | json")
+        String output;
+
+        @Override
+        public Integer call() throws Exception {
+            if (!output.equals("text") && !output.equals("json")) {
+                throw new IllegalArgumentException("--output must be text or json, got '" + output + "'");
+            }
+            Map<String, Object> result = new ServeBenchmark(new ServeLoad(target, concurrency, requests, promptLen,
+                    genLen, sharedPrefixLen, rate, 0, seed)).run();
+            PrintWriter out = spec.commandLine().getOut();
+            if (output.equals("json")) {
+                out.println(Json.write(result));
+            } else {
+                result.forEach((k, v) -> out.printf("%-22s %s%n", k, v));
+            }
+            out.flush();
+            return 0;
         }
     }
 }
