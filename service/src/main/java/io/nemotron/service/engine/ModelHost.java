@@ -99,8 +99,14 @@ public class ModelHost implements SmartLifecycle {
             log.info("model {} ready in {} ms ({} parameters{})", dir, (System.nanoTime() - start) / 1_000_000,
                     serving.staticInfo().getParameters(),
                     serving.staticInfo().getRandomWeights() ? ", RANDOM WEIGHTS: demo output is not language" : "");
-            loaded.complete(serving);
-            if (!draining) {
+            synchronized (this) {
+                if (draining) { // stop() ran while this thread loaded: nobody else will close them
+                    engine.close();
+                    model.close();
+                    loaded.completeExceptionally(new ModelNotReadyException("the server stopped during loading"));
+                    return;
+                }
+                loaded.complete(serving);
                 setHealth(ServingStatus.SERVING);
             }
         } catch (Throwable t) {
@@ -116,8 +122,10 @@ public class ModelHost implements SmartLifecycle {
 
     @Override
     public void stop() {
-        draining = true;
-        setHealth(ServingStatus.NOT_SERVING);
+        synchronized (this) {
+            draining = true;
+            setHealth(ServingStatus.NOT_SERVING);
+        }
         if (loaded.isDone() && !loaded.isCompletedExceptionally()) {
             ServingModel s = loaded.resultNow();
             s.engine().close();
