@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
                 PromptCommand.class,
                 InspectCommand.class,
                 BenchCommand.class,
+                ServeCommand.class,
         })
 public final class NemotronCli {
 

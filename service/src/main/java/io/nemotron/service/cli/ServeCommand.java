@@ -1,0 +1,96 @@
+package io.nemotron.service.cli;
+
+import io.nemotron.service.NemotronServer;
+import io.nemotron.service.engine.ModelHost;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Callable;
+import org.springframework.boot.SpringApplication;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.context.event.ContextClosedEvent;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code ./nemotron serve}: runs the Spring Boot gRPC server until it is stopped (SIGTERM / Ctrl-C).
+ * Flags become Spring properties only when given, so a {@code --config} file or the environment can set the rest.
+ */
+@Command(name = "serve", mixinStandardHelpOptions = true,
+        description = "Serve the gRPC API (nemotron.v1.Nemotron, health, reflection).")
+final class ServeCommand implements Callable<Integer> {
+
+    @Option(names = "--model", defaultValue = "demo", paramLabel = "DIR|demo",
+            description = "checkpoint folder, or demo (default) for the embedded random-weights model")
+    String model;
+
+    @Option(names = "--backend", paramLabel = "cpu|cuda", description = "compute backend (default cpu)")
+    String backend;
+
+    @Option(names = "--tensor-parallel", paramLabel = "N", description = "tensor-parallel ranks (1 only, for now)")
+    Integer tensorParallel;
+
+    @Option(names = "--port", description = "gRPC port (default 50051)")
+    Integer port;
+
+    @Option(names = "--management-port", description = "management port for /actuator (default 9090)")
+    Integer managementPort;
+
+    @Option(names = "--threads", description = "CPU compute threads (default: available cores)")
+    Integer threads;
+
+    @Option(names = "--config", paramLabel = "FILE", description = "a YAML or properties file over application.yaml")
+    Path config;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        if (tensorParallel != null && tensorParallel != 1) {
+            throw new IllegalArgumentException("--tensor-parallel " + tensorParallel + " is not supported yet (1 only)");
+        }
+        if (config != null && !Files.isRegularFile(config)) {
+            throw new IllegalArgumentException("--config " + config + ": no such file");
+        }
+        Path dir = ModelPaths.resolve(model);
+        SpringApplication app = new SpringApplication(NemotronServer.class);
+        CountDownLatch closed = new CountDownLatch(1);
+        app.addListeners(event -> {
+            if (event instanceof ContextClosedEvent) {
+                closed.countDown();
+            }
+        });
+        ConfigurableApplicationContext context = app.run(springArgs(dir).toArray(String[]::new));
+        try {
+            context.getBean(ModelHost.class).loaded().get();
+        } catch (ExecutionException e) {
+            context.close();
+            throw new IllegalArgumentException("--model " + model + ": " + e.getCause().getMessage(), e.getCause());
+        }
+        // the CLI's main calls System.exit when this returns: keep serving until the context closes
+        closed.await();
+        return 0;
+    }
+
+    List<String> springArgs(Path dir) {
+        List<String> args = new ArrayList<>();
+        args.add("--nemotron.model.path=" + dir.toAbsolutePath());
+        if (backend != null) {
+            args.add("--nemotron.model.backend=" + backend);
+        }
+        if (threads != null) {
+            args.add("--nemotron.model.threads=" + threads);
+        }
+        if (port != null) {
+            args.add("--spring.grpc.server.port=" + port);
+        }
+        if (managementPort != null) {
+            args.add("--management.server.port=" + managementPort);
+        }
+        if (config != null) {
+            args.add("--spring.config.additional-location=file:" + config.toAbsolutePath());
+        }
+        return args;
+    }
+}

@@ -1,0 +1,44 @@
+package io.nemotron.service.config;
+
+import io.nemotron.core.engine.EngineConfig;
+import java.time.Duration;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.util.unit.DataSize;
+
+/**
+ * Everything under {@code nemotron.*} (defaults in application.yaml; environment variables such as
+ * {@code NEMOTRON_ENGINE_MAX_NUM_SEQS} override them by Spring's relaxed binding; {@code serve} flags override both).
+ */
+@ConfigurationProperties("nemotron")
+public record NemotronProperties(Model model, Engine engine, Grpc grpc) {
+
+    /**
+     * @param path           checkpoint folder (the {@code serve --model} flag, resolved)
+     * @param backend        compute backend; only {@code cpu} exists in this build
+     * @param threads        CPU compute threads; 0 = every available core
+     * @param warmupTimeout  how long the warm-up generation may take before loading counts as failed
+     */
+    public record Model(String path, String backend, int threads, Duration warmupTimeout) {
+        public int effectiveThreads() {
+            return threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
+        }
+    }
+
+    /** Scheduler and KV-cache limits; names and meanings as {@link EngineConfig}. */
+    public record Engine(int maxNumBatchedTokens, int maxNumSeqs, int maxWaiting, int blockSize, int numKvBlocks,
+                         DataSize kvCacheSize, boolean enablePrefixCaching) {
+        public EngineConfig toEngineConfig(int threads) {
+            return new EngineConfig(maxNumBatchedTokens, maxNumSeqs, maxWaiting, blockSize, numKvBlocks,
+                    kvCacheSize.toBytes(), enablePrefixCaching, threads);
+        }
+    }
+
+    /**
+     * @param maxRequestSize     larger requests get INVALID_ARGUMENT naming their largest field; keep it below
+     *                           {@code spring.grpc.server.max-inbound-message-size}, where the transport itself
+     *                           answers RESOURCE_EXHAUSTED without reading the message
+     * @param maxPendingMessages response messages buffered for one stream while its client is not ready; past this
+     *                           the request is cancelled and the stream ends with RESOURCE_EXHAUSTED
+     */
+    public record Grpc(DataSize maxRequestSize, int maxPendingMessages) {}
+}

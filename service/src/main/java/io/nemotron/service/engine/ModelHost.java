@@ -1,0 +1,152 @@
+package io.nemotron.service.engine;
+
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.nemotron.api.v1.NemotronGrpc;
+import io.nemotron.core.chat.PromptBuilder;
+import io.nemotron.core.engine.InferenceEngine;
+import io.nemotron.core.model.LoadedModel;
+import io.nemotron.service.config.NemotronProperties;
+import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.SmartLifecycle;
+import org.springframework.stereotype.Component;
+
+/**
+ * Owns the model and its engine for the server's lifetime. Loading runs on its own thread so the gRPC server is up
+ * (answering health checks with NOT_SERVING and RPCs with UNAVAILABLE) while a large checkpoint maps and warms up;
+ * health turns SERVING only after the warm-up generation finished.
+ */
+@Component
+public class ModelHost implements SmartLifecycle {
+    private static final Logger log = LoggerFactory.getLogger(ModelHost.class);
+    private static final String SERVICE = NemotronGrpc.SERVICE_NAME;
+
+    private final NemotronProperties props;
+    private final EngineFactory engines;
+    private final HealthStatusManager health;
+    private final CompletableFuture<ServingModel> loaded = new CompletableFuture<>();
+    private volatile boolean running;
+    private volatile boolean draining;
+
+    public ModelHost(NemotronProperties props, EngineFactory engines, HealthStatusManager health) {
+        this.props = props;
+        this.engines = engines;
+        this.health = health;
+    }
+
+    /** The serving model, or {@link ModelNotReadyException} saying why there is none. */
+    public ServingModel ready() {
+        if (draining) {
+            throw new ModelNotReadyException("the server is shutting down");
+        }
+        if (!loaded.isDone()) {
+            throw new ModelNotReadyException("the model is still loading");
+        }
+        if (loaded.isCompletedExceptionally()) {
+            throw new ModelNotReadyException("the model failed to load: " + loaded.exceptionNow().getMessage());
+        }
+        return loaded.resultNow();
+    }
+
+    /** Completes when the model served its warm-up generation, or exceptionally when loading failed. */
+    public CompletableFuture<ServingModel> loaded() {
+        return loaded;
+    }
+
+    @Override
+    public void start() {
+        running = true;
+        // HealthStatusManager starts every service as SERVING: say otherwise before the server accepts a check
+        setHealth(ServingStatus.NOT_SERVING);
+        Thread.ofPlatform().name("model-loader").daemon(true).start(this::load);
+    }
+
+    private void load() {
+        NemotronProperties.Model m = props.model();
+        try {
+            if (m.path() == null || m.path().isBlank()) {
+                throw new IllegalArgumentException("nemotron.model.path is not set (serve --model DIR|demo)");
+            }
+            if (!"cpu".equals(m.backend())) {
+                throw new IllegalArgumentException("nemotron.model.backend " + m.backend()
+                        + " is not available in this build (cpu only)");
+            }
+            Path dir = Path.of(m.path());
+            long start = System.nanoTime();
+            LoadedModel model = LoadedModel.openCpu(dir, m.effectiveThreads());
+            InferenceEngine engine;
+            try {
+                if (model.tokenizer() == null) {
+                    throw new IllegalArgumentException(dir + ": no tokenizer.json; the server needs one");
+                }
+                engine = engines.create(model, props.engine().toEngineConfig(m.effectiveThreads()));
+            } catch (RuntimeException e) {
+                model.close();
+                throw e;
+            }
+            ServingModel serving;
+            try {
+                Warmup.run(engine, warmupPrompt(model), m.warmupTimeout());
+                serving = new ServingModel(model, engine, PromptBuilder.forModel(dir), ModelInfos.of(model, m.backend()));
+            } catch (RuntimeException e) {
+                engine.close();
+                model.close();
+                throw e;
+            }
+            log.info("model {} ready in {} ms ({} parameters{})", dir, (System.nanoTime() - start) / 1_000_000,
+                    serving.staticInfo().getParameters(),
+                    serving.staticInfo().getRandomWeights() ? ", RANDOM WEIGHTS: demo output is not language" : "");
+            synchronized (this) {
+                if (draining) { // stop() ran while this thread loaded: nobody else will close them
+                    engine.close();
+                    model.close();
+                    loaded.completeExceptionally(new ModelNotReadyException("the server stopped during loading"));
+                    return;
+                }
+                loaded.complete(serving);
+                setHealth(ServingStatus.SERVING);
+            }
+        } catch (Throwable t) {
+            log.error("model {} failed to load: {}", m.path(), t.getMessage(), t);
+            loaded.completeExceptionally(t);
+        }
+    }
+
+    /** BOS when the model has one, else its first token: any valid id exercises the whole step. */
+    private static int[] warmupPrompt(LoadedModel model) {
+        return new int[] {model.tokenizer().bosTokenId().orElse(model.config().bosTokenId())};
+    }
+
+    @Override
+    public void stop() {
+        synchronized (this) {
+            draining = true;
+            setHealth(ServingStatus.NOT_SERVING);
+        }
+        if (loaded.isDone() && !loaded.isCompletedExceptionally()) {
+            ServingModel s = loaded.resultNow();
+            s.engine().close();
+            s.model().close();
+        }
+        running = false;
+    }
+
+    @Override
+    public boolean isRunning() {
+        return running;
+    }
+
+    /** Lower than the gRPC server's phase: started before it, stopped after it has drained its calls. */
+    @Override
+    public int getPhase() {
+        return 0;
+    }
+
+    private void setHealth(ServingStatus status) {
+        health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, status);
+        health.setStatus(SERVICE, status);
+    }
+}

@@ -1,0 +1,48 @@
+package io.nemotron.service.engine;
+
+import io.nemotron.api.v1.ModelInfo;
+import io.nemotron.core.config.ModelConfig;
+import io.nemotron.core.model.LoadedModel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** The static part of ModelInfo, from the checkpoint. */
+final class ModelInfos {
+    /** The demo checkpoint writes this file beside its random weights (until {@code DemoModel.isDemo} exists). */
+    static final String DEMO_MARKER = "DEMO.md";
+
+    private ModelInfos() {}
+
+    static ModelInfo of(LoadedModel model, String backend) {
+        ModelConfig c = model.config();
+        Path dir = model.dir().toAbsolutePath().normalize();
+        return ModelInfo.newBuilder()
+                .setName(dir.getFileName() != null ? dir.getFileName().toString() : dir.toString())
+                .setArchitecture(c.architecture())
+                .setContextLength(c.maxPositionEmbeddings())
+                .setDtype(dtype(c.torchDtype()))
+                .setBackend(backend)
+                .setTensorParallelSize(1)
+                .setRandomWeights(isRandom(dir))
+                .setParameters(model.parameters())
+                .setVocabSize(c.vocabSize())
+                .build();
+    }
+
+    static boolean isRandom(Path dir) {
+        return Files.isRegularFile(dir.resolve(DEMO_MARKER));
+    }
+
+    /** config.json's torch_dtype in the short names the CLI uses. */
+    private static String dtype(String torchDtype) {
+        if (torchDtype == null) {
+            return "";
+        }
+        return switch (torchDtype) {
+            case "float32" -> "f32";
+            case "bfloat16" -> "bf16";
+            case "float16" -> "f16";
+            default -> torchDtype;
+        };
+    }
+}

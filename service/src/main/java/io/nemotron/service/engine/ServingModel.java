@@ -1,0 +1,33 @@
+package io.nemotron.service.engine;
+
+import io.nemotron.api.v1.ModelInfo;
+import io.nemotron.core.chat.PromptBuilder;
+import io.nemotron.core.engine.EngineSnapshot;
+import io.nemotron.core.engine.InferenceEngine;
+import io.nemotron.core.model.LoadedModel;
+import io.nemotron.core.tokenizer.Tokenizer;
+
+/**
+ * A loaded, warmed-up model and its engine: what every RPC works with.
+ *
+ * @param staticInfo ModelInfo without the engine's live KV figures (computed once: counting parameters walks every tensor)
+ */
+public record ServingModel(LoadedModel model, InferenceEngine engine, PromptBuilder prompts, ModelInfo staticInfo) {
+
+    public Tokenizer tokenizer() {
+        return model.tokenizer();
+    }
+
+    public int contextLength() {
+        return model.config().maxPositionEmbeddings();
+    }
+
+    /** ModelInfo with the KV pool as the engine reports it now. */
+    public ModelInfo info() {
+        EngineSnapshot s = engine.snapshot();
+        return staticInfo.toBuilder()
+                .setBlockSize(s.blockSize())
+                .setKvCapacityTokens((long) s.totalBlocks() * s.blockSize())
+                .build();
+    }
+}

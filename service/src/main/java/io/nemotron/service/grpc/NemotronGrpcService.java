@@ -1,0 +1,169 @@
+package io.nemotron.service.grpc;
+
+import io.grpc.BindableService;
+import io.grpc.Context;
+import io.grpc.Deadline;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import io.nemotron.api.v1.ChatRequest;
+import io.nemotron.api.v1.ChatResponse;
+import io.nemotron.api.v1.DetokenizeRequest;
+import io.nemotron.api.v1.DetokenizeResponse;
+import io.nemotron.api.v1.GenerateRequest;
+import io.nemotron.api.v1.GenerateResponse;
+import io.nemotron.api.v1.GetModelInfoRequest;
+import io.nemotron.api.v1.ModelInfo;
+import io.nemotron.api.v1.NemotronGrpc;
+import io.nemotron.api.v1.TokenizeRequest;
+import io.nemotron.api.v1.TokenizeResponse;
+import io.nemotron.core.chat.Thinking;
+import io.nemotron.core.engine.EngineRequest;
+import io.nemotron.core.engine.SamplingParams;
+import io.nemotron.service.config.NemotronProperties;
+import io.nemotron.service.engine.ModelHost;
+import io.nemotron.service.engine.ServingModel;
+import io.nemotron.service.grpc.stream.ChatCall;
+import io.nemotron.service.grpc.stream.ChatPipelineFactory;
+import io.nemotron.service.grpc.stream.GenerateCall;
+import io.nemotron.service.grpc.stream.ResponseStream;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import org.springframework.beans.factory.annotation.Qualifier;
+import org.springframework.stereotype.Service;
+
+/**
+ * The {@code nemotron.v1.Nemotron} service: maps requests onto the engine and engine events onto the stream.
+ * Exceptions thrown here become statuses in {@link StatusMapper}; validation messages start with the field.
+ * <p>
+ * It implements the generated {@code AsyncService} rather than extending {@code NemotronImplBase} because the base
+ * class's {@code bindService()} is final and the binding must go through {@link RequestGuard}.
+ */
+@Service
+public class NemotronGrpcService implements NemotronGrpc.AsyncService, BindableService {
+    private final ModelHost host;
+    private final ChatPipelineFactory pipelines;
+    private final Executor streamExecutor;
+    private final RequestGuard guard;
+    private final int maxPending;
+
+    public NemotronGrpcService(ModelHost host, ChatPipelineFactory pipelines,
+                               @Qualifier("streamExecutor") Executor streamExecutor, NemotronProperties props) {
+        this.host = host;
+        this.pipelines = pipelines;
+        this.streamExecutor = streamExecutor;
+        this.guard = new RequestGuard(props.grpc().maxRequestSize().toBytes());
+        this.maxPending = props.grpc().maxPendingMessages();
+    }
+
+    @Override
+    public ServerServiceDefinition bindService() {
+        return guard.guard(NemotronGrpc.bindService(this));
+    }
+
+    @Override
+    public void chat(ChatRequest request, StreamObserver<ChatResponse> observer) {
+        ServingModel m = host.ready();
+        var chat = ChatRequests.toCore(request);
+        String prompt = m.prompts().build(chat);
+        // the rendered prompt already holds the BOS text: no second BOS
+        int[] ids = m.tokenizer().encode(prompt, false);
+        // the effective mode is what the prompt says: Ultra's template defaults to "detailed thinking on"
+        boolean thinkingOn = chat.thinking() != null ? chat.thinking() == Thinking.ON
+                : prompt.contains("detailed thinking on");
+        SamplingParams params = Samplings.of(request.getSampling(), thinkingOn,
+                request.hasMaxTokens() ? unsigned(request.getMaxTokens()) : null, ids.length, m.contextLength(),
+                request.getStopList(), false, request.getLogprobs(), request.getTopLogprobs());
+        String id = requestId(request.getRequestId());
+        var stream = new ResponseStream<>((ServerCallStreamObserver<ChatResponse>) observer, streamExecutor, maxPending);
+        var call = new ChatCall(stream, out -> pipelines.create(chat, out), id);
+        stream.bind(m.engine().submit(new EngineRequest(id, ids, params, request.getPriority(), deadlineNanos()), call));
+    }
+
+    @Override
+    public void generate(GenerateRequest request, StreamObserver<GenerateResponse> observer) {
+        ServingModel m = host.ready();
+        int[] ids = promptIds(request, m);
+        SamplingParams params = Samplings.of(request.getSampling(), false,
+                request.hasMaxTokens() ? unsigned(request.getMaxTokens()) : null, ids.length, m.contextLength(),
+                request.getStopList(), request.getIgnoreEos(), request.getLogprobs(), request.getTopLogprobs());
+        String id = requestId(request.getRequestId());
+        var stream = new ResponseStream<>((ServerCallStreamObserver<GenerateResponse>) observer, streamExecutor,
+                maxPending);
+        var call = new GenerateCall(stream, id);
+        stream.bind(m.engine().submit(new EngineRequest(id, ids, params, request.getPriority(), deadlineNanos()), call));
+    }
+
+    @Override
+    public void tokenize(TokenizeRequest request, StreamObserver<TokenizeResponse> observer) {
+        int[] ids = host.ready().tokenizer().encode(request.getText(), request.getAddSpecialTokens());
+        TokenizeResponse.Builder out = TokenizeResponse.newBuilder();
+        for (int id : ids) {
+            out.addIds(id);
+        }
+        observer.onNext(out.build());
+        observer.onCompleted();
+    }
+
+    @Override
+    public void detokenize(DetokenizeRequest request, StreamObserver<DetokenizeResponse> observer) {
+        ServingModel m = host.ready();
+        int[] ids = checkedIds(request.getIdsList(), m.tokenizer().vocabSize(), "ids");
+        String text = m.tokenizer().decode(ids, request.getSkipSpecialTokens());
+        observer.onNext(DetokenizeResponse.newBuilder().setText(text).build());
+        observer.onCompleted();
+    }
+
+    @Override
+    public void getModelInfo(GetModelInfoRequest request, StreamObserver<ModelInfo> observer) {
+        observer.onNext(host.ready().info());
+        observer.onCompleted();
+    }
+
+    private static int[] promptIds(GenerateRequest request, ServingModel m) {
+        return switch (request.getPromptCase()) {
+            case TEXT -> {
+                if (request.getText().isEmpty()) {
+                    throw new IllegalArgumentException("text: must not be empty");
+                }
+                yield m.tokenizer().encode(request.getText(), true);
+            }
+            case TOKEN_IDS -> {
+                if (request.getTokenIds().getIdsCount() == 0) {
+                    throw new IllegalArgumentException("token_ids: must not be empty");
+                }
+                yield checkedIds(request.getTokenIds().getIdsList(), m.model().config().vocabSize(), "token_ids");
+            }
+            case PROMPT_NOT_SET -> throw new IllegalArgumentException("prompt: give text or token_ids");
+        };
+    }
+
+    private static int[] checkedIds(List<Integer> ids, int vocab, String field) {
+        int[] out = new int[ids.size()];
+        for (int i = 0; i < out.length; i++) {
+            long id = Integer.toUnsignedLong(ids.get(i));
+            if (id >= vocab) {
+                throw new IllegalArgumentException(field + "[" + i + "]: id " + id + " is outside the vocabulary (" + vocab + ")");
+            }
+            out[i] = (int) id;
+        }
+        return out;
+    }
+
+    /** uint32 on the wire: values past int's range are simply too many tokens. */
+    private static int unsigned(int v) {
+        return v < 0 ? Integer.MAX_VALUE : v;
+    }
+
+    private static String requestId(String given) {
+        return given.isEmpty() ? "req-" + UUID.randomUUID() : given;
+    }
+
+    /** The call's deadline on the engine's clock, so an expired request leaves the batch without a client event. */
+    private static long deadlineNanos() {
+        Deadline d = Context.current().getDeadline();
+        return d == null ? Long.MAX_VALUE : System.nanoTime() + d.timeRemaining(TimeUnit.NANOSECONDS);
+    }
+}

@@ -1,0 +1,43 @@
+package io.nemotron.service.grpc;
+
+import io.grpc.Status;
+import io.grpc.StatusException;
+import io.grpc.StatusRuntimeException;
+import io.nemotron.core.chat.PromptException;
+import io.nemotron.core.engine.EngineOverloadedException;
+import io.nemotron.service.engine.ModelNotReadyException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.grpc.server.exception.GrpcExceptionHandler;
+import org.springframework.stereotype.Component;
+
+/**
+ * The one exception-to-status mapping: Spring gRPC applies it to what RPC methods throw, and the streaming calls
+ * use {@link #toStatus} for errors that arrive later from the engine. INTERNAL is for bugs only, so it is logged.
+ */
+@Component
+public class StatusMapper implements GrpcExceptionHandler {
+    private static final Logger log = LoggerFactory.getLogger(StatusMapper.class);
+
+    @Override
+    public StatusException handleException(Throwable exception) {
+        return toStatus(exception).asException();
+    }
+
+    public static Status toStatus(Throwable e) {
+        return switch (e) {
+            case StatusRuntimeException s -> s.getStatus();
+            case StatusException s -> s.getStatus();
+            // validation, SamplingParams.validate(), ChatRequestException: messages start with the field's name
+            case IllegalArgumentException iae -> Status.INVALID_ARGUMENT.withDescription(iae.getMessage());
+            // the chat template refused the conversation (e.g. roles out of order): the request's fault
+            case PromptException pe -> Status.INVALID_ARGUMENT.withDescription("messages: " + pe.getMessage());
+            case EngineOverloadedException o -> Status.RESOURCE_EXHAUSTED.withDescription(o.getMessage());
+            case ModelNotReadyException n -> Status.UNAVAILABLE.withDescription(n.getMessage());
+            default -> {
+                log.error("internal error serving a request", e);
+                yield Status.INTERNAL.withDescription(e.getClass().getSimpleName() + ": " + e.getMessage());
+            }
+        };
+    }
+}

@@ -1,0 +1,12 @@
+package io.nemotron.service.grpc.stream;
+
+import io.nemotron.api.v1.ToolCallEvent;
+
+/** Where a {@link ChatTextPipeline} puts what it makes of the model's text. Called on the engine thread. */
+public interface ChatOutput {
+    void content(String text);
+
+    void reasoning(String text);
+
+    void toolCall(ToolCallEvent event);
+}

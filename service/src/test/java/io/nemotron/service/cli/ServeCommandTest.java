@@ -1,0 +1,39 @@
+package io.nemotron.service.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** serve's flags become Spring properties only when given, so a --config file or the environment sets the rest. */
+class ServeCommandTest {
+
+    @Test
+    void givenFlagsBecomeSpringProperties() {
+        ServeCommand serve = new ServeCommand();
+        new CommandLine(serve).parseArgs("--port", "6000", "--management-port", "6001", "--backend", "cpu",
+                "--threads", "2", "--config", "/etc/n.yaml");
+        assertThat(serve.springArgs(Path.of("/models/m"))).containsExactly(
+                "--nemotron.model.path=/models/m",
+                "--nemotron.model.backend=cpu",
+                "--nemotron.model.threads=2",
+                "--spring.grpc.server.port=6000",
+                "--management.server.port=6001",
+                "--spring.config.additional-location=file:/etc/n.yaml");
+    }
+
+    @Test
+    void absentFlagsLeaveTheConfigurationAlone() {
+        ServeCommand serve = new ServeCommand();
+        new CommandLine(serve).parseArgs();
+        assertThat(serve.springArgs(Path.of("/models/m"))).containsExactly("--nemotron.model.path=/models/m");
+    }
+
+    @Test
+    void aMissingModelFolderIsNamedBeforeTheServerStarts() {
+        CliRun run = CliRun.of("serve", "--model", "/no/such/model");
+        assertThat(run.exitCode()).isNotZero();
+        assertThat(run.err()).contains("--model /no/such/model");
+    }
+}

@@ -1,0 +1,106 @@
+package io.nemotron.service.testing;
+
+import io.grpc.ManagedChannel;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.nemotron.core.model.LoadedModel;
+import io.nemotron.service.NemotronServer;
+import io.nemotron.service.engine.EngineFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.context.annotation.Bean;
+import org.springframework.grpc.server.lifecycle.GrpcServerStartedEvent;
+
+/**
+ * The real Spring application with a {@link FakeEngine} over the stories260K checkpoint (real config and
+ * tokenizer): in-process transport by default, or a loopback port for out-of-process clients.
+ */
+public final class TestServer implements AutoCloseable {
+    public final ConfigurableApplicationContext context;
+    public final ManagedChannel channel;
+    public final int port;
+    private final CountDownLatch gate;
+
+    private TestServer(ConfigurableApplicationContext context, ManagedChannel channel, int port, CountDownLatch gate) {
+        this.context = context;
+        this.channel = channel;
+        this.port = port;
+        this.gate = gate;
+    }
+
+    /** In-process; {@code open} false holds every engine request (the warm-up too) until {@link #openGate()}. */
+    public static TestServer inProcess(boolean open, String... extraProperties) {
+        String name = "nemotron-test-" + UUID.randomUUID();
+        // Spring gRPC also starts its Netty server beside the in-process one: keep it off the shared port 50051
+        List<String> args = new ArrayList<>(List.of("--spring.grpc.server.inprocess.name=" + name,
+                "--spring.grpc.server.port=0", "--spring.grpc.server.host=127.0.0.1"));
+        args.addAll(List.of(extraProperties));
+        return start(open, args, InProcessChannelBuilder.forName(name).directExecutor().build());
+    }
+
+    /** On a free loopback port (the Python client's way in). */
+    public static TestServer loopback() {
+        return start(true, List.of("--spring.grpc.server.port=0", "--spring.grpc.server.host=127.0.0.1"), null);
+    }
+
+    private static TestServer start(boolean open, List<String> extra, ManagedChannel channel) {
+        CountDownLatch gate = new CountDownLatch(open ? 0 : 1);
+        List<String> args = new ArrayList<>(List.of("--nemotron.model.path=" + stories260k(), "--nemotron.model.threads=1"));
+        args.addAll(extra);
+        AtomicReference<Integer> port = new AtomicReference<>(-1);
+        ConfigurableApplicationContext context = new SpringApplicationBuilder(NemotronServer.class, FakeEngineBeans.class)
+                .initializers(ctx -> ctx.getBeanFactory().registerSingleton("fakeEngineGate", gate))
+                .listeners(e -> {
+                    if (e instanceof GrpcServerStartedEvent s) {
+                        port.set(s.getPort());
+                    }
+                })
+                .run(args.toArray(String[]::new));
+        return new TestServer(context, channel, port.get(), gate);
+    }
+
+    public FakeEngine engine() {
+        return context.getBean(FakeEngineBeans.class).engine.get();
+    }
+
+    public void openGate() {
+        gate.countDown();
+    }
+
+    public static Path stories260k() {
+        String prop = System.getProperty("nemotron.reference.dir");
+        Path base = prop != null ? Path.of(prop) : Path.of("../../shared/reference");
+        if (!Files.isDirectory(base)) {
+            base = Path.of("../shared/reference");
+        }
+        return base.resolve("stories260k/hf").toAbsolutePath().normalize();
+    }
+
+    @Override
+    public void close() {
+        if (channel != null) {
+            channel.shutdownNow();
+        }
+        context.close();
+    }
+
+    /** Not a @Configuration, so component scanning of io.nemotron.service never picks it up. */
+    public static class FakeEngineBeans {
+        final AtomicReference<FakeEngine> engine = new AtomicReference<>();
+
+        @Bean
+        EngineFactory fakeEngineFactory(CountDownLatch fakeEngineGate) {
+            return (LoadedModel model, io.nemotron.core.engine.EngineConfig config) -> {
+                FakeEngine e = new FakeEngine(model.tokenizer(), fakeEngineGate);
+                engine.set(e);
+                return e;
+            };
+        }
+    }
+}
