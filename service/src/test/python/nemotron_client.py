@@ -65,7 +65,7 @@ def deadline(stub, pb, grpc):
             received += 1
         return {"status": "OK", "received": received}
     except grpc.RpcError as e:
-        return {"status": status_name(e), "received": received}
+        return {"status": status_name(e), "received": received, "details": e.details()}
 
 
 def health(channel, health_pb2, health_pb2_grpc):

@@ -12,11 +12,10 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,8 +42,9 @@ public final class Engine implements InferenceEngine {
     private final LinkedBlockingQueue<Runnable> inbox = new LinkedBlockingQueue<>();
     private final Map<Sequence, RequestState> live = new HashMap<>();
     private final AtomicInteger queued = new AtomicInteger();
-    // request ids key the KV manager's block tables, so two live requests must never share one
-    private final Set<String> liveIds = ConcurrentHashMap.newKeySet();
+    // sequence ids key the KV manager's block tables: made unique here, since clients may reuse request ids (a
+    // cancelled request can still be in flight when the same id arrives again)
+    private final AtomicLong sequenceIds = new AtomicLong();
     private final Thread thread;
     private volatile boolean stopping;
     private volatile EngineSnapshot snapshot;
@@ -124,17 +124,13 @@ public final class Engine implements InferenceEngine {
         if (!request.params().stop().isEmpty() && tokenizer == null) {
             throw new IllegalArgumentException("stop: stop strings need a tokenizer and this model has none");
         }
-        if (!liveIds.add(request.requestId())) {
-            throw new IllegalArgumentException("request_id '" + request.requestId() + "' is already in flight");
-        }
         if (queued.incrementAndGet() > engineConfig.maxWaiting()) {
             queued.decrementAndGet();
-            liveIds.remove(request.requestId());
             throw new EngineOverloadedException("the waiting queue is full (" + engineConfig.maxWaiting()
                     + " requests); retry later");
         }
         long now = System.nanoTime();
-        Sequence seq = new Sequence(request.requestId(), prompt, maxTokens, request.priority(), now);
+        Sequence seq = new Sequence(request.requestId() + "#" + sequenceIds.incrementAndGet(), prompt, maxTokens, request.priority(), now);
         RequestState state = new RequestState(this, request, listener, seq,
                 new SamplingState(request.params(), prompt),
                 new StopChecker(request.params(), config.eosTokenIds()),
@@ -318,7 +314,6 @@ public final class Engine implements InferenceEngine {
 
     private void release(RequestState state) {
         live.remove(state.sequence);
-        liveIds.remove(state.requestId());
         scheduler.finish(state.sequence);
         if (state.countedAsWaiting) {
             state.countedAsWaiting = false;

@@ -5,6 +5,8 @@ import io.grpc.protobuf.services.HealthStatusManager;
 import io.nemotron.api.v1.NemotronGrpc;
 import io.nemotron.core.chat.PromptBuilder;
 import io.nemotron.core.engine.InferenceEngine;
+import io.nemotron.core.demo.DemoModel;
+import io.nemotron.core.engine.EngineConfig;
 import io.nemotron.core.model.LoadedModel;
 import io.nemotron.service.config.NemotronProperties;
 import java.nio.file.Path;
@@ -74,15 +76,18 @@ public class ModelHost implements SmartLifecycle {
                 throw new IllegalArgumentException("nemotron.model.backend " + m.backend()
                         + " is not available in this build (cpu only)");
             }
-            Path dir = Path.of(m.path());
+            // "demo" (the default) is the embedded random-weight checkpoint, written into the cache on first use
+            Path dir = "demo".equals(m.path()) ? DemoModel.ensure(DemoModel.defaultCacheDir()) : Path.of(m.path());
             long start = System.nanoTime();
-            LoadedModel model = LoadedModel.openCpu(dir, m.effectiveThreads());
+            EngineConfig engineConfig = props.engine().toEngineConfig(m.effectiveThreads());
+            // the backend must take a whole step's token budget in one forward call
+            LoadedModel model = LoadedModel.openCpu(dir, m.effectiveThreads(), engineConfig.maxNumBatchedTokens());
             InferenceEngine engine;
             try {
                 if (model.tokenizer() == null) {
                     throw new IllegalArgumentException(dir + ": no tokenizer.json; the server needs one");
                 }
-                engine = engines.create(model, props.engine().toEngineConfig(m.effectiveThreads()));
+                engine = engines.create(model, engineConfig);
             } catch (RuntimeException e) {
                 model.close();
                 throw e;

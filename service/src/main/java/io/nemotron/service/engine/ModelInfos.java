@@ -2,15 +2,12 @@ package io.nemotron.service.engine;
 
 import io.nemotron.api.v1.ModelInfo;
 import io.nemotron.core.config.ModelConfig;
+import io.nemotron.core.demo.DemoModel;
 import io.nemotron.core.model.LoadedModel;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** The static part of ModelInfo, from the checkpoint. */
 final class ModelInfos {
-    /** The demo checkpoint writes this file beside its random weights (until {@code DemoModel.isDemo} exists). */
-    static final String DEMO_MARKER = "DEMO.md";
-
     private ModelInfos() {}
 
     static ModelInfo of(LoadedModel model, String backend) {
@@ -30,7 +27,7 @@ final class ModelInfos {
     }
 
     static boolean isRandom(Path dir) {
-        return Files.isRegularFile(dir.resolve(DEMO_MARKER));
+        return DemoModel.isDemo(dir);
     }
 
     /** config.json's torch_dtype in the short names the CLI uses. */

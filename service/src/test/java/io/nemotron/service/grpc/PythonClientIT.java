@@ -69,6 +69,46 @@ class PythonClientIT {
         }
     }
 
+    @Test
+    void pythonClientAgainstTheRealEngineAndTheDemoModel() throws Exception {
+        assumeTrue(Files.isExecutable(PROTOC) && Files.isExecutable(GRPC_PLUGIN),
+                "needs Debian's protobuf-compiler and protobuf-compiler-grpc (.ci/run installs them)");
+        assumeTrue(run(List.of(PYTHON.toString(), "-c", "import grpc, google.protobuf"), 60).code == 0,
+                "/usr/bin/python3 lacks grpc: apt-get install python3-grpcio python3-protobuf (.ci/run installs them)");
+        Path stubs = generateStubs();
+
+        try (TestServer server = TestServer.loopbackRealEngine(Files.createDirectories(tmp.resolve("cache")))) {
+            Run client = run(List.of(PYTHON.toString(), script().toString(), "--target", "127.0.0.1:" + server.port,
+                    "--stubs", stubs.toString()), 180);
+            assertThat(client.code).as("client failed:\n%s", client.err).isZero();
+            JsonNode r = JSON.readTree(client.out);
+
+            assertThat(r.at("/health/overall").asString()).isEqualTo("SERVING");
+            List<String> services = new ArrayList<>();
+            r.get("reflection").forEach(n -> services.add(n.asString()));
+            assertThat(services).contains("nemotron.v1.Nemotron", "grpc.health.v1.Health");
+
+            JsonNode chat = r.get("chat");
+            assertThat(chat.get("finish_reason").asString()).isEqualTo("LENGTH");
+            assertThat(chat.get("completion_tokens").asInt()).isEqualTo(6);
+            assertThat(chat.get("kinds").get(chat.get("kinds").size() - 1).asString()).isEqualTo("final");
+            assertThat(r.at("/cancel/outcome").asString()).isEqualTo("CANCELLED");
+            // 400 tokens of the demo model take seconds on this machine: the 300 ms deadline passes mid-stream
+            assertThat(r.at("/deadline/status").asString()).as("%s", r.get("deadline")).isEqualTo("DEADLINE_EXCEEDED");
+
+            // cancelled and expired requests left the batch and gave their KV blocks back
+            var engine = server.context.getBean(io.nemotron.service.engine.ModelHost.class).ready().engine();
+            long until = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
+            var snap = engine.snapshot();
+            while ((snap.freeBlocks() != snap.totalBlocks() || snap.running() + snap.waiting() > 0)
+                    && System.nanoTime() < until) {
+                Thread.sleep(20);
+                snap = engine.snapshot();
+            }
+            assertThat(snap.freeBlocks()).as("%s", snap).isEqualTo(snap.totalBlocks());
+        }
+    }
+
     /** nemotron/v1/*.proto from api-proto, health and reflection from grpc-services' jar, under grpc_std/. */
     private Path generateStubs() throws IOException, InterruptedException {
         Path protos = tmp.resolve("proto");

@@ -49,6 +49,31 @@ public final class TestServer implements AutoCloseable {
         return start(true, List.of("--spring.grpc.server.port=0", "--spring.grpc.server.host=127.0.0.1"), null);
     }
 
+    /**
+     * The production wiring end to end: the real continuous-batching engine over the embedded demo model (written
+     * into {@code cacheDir}), on a free loopback port.
+     */
+    public static TestServer loopbackRealEngine(Path cacheDir) {
+        System.setProperty("nemotron.cache.dir", cacheDir.toString());
+        AtomicReference<Integer> port = new AtomicReference<>(-1);
+        ConfigurableApplicationContext context = new SpringApplicationBuilder(NemotronServer.class)
+                .listeners(e -> {
+                    if (e instanceof GrpcServerStartedEvent s) {
+                        port.set(s.getPort());
+                    }
+                })
+                .run("--nemotron.model.path=demo", "--spring.grpc.server.port=0", "--spring.grpc.server.host=127.0.0.1",
+                        "--management.server.port=0");
+        try {
+            // loading and the warm-up run in the background: clients start once health would say SERVING
+            context.getBean(io.nemotron.service.engine.ModelHost.class).loaded().get(2, java.util.concurrent.TimeUnit.MINUTES);
+        } catch (Exception e) {
+            context.close();
+            throw new IllegalStateException("the demo model did not load", e);
+        }
+        return new TestServer(context, null, port.get(), new CountDownLatch(0));
+    }
+
     private static TestServer start(boolean open, List<String> extra, ManagedChannel channel) {
         CountDownLatch gate = new CountDownLatch(open ? 0 : 1);
         List<String> args = new ArrayList<>(List.of("--nemotron.model.path=" + stories260k(), "--nemotron.model.threads=1"));
@@ -95,6 +120,7 @@ public final class TestServer implements AutoCloseable {
         final AtomicReference<FakeEngine> engine = new AtomicReference<>();
 
         @Bean
+        @org.springframework.context.annotation.Primary   // wins over the production DefaultEngineFactory
         EngineFactory fakeEngineFactory(CountDownLatch fakeEngineGate) {
             return (LoadedModel model, io.nemotron.core.engine.EngineConfig config) -> {
                 FakeEngine e = new FakeEngine(model.tokenizer(), fakeEngineGate);

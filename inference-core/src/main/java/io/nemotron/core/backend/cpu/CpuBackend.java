@@ -30,7 +30,8 @@ public final class CpuBackend implements Backend {
     public CpuBackend(ModelConfig config, Tensor embedTokens, int threads, int maxRows) {
         this.config = config;
         this.embedTokens = embedTokens;
-        this.pool = new CpuThreadPool(threads);
+        // how long idle workers spin before parking: long enough to bridge the gaps inside one forward pass
+        this.pool = new CpuThreadPool(threads, Long.getLong("nemotron.cpu.spin-nanos", CpuThreadPool.DEFAULT_SPIN_NANOS));
         this.maxRows = maxRows;
         int hidden = config.hiddenSize();
         int qWidth = config.numAttentionHeads() * config.headDim();
