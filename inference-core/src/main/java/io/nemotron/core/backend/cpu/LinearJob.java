@@ -50,7 +50,14 @@ final class LinearJob implements RangeTask {
     public void run(int from, int to) {
         switch (dtype) {
             case F32 -> MatVecF32.rowsVector(w, rows, cols, in, out, tokens, from, to);
-            case BF16 -> MatVecBF16.rowsVector(w, rows, cols, in, xEven, xOdd, out, tokens, from, to);
+            // several tokens: widen each weight once per call, not once per token (same bits either way)
+            case BF16 -> {
+                if (tokens >= 2) {
+                    GemmBF16.rows(w, rows, cols, in, xEven, xOdd, out, tokens, from, to);
+                } else {
+                    MatVecBF16.rowsVector(w, rows, cols, in, xEven, xOdd, out, tokens, from, to);
+                }
+            }
             case F16 -> MatVecF16.rowsVector(w, rows, cols, in, xEven, xOdd, out, tokens, from, to);
         }
     }
