@@ -4,8 +4,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -23,6 +21,7 @@ final class GemmBF16 {
     private static final int L = F.length();
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfShort W_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
+    private static final ValueLayout.OfInt W_PAIR = ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE);
     private static final int HIGH_HALF = 0xFFFF0000;
     private static final int ROWS = 4;
 
@@ -71,15 +70,18 @@ final class GemmBF16 {
         }
     }
 
-    /** even/odd F32 tile of ROWS rows: tile[k*upper + j] = element 2j (2j+1) of row k. */
+    /**
+     * even/odd F32 tile of ROWS rows: tile[k*upper + j] = element 2j (2j+1) of row k. A plain loop: the vector
+     * form's reinterpretAsFloats was not always intrinsified here and fell back to a memory round trip.
+     */
     private static void widen(MemorySegment w, long base, long rowBytes, int upper, float[] even, float[] odd) {
         for (int k = 0; k < ROWS; k++) {
             long b = base + k * rowBytes;
             int off = k * upper;
-            for (int j = 0; j < upper; j += L) {
-                IntVector p = IntVector.fromMemorySegment(I, w, b + 4L * j, LE);
-                p.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(even, off + j);
-                p.and(HIGH_HALF).reinterpretAsFloats().intoArray(odd, off + j);
+            for (int j = 0; j < upper; j++) {
+                int p = w.get(W_PAIR, b + 4L * j);
+                even[off + j] = Float.intBitsToFloat(p << 16);
+                odd[off + j] = Float.intBitsToFloat(p & HIGH_HALF);
             }
         }
     }
