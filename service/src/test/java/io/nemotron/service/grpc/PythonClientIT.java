@@ -34,17 +34,10 @@ class PythonClientIT {
 
     @Test
     void pythonClientStreamsCancelsTimesOutAndSeesHealthAndReflection() throws Exception {
-        assumeTrue(Files.isExecutable(PROTOC) && Files.isExecutable(GRPC_PLUGIN),
-                "needs Debian's protobuf-compiler and protobuf-compiler-grpc (.ci/run installs them)");
-        assumeTrue(run(List.of(PYTHON.toString(), "-c", "import grpc, google.protobuf"), 60).code == 0,
-                "/usr/bin/python3 lacks grpc: apt-get install python3-grpcio python3-protobuf (.ci/run installs them)");
-        Path stubs = generateStubs();
+        Path stubs = stubsOrSkip();
 
         try (TestServer server = TestServer.loopback()) {
-            Run client = run(List.of(PYTHON.toString(), script().toString(), "--target", "127.0.0.1:" + server.port,
-                    "--stubs", stubs.toString()), 120);
-            assertThat(client.code).as("client failed:\n%s", client.err).isZero();
-            JsonNode r = JSON.readTree(client.out);
+            JsonNode r = client(server.port, stubs, 120);
 
             assertThat(r.at("/health/overall").asString()).isEqualTo("SERVING");
             assertThat(r.at("/health/nemotron.v1.Nemotron").asString()).isEqualTo("SERVING");
@@ -71,17 +64,10 @@ class PythonClientIT {
 
     @Test
     void pythonClientAgainstTheRealEngineAndTheDemoModel() throws Exception {
-        assumeTrue(Files.isExecutable(PROTOC) && Files.isExecutable(GRPC_PLUGIN),
-                "needs Debian's protobuf-compiler and protobuf-compiler-grpc (.ci/run installs them)");
-        assumeTrue(run(List.of(PYTHON.toString(), "-c", "import grpc, google.protobuf"), 60).code == 0,
-                "/usr/bin/python3 lacks grpc: apt-get install python3-grpcio python3-protobuf (.ci/run installs them)");
-        Path stubs = generateStubs();
+        Path stubs = stubsOrSkip();
 
         try (TestServer server = TestServer.loopbackRealEngine(Files.createDirectories(tmp.resolve("cache")))) {
-            Run client = run(List.of(PYTHON.toString(), script().toString(), "--target", "127.0.0.1:" + server.port,
-                    "--stubs", stubs.toString()), 180);
-            assertThat(client.code).as("client failed:\n%s", client.err).isZero();
-            JsonNode r = JSON.readTree(client.out);
+            JsonNode r = client(server.port, stubs, 180);
 
             assertThat(r.at("/health/overall").asString()).isEqualTo("SERVING");
             List<String> services = new ArrayList<>();
@@ -107,6 +93,23 @@ class PythonClientIT {
             }
             assertThat(snap.freeBlocks()).as("%s", snap).isEqualTo(snap.totalBlocks());
         }
+    }
+
+    /** Python stubs of the API, or the test is skipped (with the reason) where Debian's packages are missing. */
+    private Path stubsOrSkip() throws IOException, InterruptedException {
+        assumeTrue(Files.isExecutable(PROTOC) && Files.isExecutable(GRPC_PLUGIN),
+                "needs Debian's protobuf-compiler and protobuf-compiler-grpc (.ci/run installs them)");
+        assumeTrue(run(List.of(PYTHON.toString(), "-c", "import grpc, google.protobuf"), 60).code == 0,
+                "/usr/bin/python3 lacks grpc: apt-get install python3-grpcio python3-protobuf (.ci/run installs them)");
+        return generateStubs();
+    }
+
+    /** Runs the client against the server on {@code port}; its JSON report. */
+    private JsonNode client(int port, Path stubs, int timeoutSeconds) throws IOException, InterruptedException {
+        Run client = run(List.of(PYTHON.toString(), script().toString(), "--target", "127.0.0.1:" + port,
+                "--stubs", stubs.toString()), timeoutSeconds);
+        assertThat(client.code).as("client failed:\n%s", client.err).isZero();
+        return JSON.readTree(client.out);
     }
 
     /** nemotron/v1/*.proto from api-proto, health and reflection from grpc-services' jar, under grpc_std/. */

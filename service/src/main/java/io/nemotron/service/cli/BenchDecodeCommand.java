@@ -1,0 +1,119 @@
+package io.nemotron.service.cli;
+
+import io.nemotron.core.bench.BenchShape;
+import io.nemotron.core.bench.DecodeBenchmark;
+import io.nemotron.core.bench.DecodeResult;
+import io.nemotron.core.weights.DType;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * Batch-1 decode of random-weight Llama checkpoints next to the machine's streaming read bandwidth, measured in
+ * the same process with the same threads, so the ratio is fair on any machine.
+ */
+@Command(name = "decode", mixinStandardHelpOptions = true,
+        description = "Batch-1 CPU decode speed vs. measured memory bandwidth on random-weight checkpoints.")
+final class BenchDecodeCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--shapes", split = ",", defaultValue = "110m,1b", description = "110m, 1b (default ${DEFAULT-VALUE})")
+    List<String> shapes;
+
+    @Option(names = "--dtypes", split = ",", defaultValue = "bf16,f32", description = "bf16, f32, f16 (default ${DEFAULT-VALUE})")
+    List<String> dtypes;
+
+    @Option(names = "--threads", description = "compute threads (default: available cores)")
+    Integer threads;
+
+    @Option(names = "--prompt-len", defaultValue = "32")
+    int promptLen;
+
+    @Option(names = "--gen-len", defaultValue = "64")
+    int genLen;
+
+    @Option(names = "--repeats", defaultValue = "3", description = "best of N runs")
+    int repeats;
+
+    @Option(names = "--bandwidth-gib", defaultValue = "2", description = "size of the bandwidth probe")
+    double bandwidthGib;
+
+    @Option(names = "--workdir", defaultValue = "bench-out/checkpoints", description = "where checkpoints are cached")
+    Path workDir;
+
+    @Option(names = "--output", defaultValue = "text", description = "text | json")
+    String output;
+
+    @Override
+    public Integer call() {
+        if (!output.equals("text") && !output.equals("json")) {
+            throw new IllegalArgumentException("--output must be text or json, got '" + output + "'");
+        }
+        List<BenchShape> shapeList = shapes.stream().map(BenchShape::parse).toList();
+        List<DType> dtypeList = dtypes.stream().map(DType::parse).toList();
+        int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+        DecodeBenchmark bench = new DecodeBenchmark(workDir, nThreads, promptLen, genLen, repeats);
+        PrintWriter err = spec.commandLine().getErr();
+        long probeBytes = (long) (bandwidthGib * (1L << 30));
+        double bandwidth = bench.measureBandwidthGBps(probeBytes);
+        err.printf("memory bandwidth (%d threads, %.1f GiB probe): %.1f GB/s%n", nThreads, bandwidthGib, bandwidth);
+        err.flush();
+        List<DecodeResult> results = new ArrayList<>();
+        for (BenchShape shape : shapeList) {
+            for (DType dtype : dtypeList) {
+                DecodeResult r = bench.run(shape, dtype, bandwidth);
+                err.printf("%-5s %-4s %6.2f tok/s decode, %7.1f tok/s prefill, %6.1f GB/s = %5.1f %% of bandwidth%n",
+                        r.shape(), r.dtype(), r.decodeTokensPerSecond(), r.prefillTokensPerSecond(),
+                        r.achievedGBps(), 100 * r.fractionOfBandwidth());
+                err.flush();
+                results.add(r);
+            }
+        }
+        // measured again after the runs: a drifting machine shows up as two different numbers. Best of two probes:
+        // right after a multi-GB checkpoint is unmapped, the first probe here read 5x slower (kernel page work)
+        double after = Math.max(bench.measureBandwidthGBps(probeBytes), bench.measureBandwidthGBps(probeBytes));
+        PrintWriter out = spec.commandLine().getOut();
+        if (output.equals("json")) {
+            Map<String, Object> json = new LinkedHashMap<>();
+            json.put("threads", nThreads);
+            json.put("bandwidth_gbps", bandwidth);
+            json.put("bandwidth_gbps_after", after);
+            json.put("results", results.stream().map(BenchDecodeCommand::json).toList());
+            out.println(Json.write(json));
+        } else {
+            out.printf("bandwidth %.1f GB/s before, %.1f GB/s after (%d threads)%n", bandwidth, after, nThreads);
+            for (DecodeResult r : results) {
+                out.printf("%-5s %-4s params %,d  bytes/token %,d  decode %.2f tok/s  %.1f GB/s  %.1f %%%n",
+                        r.shape(), r.dtype(), r.parameters(), r.weightBytesPerToken(), r.decodeTokensPerSecond(),
+                        r.achievedGBps(), 100 * r.fractionOfBandwidth());
+            }
+        }
+        out.flush();
+        return 0;
+    }
+
+    private static Map<String, Object> json(DecodeResult r) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("shape", r.shape());
+        m.put("dtype", r.dtype());
+        m.put("threads", r.threads());
+        m.put("parameters", r.parameters());
+        m.put("weight_bytes_per_token", r.weightBytesPerToken());
+        m.put("prompt_tokens", r.promptTokens());
+        m.put("generated_tokens", r.generatedTokens());
+        m.put("prefill_tokens_per_s", r.prefillTokensPerSecond());
+        m.put("decode_tokens_per_s", r.decodeTokensPerSecond());
+        m.put("achieved_gbps", r.achievedGBps());
+        m.put("fraction_of_bandwidth", r.fractionOfBandwidth());
+        return m;
+    }
+}

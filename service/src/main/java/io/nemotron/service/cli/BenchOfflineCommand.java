@@ -1,0 +1,95 @@
+package io.nemotron.service.cli;
+
+import io.nemotron.core.bench.OfflineBenchmark;
+import io.nemotron.core.bench.OfflineResult;
+import io.nemotron.core.engine.EngineConfig;
+import io.nemotron.core.model.LoadedModel;
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** Throughput of the continuous-batching engine: every request of a batch submitted at once. */
+@Command(name = "offline", mixinStandardHelpOptions = true,
+        description = "Prefill and decode tokens/s per batch size through the real engine.")
+final class BenchOfflineCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--model", required = true, paramLabel = "DIR|demo")
+    String model;
+
+    @Option(names = "--batch", split = ",", defaultValue = "1,4,16")
+    List<Integer> batches;
+
+    @Option(names = "--prompt-len", defaultValue = "128")
+    int promptLen;
+
+    @Option(names = "--gen-len", defaultValue = "64")
+    int genLen;
+
+    @Option(names = "--threads", description = "compute threads (default: available cores)")
+    Integer threads;
+
+    @Option(names = "--max-num-batched-tokens", defaultValue = "512")
+    int maxNumBatchedTokens;
+
+    @Option(names = "--output", defaultValue = "text", description = "text | json")
+    String output;
+
+    @Override
+    public Integer call() throws Exception {
+        if (!output.equals("text") && !output.equals("json")) {
+            throw new IllegalArgumentException("--output must be text or json, got '" + output + "'");
+        }
+        int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+        int maxBatch = batches.stream().mapToInt(Integer::intValue).max().orElse(1);
+        EngineConfig config = new EngineConfig(maxNumBatchedTokens, Math.max(1, maxBatch), Math.max(1, maxBatch),
+                16, 0, 1L << 30, true, nThreads);
+        List<OfflineResult> results = new ArrayList<>();
+        try (LoadedModel loaded = LoadedModel.openCpu(ModelPaths.resolve(model), nThreads, maxNumBatchedTokens)) {
+            OfflineBenchmark bench = new OfflineBenchmark(loaded, config);
+            for (int b : batches) {
+                OfflineResult r = bench.run(b, promptLen, genLen);
+                spec.commandLine().getErr().printf("batch %3d: prefill %8.1f tok/s, decode %8.1f tok/s, output %8.1f tok/s%n",
+                        b, r.prefillTokensPerSecond(), r.decodeTokensPerSecond(), r.outputTokensPerSecond());
+                spec.commandLine().getErr().flush();
+                results.add(r);
+            }
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        if (output.equals("json")) {
+            Map<String, Object> json = new LinkedHashMap<>();
+            json.put("model", model);
+            json.put("threads", nThreads);
+            json.put("results", results.stream().map(BenchOfflineCommand::json).toList());
+            out.println(Json.write(json));
+        } else {
+            for (OfflineResult r : results) {
+                out.printf("batch %d  prompt %d  gen %d  prefill %.1f tok/s  decode %.1f tok/s  output %.1f tok/s%n",
+                        r.batch(), r.promptLen(), r.genLen(), r.prefillTokensPerSecond(),
+                        r.decodeTokensPerSecond(), r.outputTokensPerSecond());
+            }
+        }
+        out.flush();
+        return 0;
+    }
+
+    private static Map<String, Object> json(OfflineResult r) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("batch", r.batch());
+        m.put("prompt_len", r.promptLen());
+        m.put("gen_len", r.genLen());
+        m.put("seconds", r.seconds());
+        m.put("prefill_tokens_per_s", r.prefillTokensPerSecond());
+        m.put("decode_tokens_per_s", r.decodeTokensPerSecond());
+        m.put("output_tokens_per_s", r.outputTokensPerSecond());
+        return m;
+    }
+}
