@@ -98,7 +98,7 @@ public final class Engine implements InferenceEngine {
     @Override
     public RequestHandle submit(EngineRequest request, EngineListener listener) {
         if (stopping) {
-            throw new IllegalStateException("engine is shut down");
+            throw new EngineClosedException("the engine is shut down");
         }
         request.params().validate();
         int[] prompt = request.promptIds();
@@ -136,6 +136,10 @@ public final class Engine implements InferenceEngine {
                 new StopChecker(request.params(), config.eosTokenIds()),
                 tokenizer == null ? null : IncrementalDetokenizer.withContext(tokenizer, true, prompt), now);
         inbox.add(() -> admit(state));
+        if (stopping && !thread.isAlive()) {
+            // the loop ended between the check above and the add: nobody else will run the command
+            drainAfterStop();
+        }
         return state;
     }
 
@@ -164,33 +168,72 @@ public final class Engine implements InferenceEngine {
         if (state.done) {
             return;
         }
+        if (stopping) {
+            // never reached the scheduler: no blocks to return, only the listener to tell
+            state.done = true;
+            if (state.countedAsWaiting) {
+                state.countedAsWaiting = false;
+                queued.decrementAndGet();
+            }
+            notifyError(state, new EngineClosedException("the engine shut down before the request was scheduled"));
+            return;
+        }
         live.put(state.sequence, state);
         scheduler.add(state.sequence);
+    }
+
+    /** Runs what is left in the inbox once the loop has ended: admissions fail, cancels are no-ops. */
+    private void drainAfterStop() {
+        Runnable command;
+        while ((command = inbox.poll()) != null) {
+            try {
+                command.run();
+            } catch (RuntimeException e) {
+                LOG.warn("command after shutdown failed", e);
+            }
+        }
     }
 
     private void loop() {
         try {
             while (!stopping) {
-                if (!scheduler.hasWork()) {
-                    inbox.take().run();   // idle: sleep until a request or cancel arrives
-                }
-                Runnable command;
-                while ((command = inbox.poll()) != null) {
-                    command.run();
-                }
-                expireDeadlines();
-                if (scheduler.hasWork() && !stopping) {
-                    step();
+                try {
+                    turn();
+                } catch (InterruptedException e) {
+                    throw e;
+                } catch (Throwable t) {
+                    // a bug outside the forward pass (scheduler, sampling, a listener): its state can no longer be
+                    // trusted, so every live request fails, and the engine keeps serving new ones
+                    LOG.error("engine loop failed; failing {} live requests", live.size(), t);
+                    for (RequestState state : new ArrayList<>(live.values())) {
+                        fail(state, new EngineStepException("engine step failed: " + t, t));
+                    }
                 }
                 snapshot = snapshotNow();
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
+            stopping = true;
+            drainAfterStop();
             for (RequestState state : new ArrayList<>(live.values())) {
-                fail(state, new IllegalStateException("engine shut down"));
+                fail(state, new EngineClosedException("the engine shut down"));
             }
             snapshot = snapshotNow();
+        }
+    }
+
+    private void turn() throws InterruptedException {
+        if (!scheduler.hasWork()) {
+            inbox.take().run();   // idle: sleep until a request or cancel arrives
+        }
+        Runnable command;
+        while ((command = inbox.poll()) != null) {
+            command.run();
+        }
+        expireDeadlines();
+        if (scheduler.hasWork() && !stopping) {
+            step();
         }
     }
 
@@ -232,12 +275,13 @@ public final class Engine implements InferenceEngine {
         }
         try {
             model.forward(batch, kvPool, logits);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             LOG.error("step failed; failing its {} sequences", out.scheduled().size(), e);
+            EngineStepException failure = new EngineStepException("the backend failed: " + e, e);
             for (ScheduledSequence s : out.scheduled()) {
                 RequestState state = live.get(s.sequence());
                 if (state != null) {
-                    fail(state, e);
+                    fail(state, failure);
                 }
             }
             return;
@@ -304,7 +348,14 @@ public final class Engine implements InferenceEngine {
             return;
         }
         state.done = true;
-        release(state);
+        try {
+            release(state);
+        } finally {
+            notifyError(state, error);
+        }
+    }
+
+    private void notifyError(RequestState state, Throwable error) {
         try {
             state.listener.onError(error, state.stats(System.nanoTime()));
         } catch (RuntimeException e) {
@@ -314,7 +365,11 @@ public final class Engine implements InferenceEngine {
 
     private void release(RequestState state) {
         live.remove(state.sequence);
-        scheduler.finish(state.sequence);
+        try {
+            scheduler.finish(state.sequence);
+        } catch (RuntimeException e) {
+            LOG.error("could not release the blocks of {}", state.requestId(), e);
+        }
         if (state.countedAsWaiting) {
             state.countedAsWaiting = false;
             queued.decrementAndGet();

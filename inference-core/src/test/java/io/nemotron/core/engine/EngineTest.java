@@ -265,4 +265,19 @@ class EngineTest {
             assertAllFree(engine);
         }
     }
+
+    @Test
+    void closingFailsRunningRequestsAsClosedAndRefusesNewOnes() throws Exception {
+        Engine engine = new Engine(model, config(64, 8, 64));
+        CollectingListener running = new CollectingListener();
+        engine.submit(EngineRequest.of("long", new int[] {1}, SamplingParams.builder().temperature(0).maxTokens(400)
+                .ignoreEos(true).build()), running);
+        assertTrue(running.firstToken.await(1, TimeUnit.MINUTES));
+        engine.close();
+        var e = assertThrows(java.util.concurrent.ExecutionException.class, running::await);
+        assertTrue(e.getCause() instanceof EngineClosedException, e.getCause().toString());
+        assertThrows(EngineClosedException.class, () -> engine.submit(EngineRequest.of("late", new int[] {1},
+                SamplingParams.greedy(4)), new CollectingListener()));
+        assertAllFree(engine);
+    }
 }

@@ -4,6 +4,7 @@ import io.grpc.Status;
 import io.grpc.StatusException;
 import io.grpc.StatusRuntimeException;
 import io.nemotron.core.chat.PromptException;
+import io.nemotron.core.engine.EngineClosedException;
 import io.nemotron.core.engine.EngineOverloadedException;
 import io.nemotron.service.engine.ModelNotReadyException;
 import org.slf4j.Logger;
@@ -34,6 +35,8 @@ public class StatusMapper implements GrpcExceptionHandler {
             case PromptException pe -> Status.INVALID_ARGUMENT.withDescription("messages: " + pe.getMessage());
             case EngineOverloadedException o -> Status.RESOURCE_EXHAUSTED.withDescription(o.getMessage());
             case ModelNotReadyException n -> Status.UNAVAILABLE.withDescription(n.getMessage());
+            // the engine shut down (draining) or its loop died: another replica can serve the retry
+            case EngineClosedException c -> Status.UNAVAILABLE.withDescription(c.getMessage());
             default -> {
                 log.error("internal error serving a request", e);
                 yield Status.INTERNAL.withDescription(e.getClass().getSimpleName() + ": " + e.getMessage());

@@ -41,10 +41,13 @@ public final class ResponseStream<T> {
         observer.setOnReadyHandler(this::drain);
     }
 
-    /** Binds the engine request; cancels it at once if the client went away during submit. */
+    /**
+     * Binds the engine request; cancels it at once if the client went away during submit, or if the stream already
+     * ended (e.g. the slow-reader limit tripped before this call): nobody would read its output.
+     */
     public void bind(RequestHandle h) {
         handle.set(h);
-        if (cancelled) {
+        if (cancelled || end.get() != null) {
             h.cancel();
         }
     }
