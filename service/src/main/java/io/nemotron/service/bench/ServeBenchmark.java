@@ -2,27 +2,20 @@ package io.nemotron.service.bench;
 
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
-import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.nemotron.api.v1.GenerateRequest;
-import io.nemotron.api.v1.GenerateResponse;
 import io.nemotron.api.v1.GetModelInfoRequest;
 import io.nemotron.api.v1.NemotronGrpc;
 import io.nemotron.api.v1.Sampling;
 import io.nemotron.api.v1.TokenIds;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A gRPC load generator in the spirit of vLLM's benchmark_serving: streams Generate calls and measures time to
@@ -36,110 +29,106 @@ public final class ServeBenchmark {
     }
 
     public Map<String, Object> run() throws InterruptedException {
-        ManagedChannel channel = ManagedChannelBuilder.forTarget(load.target()).usePlaintext().build();
+        ManagedChannel channel = ManagedChannelBuilder.forTarget(load.target()).usePlaintext().directExecutor().build();
         try {
             int vocab = vocab(channel);
+            NemotronGrpc.NemotronStub stub = NemotronGrpc.newStub(channel);
+            // unmeasured warm-up: the client's own JIT compilation would otherwise take CPU from the measured server
+            warmUp(stub, vocab);
             List<int[]> prompts = prompts(vocab);
-            List<Double> ttft = Collections.synchronizedList(new ArrayList<>());
-            List<Double> itl = Collections.synchronizedList(new ArrayList<>());
-            List<Double> e2e = Collections.synchronizedList(new ArrayList<>());
-            Map<String, Integer> errors = new ConcurrentHashMap<>();
-            AtomicLong outputTokens = new AtomicLong();
-            AtomicLong cachedPromptTokens = new AtomicLong();
-            NemotronGrpc.NemotronBlockingStub stub = NemotronGrpc.newBlockingStub(channel);
+            List<StreamTimer> timers = new ArrayList<>(load.requests());
             Semaphore slots = new Semaphore(load.concurrency());
+            CountDownLatch done = new CountDownLatch(load.requests());
             SplittableRandom arrivals = new SplittableRandom(load.seed() + 1);
             long start = System.nanoTime();
-            try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
-                for (int i = 0; i < load.requests(); i++) {
-                    if (load.rate() > 0 && i > 0) {
-                        // Poisson arrivals: exponential gaps with mean 1/rate
-                        double gap = -Math.log(1 - arrivals.nextDouble()) / load.rate();
-                        Thread.sleep((long) (gap * 1000));
-                    }
-                    slots.acquire();
-                    int[] prompt = prompts.get(i);
-                    int index = i;
-                    pool.submit(() -> {
-                        try {
-                            one(stub, index, prompt, ttft, itl, e2e, outputTokens, cachedPromptTokens, errors);
-                        } finally {
-                            slots.release();
-                        }
-                    });
+            for (int i = 0; i < load.requests(); i++) {
+                if (load.rate() > 0 && i > 0) {
+                    // Poisson arrivals: exponential gaps with mean 1/rate
+                    double gap = -Math.log(1 - arrivals.nextDouble()) / load.rate();
+                    Thread.sleep((long) (gap * 1000));
                 }
+                slots.acquire();
+                StreamTimer timer = new StreamTimer(() -> {
+                    slots.release();
+                    done.countDown();
+                });
+                timers.add(timer);
+                stub.withDeadlineAfter(30, TimeUnit.MINUTES).generate(request(prompts.get(i), "bench-" + load.seed() + "-" + i), timer);
+            }
+            if (!done.await(60, TimeUnit.MINUTES)) {
+                throw new IllegalStateException("requests still running after 60 minutes");
             }
             double seconds = (System.nanoTime() - start) / 1e9;
-            Map<String, Object> out = new LinkedHashMap<>();
-            out.put("requests", load.requests());
-            out.put("concurrency", load.concurrency());
-            out.put("prompt_len", load.promptLen());
-            out.put("gen_len", load.genLen());
-            out.put("shared_prefix_len", load.sharedPrefixLen());
-            out.put("errors", new LinkedHashMap<>(errors));
-            out.put("seconds", seconds);
-            out.put("output_tokens", outputTokens.get());
-            out.put("output_tokens_per_s", outputTokens.get() / seconds);
-            out.put("ttft_ms", Percentiles.of(ttft));
-            out.put("itl_ms", Percentiles.of(itl));
-            out.put("e2e_ms", Percentiles.of(e2e));
-            out.put("cached_prompt_tokens", cachedPromptTokens.get());
-            return out;
+            return report(timers, seconds);
         } finally {
             channel.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
         }
     }
 
-    private void one(NemotronGrpc.NemotronBlockingStub stub, int index, int[] prompt, List<Double> ttft,
-                     List<Double> itl, List<Double> e2e, AtomicLong outputTokens, AtomicLong cached,
-                     Map<String, Integer> errors) {
-        TokenIds.Builder ids = TokenIds.newBuilder();
-        for (int id : prompt) {
-            ids.addIds(id);
+    private Map<String, Object> report(List<StreamTimer> timers, double seconds) {
+        List<Double> ttft = new ArrayList<>();
+        List<Double> itl = new ArrayList<>();
+        List<Double> e2e = new ArrayList<>();
+        Map<String, Integer> errors = new LinkedHashMap<>();
+        long outputTokens = 0;
+        long cached = 0;
+        for (StreamTimer t : timers) {
+            outputTokens += t.tokens;
+            if (t.error != null) {
+                errors.merge(t.error.getCode().name(), 1, Integer::sum);
+                continue;
+            }
+            ttft.add(t.firstTokenMs);
+            itl.addAll(t.gaps);
+            e2e.add(t.endToEndMs);
+            cached += t.cachedPromptTokens;
         }
-        GenerateRequest request = GenerateRequest.newBuilder()
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("requests", load.requests());
+        out.put("concurrency", load.concurrency());
+        out.put("prompt_len", load.promptLen());
+        out.put("gen_len", load.genLen());
+        out.put("shared_prefix_len", load.sharedPrefixLen());
+        out.put("errors", errors);
+        out.put("seconds", seconds);
+        out.put("output_tokens", outputTokens);
+        out.put("output_tokens_per_s", outputTokens / seconds);
+        out.put("ttft_ms", Percentiles.of(ttft));
+        out.put("itl_ms", Percentiles.of(itl));
+        out.put("e2e_ms", Percentiles.of(e2e));
+        out.put("cached_prompt_tokens", cached);
+        return out;
+    }
+
+    /** A few short requests with their own random prompts (no shared prefix: they must not seed the cache). */
+    private void warmUp(NemotronGrpc.NemotronStub stub, int vocab) throws InterruptedException {
+        SplittableRandom random = new SplittableRandom(~load.seed());
+        int n = Math.min(4, load.concurrency());
+        CountDownLatch done = new CountDownLatch(n);
+        for (int i = 0; i < n; i++) {
+            int[] prompt = new int[Math.min(8, load.promptLen())];
+            for (int k = 0; k < prompt.length; k++) {
+                prompt[k] = random.nextInt(3, vocab);
+            }
+            GenerateRequest r = request(prompt, "bench-warmup-" + load.seed() + "-" + i).toBuilder()
+                    .setMaxTokens(Math.min(16, load.genLen())).build();
+            stub.withDeadlineAfter(5, TimeUnit.MINUTES).generate(r, new StreamTimer(done::countDown));
+        }
+        done.await(5, TimeUnit.MINUTES);
+    }
+
+    private GenerateRequest request(int[] prompt, String id) {
+        TokenIds.Builder ids = TokenIds.newBuilder();
+        for (int t : prompt) {
+            ids.addIds(t);
+        }
+        return GenerateRequest.newBuilder()
                 .setTokenIds(ids)
                 .setSampling(Sampling.newBuilder().setTemperature(0))
                 .setMaxTokens(load.genLen())
                 .setIgnoreEos(true)
-                .setRequestId("bench-" + load.seed() + "-" + index)
+                .setRequestId(id)
                 .build();
-        long sent = System.nanoTime();
-        long last = 0;
-        List<Double> gaps = new ArrayList<>();
-        double first = -1;
-        long tokens = 0;
-        try {
-            Iterator<GenerateResponse> stream = stub.withDeadlineAfter(30, TimeUnit.MINUTES).generate(request);
-            while (stream.hasNext()) {
-                GenerateResponse r = stream.next();
-                long now = System.nanoTime();
-                if (r.hasDelta() && r.getDelta().getTokenIdsCount() > 0) {
-                    int n = r.getDelta().getTokenIdsCount();
-                    if (first < 0) {
-                        first = (now - sent) / 1e6;
-                    } else {
-                        // a message carrying n tokens spreads its gap over them
-                        double gap = (now - last) / 1e6 / n;
-                        for (int k = 0; k < n; k++) {
-                            gaps.add(gap);
-                        }
-                    }
-                    tokens += n;
-                    last = now;
-                } else if (r.hasFinal()) {
-                    cached.addAndGet(r.getFinal().getUsage().getCachedPromptTokens());
-                }
-            }
-            ttft.add(first);
-            itl.addAll(gaps);
-            e2e.add((System.nanoTime() - sent) / 1e6);
-            outputTokens.addAndGet(tokens);
-        } catch (StatusRuntimeException e) {
-            errors.merge(e.getStatus().getCode().name(), 1, Integer::sum);
-        } catch (RuntimeException e) {
-            errors.merge(Status.Code.UNKNOWN.name(), 1, Integer::sum);
-        }
     }
 
     private int vocab(ManagedChannel channel) {
