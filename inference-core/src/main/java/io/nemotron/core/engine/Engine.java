@@ -6,7 +6,6 @@ import io.nemotron.core.config.ModelConfig;
 import io.nemotron.core.kv.KvCacheManager;
 import io.nemotron.core.model.LoadedModel;
 import io.nemotron.core.model.Transformer;
-import io.nemotron.core.tokenizer.IncrementalDetokenizer;
 import io.nemotron.core.tokenizer.Tokenizer;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -37,7 +36,7 @@ public final class Engine implements InferenceEngine {
     private final Scheduler scheduler;
     private final StepBatch batch;
     private final float[] logits;     // [maxNumSeqs][vocab]
-    private final float[] row;        // one row of logits for the sampler
+    private final float[] row;        // one row of logits, copied only for logprobs
     private final Sampler sampler = new Sampler();
     private final LinkedBlockingQueue<Runnable> inbox = new LinkedBlockingQueue<>();
     private final Map<Sequence, RequestState> live = new HashMap<>();
@@ -132,9 +131,7 @@ public final class Engine implements InferenceEngine {
         long now = System.nanoTime();
         Sequence seq = new Sequence(request.requestId() + "#" + sequenceIds.incrementAndGet(), prompt, maxTokens, request.priority(), now);
         RequestState state = new RequestState(this, request, listener, seq,
-                new SamplingState(request.params(), prompt),
-                new StopChecker(request.params(), config.eosTokenIds()),
-                tokenizer == null ? null : IncrementalDetokenizer.withContext(tokenizer, true, prompt), now);
+                new SequenceOutput(request.params(), prompt, config.eosTokenIds(), tokenizer), now);
         inbox.add(() -> admit(state));
         if (stopping && !thread.isAlive()) {
             // the loop ended between the check above and the add: nobody else will run the command
@@ -267,7 +264,7 @@ public final class Engine implements InferenceEngine {
                 state.countedAsWaiting = false;
                 queued.decrementAndGet();
             }
-            batch.addSequence(seq.tokens(), s.startPosition(), s.numNewTokens(), kvManager.blockTable(seq.requestId()),
+            batch.addSequence(seq.tokens(), s.startPosition(), s.numNewTokens(), kvManager.blockTableView(seq.requestId()),
                     kvManager.blockSize());
             if (s.samples()) {
                 batch.markLogits(batch.rows - 1);
@@ -299,33 +296,33 @@ public final class Engine implements InferenceEngine {
             if (state == null) {
                 continue;
             }
-            System.arraycopy(logits, offset, row, 0, vocab);
-            emit(state, row);
+            emit(state, offset);
         }
     }
 
-    private void emit(RequestState state, float[] logitsRow) {
+    /** Samples the request's next token from its row of the step's logits and sends it on. */
+    private void emit(RequestState state, int offset) {
+        int vocab = config.vocabSize();
         SamplingParams params = state.request.params();
-        int token = sampler.sample(logitsRow, config.vocabSize(), params, state.sampling);
-        SampledLogprobs logprobs = params.logprobs() == null ? null
-                : sampler.logprobs(logitsRow, config.vocabSize(), token, params.logprobs());
-        state.sampling.accept(token);
-        state.sequence.appendToken(token);
+        SequenceOutput.Step step = state.output.next(sampler, logits, offset, vocab);
+        SampledLogprobs logprobs = null;
+        if (params.logprobs() != null) {
+            System.arraycopy(logits, offset, row, 0, vocab);   // only requests that ask for logprobs pay the copy
+            logprobs = sampler.logprobs(row, vocab, step.token(), params.logprobs());
+        }
+        state.sequence.appendToken(step.token());
         if (state.firstTokenNanos == 0) {
             state.firstTokenNanos = System.nanoTime();
         }
-        String delta = state.detokenizer == null ? "" : state.detokenizer.next(token);
-        StopDecision decision = state.stops.accept(token, delta);
         try {
-            state.listener.onToken(token, decision.text(), logprobs);
+            state.listener.onToken(step.token(), step.text(), logprobs);
         } catch (RuntimeException e) {
             LOG.warn("listener of {} failed on a token; cancelling it", state.requestId(), e);
             end(state, FinishReason.CANCELLED, null);
             return;
         }
-        if (decision.finished()) {
-            String tail = state.detokenizer != null && decision.stopString() == null ? state.detokenizer.flush() : "";
-            end(state, FinishReason.of(decision.reason()), tail);
+        if (step.finished() != null) {
+            end(state, FinishReason.of(step.finished()), step.finalText());
         }
     }
 

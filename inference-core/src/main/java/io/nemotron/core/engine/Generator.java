@@ -3,7 +3,6 @@ package io.nemotron.core.engine;
 import io.nemotron.core.config.ModelConfig;
 import io.nemotron.core.model.SingleSequence;
 import io.nemotron.core.model.Transformer;
-import io.nemotron.core.tokenizer.IncrementalDetokenizer;
 import io.nemotron.core.tokenizer.Tokenizer;
 import java.util.Arrays;
 import java.util.function.Consumer;
@@ -35,10 +34,7 @@ public final class Generator {
         checkPrompt(promptIds, params, config);
 
         SingleSequence cache = new SingleSequence(model, promptIds.length + params.maxTokens());
-        SamplingState state = new SamplingState(params, promptIds);
-        StopChecker stops = new StopChecker(params, config.eosTokenIds());
-        IncrementalDetokenizer detok = tokenizer == null ? null
-                : IncrementalDetokenizer.withContext(tokenizer, true, promptIds);
+        SequenceOutput output = new SequenceOutput(params, promptIds, config.eosTokenIds(), tokenizer);
         StringBuilder text = new StringBuilder();
 
         long start = System.nanoTime();
@@ -54,22 +50,15 @@ public final class Generator {
         int produced = 0;
         StopReason reason;
         while (true) {
-            int token = sampler.sample(logits, config.vocabSize(), params, state);
-            state.accept(token);
-            out[produced++] = token;
-            String delta = detok == null ? "" : detok.next(token);
-            StopDecision decision = stops.accept(token, delta);
-            emit(decision.text(), text, onText);
-            if (decision.finished()) {
-                reason = decision.reason();
-                // a sequence may end inside a multi-byte character: flush what the detokenizer holds, unless a stop
-                // string cut the text (everything after it is dropped)
-                if (detok != null && decision.stopString() == null) {
-                    emit(detok.flush(), text, onText);
-                }
+            SequenceOutput.Step step = output.next(sampler, logits, 0, config.vocabSize());
+            out[produced++] = step.token();
+            emit(step.text(), text, onText);
+            if (step.finished() != null) {
+                reason = step.finished();
+                emit(step.finalText(), text, onText);
                 break;
             }
-            one[0] = token;
+            one[0] = step.token();
             cache.forward(one, 1, logits);
         }
         long end = System.nanoTime();

@@ -1,7 +1,5 @@
 package io.nemotron.core.engine;
 
-import io.nemotron.core.tokenizer.IncrementalDetokenizer;
-
 /**
  * Everything the engine keeps for one live request besides the scheduler's {@link Sequence}: its listener and the
  * per-sequence sampling, detokenizing and stop state. Owned by the engine thread.
@@ -10,9 +8,7 @@ final class RequestState implements RequestHandle {
     final EngineRequest request;
     final EngineListener listener;
     final Sequence sequence;
-    final SamplingState sampling;
-    final StopChecker stops;
-    final IncrementalDetokenizer detokenizer;   // null when the model has no tokenizer
+    final SequenceOutput output;
     final long submittedNanos;
     private final Engine engine;
     long firstScheduledNanos;
@@ -21,14 +17,12 @@ final class RequestState implements RequestHandle {
     boolean done;
 
     RequestState(Engine engine, EngineRequest request, EngineListener listener, Sequence sequence,
-                 SamplingState sampling, StopChecker stops, IncrementalDetokenizer detokenizer, long submittedNanos) {
+                 SequenceOutput output, long submittedNanos) {
         this.engine = engine;
         this.request = request;
         this.listener = listener;
         this.sequence = sequence;
-        this.sampling = sampling;
-        this.stops = stops;
-        this.detokenizer = detokenizer;
+        this.output = output;
         this.submittedNanos = submittedNanos;
     }
 

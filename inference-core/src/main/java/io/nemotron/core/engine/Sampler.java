@@ -25,21 +25,27 @@ public final class Sampler {
 
     /** Samples from {@code logits[0, vocab)} without changing them. */
     public int sample(float[] logits, int vocab, SamplingParams params, SamplingState state) {
-        if (logits.length < vocab) {
-            throw new IllegalArgumentException("logits has " + logits.length + " entries, vocab is " + vocab);
+        return sample(logits, 0, vocab, params, state);
+    }
+
+    /**
+     * Samples from the row {@code logits[offset, offset+vocab)} (one row of a batch's logits) without changing it;
+     * plain greedy reads the row in place, everything else works on a scratch copy.
+     */
+    public int sample(float[] logits, int offset, int vocab, SamplingParams params, SamplingState state) {
+        if (offset < 0 || logits.length - offset < vocab) {
+            throw new IllegalArgumentException("logits has " + logits.length + " entries, row " + offset + "+" + vocab);
         }
-        float[] x = logits;
+        if (params.isGreedy() && state.counts() == null) {
+            return argmax(logits, offset, vocab) - offset;
+        }
+        float[] x = scratch(vocab);
+        System.arraycopy(logits, offset, x, 0, vocab);
         if (state.counts() != null) {
-            x = scratch(vocab);
-            System.arraycopy(logits, 0, x, 0, vocab);
             applyPenalties(x, params, state.counts());
         }
         if (params.isGreedy()) {
             return argmax(x, vocab);
-        }
-        if (x == logits) {
-            x = scratch(vocab);
-            System.arraycopy(logits, 0, x, 0, vocab);
         }
         float invT = 1f / params.temperature();
         for (int i = 0; i < vocab; i++) {
@@ -69,9 +75,14 @@ public final class Sampler {
 
     /** Index of the largest value, lowest index among ties; NaN never wins. */
     static int argmax(float[] x, int n) {
-        int best = 0;
+        return argmax(x, 0, n);
+    }
+
+    /** As above over x[from, from+n); returns the absolute index. */
+    static int argmax(float[] x, int from, int n) {
+        int best = from;
         float bestValue = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < n; i++) {
+        for (int i = from; i < from + n; i++) {
             if (x[i] > bestValue) {
                 bestValue = x[i];
                 best = i;

@@ -141,6 +141,15 @@ public final class KvCacheManager {
     }
 
     /** A copy of the sequence's current block table; empty for an unknown sequence. */
+    /**
+     * The sequence's live table for one step's use: entries [0, blocksFor(tokens)) are valid; the array is replaced
+     * when the table grows, so fetch it again each step. No copy: the engine reads it for every sequence every step.
+     */
+    public int[] blockTableView(String seqId) {
+        SeqBlocks seq = seqs.get(seqId);
+        return seq == null ? new int[0] : seq.table;
+    }
+
     public int[] blockTable(String seqId) {
         SeqBlocks seq = seqs.get(seqId);
         return seq == null ? new int[0] : Arrays.copyOf(seq.table, seq.size);

@@ -1,7 +1,6 @@
 package io.nemotron.core.backend.cpu;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -25,7 +24,6 @@ final class GemmBF16 {
     private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
     private static final int L = F.length();
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
-    private static final ValueLayout.OfShort W_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
     private static final int HIGH_HALF = 0xFFFF0000;
     private static final int ROWS = 4;
     /** Per-thread spill area for the 8 accumulators of a block (see MatVecBF16 on why not reduceLanes). */
@@ -194,10 +192,8 @@ final class GemmBF16 {
         out[out0 + 3] = s3;
     }
 
+    /** The scalar tail of MatVecBF16 itself: one definition of the leftover columns for both kernels. */
     private static float tail(float sum, MemorySegment w, long base, int from, int cols, float[] in, int inOff) {
-        for (int c = from; c < cols; c++) {
-            sum += Float.intBitsToFloat((w.get(W_SHORT, base + 2L * c) & 0xFFFF) << 16) * in[inOff + c];
-        }
-        return sum;
+        return MatVecBF16.tail(sum, w, base, from, cols, in, inOff);
     }
 }

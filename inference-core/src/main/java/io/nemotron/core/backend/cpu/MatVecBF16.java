@@ -173,7 +173,7 @@ public final class MatVecBF16 {
     /**
      * Adds the columns [from, cols) that no full vector covered to a row's reduced sum.
      */
-    private static float tail(float sum, MemorySegment w, long base, int from, int cols, float[] in, int inOff) {
+    static float tail(float sum, MemorySegment w, long base, int from, int cols, float[] in, int inOff) {
         for (int c = from; c < cols; c++) {
             sum += weight(w, base, c) * in[inOff + c];
         }
