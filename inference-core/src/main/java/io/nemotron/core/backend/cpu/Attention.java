@@ -1,19 +1,33 @@
 package io.nemotron.core.backend.cpu;
 
-import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Causal grouped-query attention for one query token, FP32 throughout, over a contiguous KV store or a paged one
- * read through a block table. Both paths run the same loops in the same order, so a token's output does not depend
- * on how its KV is laid out or on what else is in the batch.
+ * Causal grouped-query attention for one query token, FP32 throughout, over a contiguous KV store or the paged
+ * pool of {@link CpuKvPool}.
+ *
+ * <p>The paged pool keeps each block's keys transposed, [kvHead][dim][position in block] (as CPU paged-attention
+ * kernels do), so the scores of {@code L} consecutive positions are one vector: {@code headDim} broadcast-FMAs and
+ * no horizontal reduction, where a row-major dot per position spends more on its lane sum than on its FMAs.
+ * Every score is four FMA chains over d ≡ 0..3 (mod 4) added as (c0 + c1) + (c2 + c3); the scalar path (partial
+ * vectors, the contiguous store) runs the same chains with {@link Math#fma}, so both give the same bits and a
+ * token's output does not depend on its KV layout, its block boundaries or the rest of the batch.
+ * The weighted sum of values runs over even and odd positions, each in order, with up to four head-dim vectors
+ * held in registers.
  */
 public final class Attention {
 
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final int L = F.length();
 
     private Attention() {}
+
+    /** Index of key (slot, kvHead, d) in a paged key pool of {@code 1 << blockShift}-token blocks. */
+    static int pagedKeyIndex(int slot, int kvHead, int d, int kvHeads, int headDim, int blockShift) {
+        int block = slot >> blockShift;
+        return (((block * kvHeads + kvHead) * headDim + d) << blockShift) | (slot & ((1 << blockShift) - 1));
+    }
 
     /**
      * q: [heads*headDim] at qOff; keys/values: [positions][kvHeads*headDim] (row stride kvHeads*headDim);
@@ -22,12 +36,25 @@ public final class Attention {
      */
     public static void decode(float[] q, int qOff, float[] keys, float[] values, int len, int heads, int kvHeads,
                               int headDim, float[] out, int outOff, float[] scores) {
-        attend(q, qOff, keys, values, null, 0, len, heads, kvHeads, headDim, out, outOff, scores);
+        check(heads, kvHeads, len, scores);
+        int group = heads / kvHeads;
+        int kvStride = kvHeads * headDim;
+        float scale = (float) (1.0 / Math.sqrt(headDim));
+        for (int h = 0; h < heads; h++) {
+            int qh = qOff + h * headDim;
+            int kvOff = (h / group) * headDim;
+            for (int p = 0; p < len; p++) {
+                scores[p] = scoreScalar(q, qh, keys, p * kvStride + kvOff, 1, headDim) * scale;
+            }
+            softmax(scores, len);
+            weightedValues(scores, values, null, 0, kvStride, kvOff, len, headDim, out, outOff + h * headDim);
+        }
     }
 
     /**
-     * As {@link #decode}, with keys/values a paged pool [numBlocks·blockSize][kvHeads*headDim]: position p lives in
-     * row {@code blockTable[p >> blockShift] << blockShift | (p & (blockSize-1))} (blockSize = 1 << blockShift).
+     * As {@link #decode}, over a paged pool: values [numBlocks·blockSize][kvHeads*headDim], position p in row
+     * {@code blockTable[p >> blockShift] << blockShift | (p & (blockSize-1))}; keys in the transposed block layout
+     * of {@link #pagedKeyIndex}.
      */
     public static void decodePaged(float[] q, int qOff, float[] keyPool, float[] valuePool, int[] blockTable,
                                    int blockShift, int len, int heads, int kvHeads, int headDim, float[] out,
@@ -36,73 +63,204 @@ public final class Attention {
             throw new IllegalArgumentException("block table of " + blockTable.length + " blocks cannot hold " + len
                     + " positions");
         }
-        attend(q, qOff, keyPool, valuePool, blockTable, blockShift, len, heads, kvHeads, headDim, out, outOff, scores);
+        check(heads, kvHeads, len, scores);
+        int group = heads / kvHeads;
+        int kvStride = kvHeads * headDim;
+        int blockSize = 1 << blockShift;
+        float scale = (float) (1.0 / Math.sqrt(headDim));
+        for (int h = 0; h < heads; h++) {
+            int qh = qOff + h * headDim;
+            int kvHead = h / group;
+            for (int start = 0; start < len; start += blockSize) {
+                int base = pagedKeyIndex(blockTable[start >> blockShift] << blockShift, kvHead, 0, kvHeads, headDim,
+                        blockShift);
+                int n = Math.min(blockSize, len - start);
+                int i = 0;
+                if (blockSize >= L) {
+                    // whole vectors of the block (its unused tail holds stale or zero keys; their lanes are not stored)
+                    for (; i + 2 * L <= n; i += 2 * L) {
+                        scoresVector2(q, qh, keyPool, base + i, blockSize, headDim, scale, scores, start + i);
+                    }
+                    for (; i < n; i += L) {
+                        scoresVector(q, qh, keyPool, base + i, blockSize, headDim, scale, scores, start + i,
+                                Math.min(L, n - i));
+                    }
+                }
+                for (; i < n; i++) {
+                    scores[start + i] = scoreScalar(q, qh, keyPool, base + i, blockSize, headDim) * scale;
+                }
+            }
+            softmax(scores, len);
+            weightedValues(scores, valuePool, blockTable, blockShift, kvStride, kvHead * headDim, len, headDim, out,
+                    outOff + h * headDim);
+        }
     }
 
-    /** Row of position p: p itself (contiguous, table null) or through the block table. */
-    private static int row(int[] table, int shift, int p) {
-        return table == null ? p : table[p >> shift] << shift | (p & ((1 << shift) - 1));
-    }
-
-    private static void attend(float[] q, int qOff, float[] keys, float[] values, int[] table, int shift, int len,
-                               int heads, int kvHeads, int headDim, float[] out, int outOff, float[] scores) {
+    private static void check(int heads, int kvHeads, int len, float[] scores) {
         if (kvHeads <= 0 || heads % kvHeads != 0) {
             throw new IllegalArgumentException("heads " + heads + " must be a multiple of kvHeads " + kvHeads);
         }
         if (len < 1 || scores.length < len) {
             throw new IllegalArgumentException("len " + len + " must be >= 1 and <= scores.length " + scores.length);
         }
-        int group = heads / kvHeads;
-        int kvStride = kvHeads * headDim;
-        float scale = (float) (1.0 / Math.sqrt(headDim));
-        for (int h = 0; h < heads; h++) {
-            int qh = qOff + h * headDim;
-            int kvOff = (h / group) * headDim;
-            float max = Float.NEGATIVE_INFINITY;
-            for (int p = 0; p < len; p++) {
-                float s = dot(q, qh, keys, row(table, shift, p) * kvStride + kvOff, headDim) * scale;
-                scores[p] = s;
-                max = Math.max(max, s);
-            }
-            float sum = 0f;
-            for (int p = 0; p < len; p++) {
-                float e = (float) Math.exp(scores[p] - max);
-                scores[p] = e;
-                sum += e;
-            }
-            float inv = 1f / sum;
-            int oh = outOff + h * headDim;
-            Arrays.fill(out, oh, oh + headDim, 0f);
-            for (int p = 0; p < len; p++) {
-                axpy(scores[p] * inv, values, row(table, shift, p) * kvStride + kvOff, out, oh, headDim);
-            }
+    }
+
+    /** q·k for one position whose d-th key element is at k[kOff + d*dStride]: the chains of {@link #scoresVector}. */
+    private static float scoreScalar(float[] q, int qOff, float[] k, int kOff, int dStride, int headDim) {
+        float c0 = 0f, c1 = 0f, c2 = 0f, c3 = 0f;
+        int d = 0;
+        for (; d + 4 <= headDim; d += 4) {
+            c0 = Math.fma(q[qOff + d], k[kOff + d * dStride], c0);
+            c1 = Math.fma(q[qOff + d + 1], k[kOff + (d + 1) * dStride], c1);
+            c2 = Math.fma(q[qOff + d + 2], k[kOff + (d + 2) * dStride], c2);
+            c3 = Math.fma(q[qOff + d + 3], k[kOff + (d + 3) * dStride], c3);
+        }
+        for (; d < headDim; d++) {
+            c0 = Math.fma(q[qOff + d], k[kOff + d * dStride], c0);
+        }
+        return (c0 + c1) + (c2 + c3);
+    }
+
+    /**
+     * Scores of L consecutive positions of a transposed block (key element d of position i at k[kOff + d*stride + i]);
+     * only the first {@code valid} are stored.
+     */
+    private static void scoresVector(float[] q, int qOff, float[] k, int kOff, int stride, int headDim, float scale,
+                                     float[] scores, int sOff, int valid) {
+        FloatVector c0 = FloatVector.zero(F), c1 = c0, c2 = c0, c3 = c0;
+        int d = 0;
+        for (; d + 4 <= headDim; d += 4) {
+            int row = kOff + d * stride;
+            c0 = FloatVector.fromArray(F, k, row).fma(FloatVector.broadcast(F, q[qOff + d]), c0);
+            c1 = FloatVector.fromArray(F, k, row + stride).fma(FloatVector.broadcast(F, q[qOff + d + 1]), c1);
+            c2 = FloatVector.fromArray(F, k, row + 2 * stride).fma(FloatVector.broadcast(F, q[qOff + d + 2]), c2);
+            c3 = FloatVector.fromArray(F, k, row + 3 * stride).fma(FloatVector.broadcast(F, q[qOff + d + 3]), c3);
+        }
+        for (; d < headDim; d++) {
+            c0 = FloatVector.fromArray(F, k, kOff + d * stride).fma(FloatVector.broadcast(F, q[qOff + d]), c0);
+        }
+        FloatVector s = c0.add(c1).add(c2.add(c3)).mul(scale);
+        if (valid == L) {
+            s.intoArray(scores, sOff);
+        } else {
+            s.intoArray(scores, sOff, F.indexInRange(0, valid));
         }
     }
 
-    private static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
-        FloatVector acc = FloatVector.zero(F);
-        int upper = F.loopBound(n);
-        int i = 0;
-        for (; i < upper; i += F.length()) {
-            acc = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), acc);
+    /** {@link #scoresVector} for 2L positions at once: eight independent chains, the same per-lane operations. */
+    private static void scoresVector2(float[] q, int qOff, float[] k, int kOff, int stride, int headDim, float scale,
+                                      float[] scores, int sOff) {
+        FloatVector c0 = FloatVector.zero(F), c1 = c0, c2 = c0, c3 = c0, d0 = c0, d1 = c0, d2 = c0, d3 = c0;
+        int d = 0;
+        for (; d + 4 <= headDim; d += 4) {
+            int row = kOff + d * stride;
+            FloatVector q0 = FloatVector.broadcast(F, q[qOff + d]);
+            FloatVector q1 = FloatVector.broadcast(F, q[qOff + d + 1]);
+            FloatVector q2 = FloatVector.broadcast(F, q[qOff + d + 2]);
+            FloatVector q3 = FloatVector.broadcast(F, q[qOff + d + 3]);
+            c0 = FloatVector.fromArray(F, k, row).fma(q0, c0);
+            d0 = FloatVector.fromArray(F, k, row + L).fma(q0, d0);
+            c1 = FloatVector.fromArray(F, k, row + stride).fma(q1, c1);
+            d1 = FloatVector.fromArray(F, k, row + stride + L).fma(q1, d1);
+            c2 = FloatVector.fromArray(F, k, row + 2 * stride).fma(q2, c2);
+            d2 = FloatVector.fromArray(F, k, row + 2 * stride + L).fma(q2, d2);
+            c3 = FloatVector.fromArray(F, k, row + 3 * stride).fma(q3, c3);
+            d3 = FloatVector.fromArray(F, k, row + 3 * stride + L).fma(q3, d3);
         }
-        float sum = Lanes.sum(acc);   // one fixed order, interpreted or compiled
-        for (; i < n; i++) {
-            sum += a[aOff + i] * b[bOff + i];
+        for (; d < headDim; d++) {
+            FloatVector qd = FloatVector.broadcast(F, q[qOff + d]);
+            c0 = FloatVector.fromArray(F, k, kOff + d * stride).fma(qd, c0);
+            d0 = FloatVector.fromArray(F, k, kOff + d * stride + L).fma(qd, d0);
         }
-        return sum;
+        c0.add(c1).add(c2.add(c3)).mul(scale).intoArray(scores, sOff);
+        d0.add(d1).add(d2.add(d3)).mul(scale).intoArray(scores, sOff + L);
     }
 
-    /** y += alpha * x over n elements. */
-    private static void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
-        FloatVector a = FloatVector.broadcast(F, alpha);
-        int upper = F.loopBound(n);
-        int i = 0;
-        for (; i < upper; i += F.length()) {
-            FloatVector.fromArray(F, x, xOff + i).fma(a, FloatVector.fromArray(F, y, yOff + i)).intoArray(y, yOff + i);
+    /** In place: scores[p] = exp(scores[p] - max) / sum. */
+    private static void softmax(float[] scores, int len) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int p = 0; p < len; p++) {
+            max = Math.max(max, scores[p]);
         }
-        for (; i < n; i++) {
-            y[yOff + i] += alpha * x[xOff + i];
+        float sum = 0f;
+        for (int p = 0; p < len; p++) {
+            float e = (float) Math.exp(scores[p] - max);
+            scores[p] = e;
+            sum += e;
         }
+        float inv = 1f / sum;
+        for (int p = 0; p < len; p++) {
+            scores[p] *= inv;
+        }
+    }
+
+    /**
+     * out[0..headDim) = Σ_p weights[p] · value row of p, rows through the block table (table null: row p). Even and
+     * odd positions are summed in order into separate accumulators, added at the end, so two independent FMA chains
+     * per vector hide the FMA latency; up to four vectors of the head stay in registers across all positions.
+     */
+    private static void weightedValues(float[] weights, float[] values, int[] table, int shift, int kvStride,
+                                       int kvOff, int len, int headDim, float[] out, int outOff) {
+        int c = 0;
+        int pairs = len & ~1;
+        for (; c + 4 * L <= headDim; c += 4 * L) {
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+            for (int p = 0; p < pairs; p += 2) {
+                FloatVector wa = FloatVector.broadcast(F, weights[p]);
+                FloatVector wb = FloatVector.broadcast(F, weights[p + 1]);
+                int va = row(table, shift, p) * kvStride + kvOff + c;
+                int vb = row(table, shift, p + 1) * kvStride + kvOff + c;
+                a0 = FloatVector.fromArray(F, values, va).fma(wa, a0);
+                b0 = FloatVector.fromArray(F, values, vb).fma(wb, b0);
+                a1 = FloatVector.fromArray(F, values, va + L).fma(wa, a1);
+                b1 = FloatVector.fromArray(F, values, vb + L).fma(wb, b1);
+                a2 = FloatVector.fromArray(F, values, va + 2 * L).fma(wa, a2);
+                b2 = FloatVector.fromArray(F, values, vb + 2 * L).fma(wb, b2);
+                a3 = FloatVector.fromArray(F, values, va + 3 * L).fma(wa, a3);
+                b3 = FloatVector.fromArray(F, values, vb + 3 * L).fma(wb, b3);
+            }
+            if (pairs < len) {
+                FloatVector wa = FloatVector.broadcast(F, weights[pairs]);
+                int va = row(table, shift, pairs) * kvStride + kvOff + c;
+                a0 = FloatVector.fromArray(F, values, va).fma(wa, a0);
+                a1 = FloatVector.fromArray(F, values, va + L).fma(wa, a1);
+                a2 = FloatVector.fromArray(F, values, va + 2 * L).fma(wa, a2);
+                a3 = FloatVector.fromArray(F, values, va + 3 * L).fma(wa, a3);
+            }
+            a0.add(b0).intoArray(out, outOff + c);
+            a1.add(b1).intoArray(out, outOff + c + L);
+            a2.add(b2).intoArray(out, outOff + c + 2 * L);
+            a3.add(b3).intoArray(out, outOff + c + 3 * L);
+        }
+        for (; c + L <= headDim; c += L) {
+            FloatVector a = FloatVector.zero(F), b = a;
+            for (int p = 0; p < len; p++) {
+                FloatVector v = FloatVector.fromArray(F, values, row(table, shift, p) * kvStride + kvOff + c);
+                FloatVector wp = FloatVector.broadcast(F, weights[p]);
+                if ((p & 1) == 0) {
+                    a = v.fma(wp, a);
+                } else {
+                    b = v.fma(wp, b);
+                }
+            }
+            a.add(b).intoArray(out, outOff + c);
+        }
+        for (; c < headDim; c++) {
+            float a = 0f, b = 0f;
+            for (int p = 0; p < len; p++) {
+                float v = values[row(table, shift, p) * kvStride + kvOff + c];
+                if ((p & 1) == 0) {
+                    a = Math.fma(v, weights[p], a);
+                } else {
+                    b = Math.fma(v, weights[p], b);
+                }
+            }
+            out[outOff + c] = a + b;
+        }
+    }
+
+    /** Row of position p: p itself (contiguous, table null) or through the block table. */
+    private static int row(int[] table, int shift, int p) {
+        return table == null ? p : table[p >> shift] << shift | (p & ((1 << shift) - 1));
     }
 }

@@ -7,6 +7,7 @@ import io.nemotron.core.config.AttentionKind;
 import io.nemotron.core.config.BlockConfig;
 import io.nemotron.core.config.FfnKind;
 import io.nemotron.core.config.ModelConfig;
+import io.nemotron.core.weights.DType;
 import io.nemotron.core.weights.Tensor;
 import java.util.EnumMap;
 import java.util.IdentityHashMap;
@@ -24,6 +25,7 @@ public final class CpuBackend implements Backend {
     private final int maxRows;
     private final Map<Buf, float[]> bufs = new EnumMap<>(Buf.class);
     private final Map<Tensor, float[]> normWeights = new IdentityHashMap<>();
+    private final Map<Tensor, PackedBF16> packedWeights = new IdentityHashMap<>();   // engine thread only
     private final Rope rope;
     private final AttentionJob attentionJob;
 
@@ -94,7 +96,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void linear(Buf in, Buf out, Tensor weight, int rows) {
-        Linear.forward(pool, weight, bufs.get(in), bufs.get(out), rows);
+        matmul(weight, bufs.get(in), bufs.get(out), rows);
     }
 
     @Override
@@ -117,16 +119,14 @@ public final class CpuBackend implements Backend {
         float[] v = bufs.get(Buf.V);
         int rows = batch.rows;
         for (int r = 0; r < rows; r++) {
-            int slot = batch.slotMapping[r];
-            System.arraycopy(k, r * kvWidth, keys, slot * kvWidth, kvWidth);
-            System.arraycopy(v, r * kvWidth, values, slot * kvWidth, kvWidth);
+            pool.write(layer, batch.slotMapping[r], k, r * kvWidth, v, r * kvWidth);
         }
         attentionJob.prepare(bufs.get(Buf.Q), bufs.get(Buf.ATT), keys, values, batch, pool.blockSize(),
                 config.numAttentionHeads(), kvHeads, headDim);
         if (rows == 1) {
             attentionJob.run(0, 1);   // decode of one sequence: no hand-off
         } else {
-            this.pool.parallelFor(rows, attentionJob);
+            this.pool.parallelForDynamic(rows, 1, attentionJob);   // rows differ in context length
         }
     }
 
@@ -157,7 +157,16 @@ public final class CpuBackend implements Backend {
             // only the rows that sample are normed and projected: the vocab matmul is the largest of the step
             RmsNorm.apply(x, batch.logitRows[i] * hidden, w, eps, xb, i * hidden, hidden);
         }
-        Linear.forward(pool, lmHead, xb, logits, n);
+        matmul(lmHead, xb, logits, n);
+    }
+
+    /** BF16 weights are packed on first use (the warm-up step) and kept; other dtypes are read in place. */
+    private void matmul(Tensor weight, float[] in, float[] out, int tokens) {
+        if (weight.dtype() == DType.BF16 && weight.shape().length == 2) {
+            Linear.forward(pool, packedWeights.computeIfAbsent(weight, PackedBF16::of), in, out, tokens);
+        } else {
+            Linear.forward(pool, weight, in, out, tokens);
+        }
     }
 
     @Override

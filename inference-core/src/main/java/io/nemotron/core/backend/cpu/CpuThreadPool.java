@@ -30,6 +30,8 @@ public final class CpuThreadPool implements AutoCloseable {
     // Written by the caller before the volatile generation bump, read by workers after seeing it.
     private RangeTask task;
     private int n;
+    private int grain;                                     // 0: one static chunk per thread; else claimed chunks
+    private final AtomicInteger cursor = new AtomicInteger();
 
     private volatile long generation;
     private volatile boolean closed;
@@ -59,6 +61,23 @@ public final class CpuThreadPool implements AutoCloseable {
 
     /** Splits [0, n) into contiguous chunks, one per thread (caller runs one), returns when all are done. */
     public void parallelFor(int n, RangeTask task) {
+        dispatch(n, 0, task);
+    }
+
+    /**
+     * As {@link #parallelFor}, but threads claim chunks of {@code grain} indices until none are left, so a thread
+     * that is descheduled mid-call (a shared machine, the server's own threads) delays only its current chunk
+     * instead of leaving the others waiting for its whole share. Costs an atomic per chunk: for calls with
+     * enough work per chunk (batched matmuls, per-row attention), not for decode matvecs.
+     */
+    public void parallelForDynamic(int n, int grain, RangeTask task) {
+        if (grain < 1) {
+            throw new IllegalArgumentException("grain must be >= 1, got " + grain);
+        }
+        dispatch(n, grain, task);
+    }
+
+    private void dispatch(int n, int grain, RangeTask task) {
         if (n <= 0) {
             return;
         }
@@ -69,12 +88,14 @@ public final class CpuThreadPool implements AutoCloseable {
             throw new IllegalStateException("CpuThreadPool serves one caller at a time (concurrent or nested parallelFor)");
         }
         try {
-            if (threads == 1 || n == 1) {
+            if (threads == 1 || n == 1 || (grain > 0 && n <= grain)) {
                 task.run(0, n);
                 return;
             }
             this.task = task;
             this.n = n;
+            this.grain = grain;
+            cursor.set(0);
             failure = null;
             pending.set(workers.length);
             generation = generation + 1;               // publishes task and n
@@ -85,9 +106,13 @@ public final class CpuThreadPool implements AutoCloseable {
             }
             Throwable own = null;
             try {
-                int end = chunkEnd(n, 1);
-                if (end > 0) {                         // n < threads leaves some chunks empty
-                    task.run(0, end);
+                if (grain > 0) {
+                    claimChunks(task, n, grain);
+                } else {
+                    int end = chunkEnd(n, 1);
+                    if (end > 0) {                     // n < threads leaves some chunks empty
+                        task.run(0, end);
+                    }
                 }
             } catch (Throwable t) {
                 own = t;
@@ -106,6 +131,13 @@ public final class CpuThreadPool implements AutoCloseable {
             }
         } finally {
             busy.set(false);
+        }
+    }
+
+    private void claimChunks(RangeTask task, int n, int grain) {
+        int from;
+        while ((from = cursor.getAndAdd(grain)) < n) {
+            task.run(from, Math.min(n, from + grain));
         }
     }
 
@@ -169,10 +201,14 @@ public final class CpuThreadPool implements AutoCloseable {
                 }
                 try {
                     int total = n;
-                    int from = chunkEnd(total, chunk);
-                    int to = chunkEnd(total, chunk + 1);
-                    if (from < to) {
-                        task.run(from, to);
+                    if (grain > 0) {
+                        claimChunks(task, total, grain);
+                    } else {
+                        int from = chunkEnd(total, chunk);
+                        int to = chunkEnd(total, chunk + 1);
+                        if (from < to) {
+                            task.run(from, to);
+                        }
                     }
                 } catch (Throwable t) {
                     failure = t;

@@ -1,8 +1,8 @@
 package io.nemotron.core.backend.cpu;
 
 /**
- * Splits activations into even and odd columns once per Linear call, so that 16-bit weight kernels can load
- * weight pairs as ints and widen each half in place ({@link MatVecBF16}, {@link MatVecF16}) without shuffles.
+ * Splits activations into even and odd columns once per Linear call, so that the F16 kernel can load weight
+ * pairs as ints and widen each half in place ({@link MatVecF16}) without shuffles.
  */
 public final class EvenOdd {
 

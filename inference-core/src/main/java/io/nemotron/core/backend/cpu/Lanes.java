@@ -9,8 +9,7 @@ import jdk.incubator.vector.VectorSpecies;
  * intrinsic and its Java fallback, so a row's result would depend on whether C2 had compiled the kernel yet;
  * the matmul kernels promise bit-identical rows whatever the thread split, so {@link MatVecF32} and
  * {@link MatVecF16} reduce with this butterfly (lane i + lane i^step, step = L/2 .. 1), whose rearranges and
- * lane-wise adds are exact in both forms. ({@link MatVecBF16}'s eight-row kernel is too large for C2 to inline
- * this, so it spills to an array and adds in scalar code instead.)
+ * lane-wise adds are exact in both forms. ({@link MatMulBF16} needs no horizontal sum: its lanes are rows.)
  */
 final class Lanes {
 

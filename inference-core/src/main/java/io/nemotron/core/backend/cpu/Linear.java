@@ -1,10 +1,12 @@
 package io.nemotron.core.backend.cpu;
 
+import io.nemotron.core.weights.DType;
 import io.nemotron.core.weights.Tensor;
 
 /**
  * y = x W^T for a batch of tokens: the one matmul entry point of the CPU backend; dispatches on the weight's
- * dtype to {@link MatVecF32}, {@link MatVecBF16} or {@link MatVecF16} and splits the rows over the pool.
+ * dtype to {@link MatVecF32}, {@link MatMulBF16} (over a {@link PackedBF16} copy) or {@link MatVecF16} and splits
+ * the rows over the pool.
  *
  * <p>NOTE: the weight segment must be readable from the pool's threads (a global, auto or shared arena, as
  * mmapped checkpoints are), not a confined one.
@@ -19,28 +21,63 @@ public final class Linear {
 
     private Linear() {}
 
-    /** out[t*rows + r] = sum_c W[r,c] * in[t*cols + c] for t in [0,tokens); W = weight tensor [rows, cols] of any DType. */
+    /**
+     * out[t*rows + r] = sum_c W[r,c] * in[t*cols + c] for t in [0,tokens); W = weight tensor [rows, cols] of any
+     * DType. A BF16 weight is packed for this one call: callers on a hot path keep the {@link PackedBF16} and use
+     * {@link #forward(CpuThreadPool, PackedBF16, float[], float[], int)}.
+     */
     public static void forward(CpuThreadPool pool, Tensor weight, float[] in, float[] out, int tokens) {
         if (weight.shape().length != 2) {
             throw new IllegalArgumentException("Linear weight " + weight.name() + " must be 2-D, is " + weight.shapeString());
         }
+        if (weight.dtype() == DType.BF16) {
+            forward(pool, PackedBF16.of(weight), in, out, tokens);
+            return;
+        }
         int rows = weight.rows();
         int cols = weight.cols();
+        check(weight.name(), rows, cols, in, out, tokens);
+        LinearJob job = JOBS.get();
+        job.prepare(weight, in, out, tokens);
+        run(pool, job, rows, (long) rows * cols * tokens, tokens, 4);
+    }
+
+    /** As above for a packed BF16 weight; the pool splits whole groups of row blocks. */
+    static void forward(CpuThreadPool pool, PackedBF16 weight, float[] in, float[] out, int tokens) {
+        check(weight.name, weight.rows, weight.cols, in, out, tokens);
+        LinearJob job = JOBS.get();
+        job.prepare(weight, in, out, tokens);
+        int groups = (weight.blocks + MatMulBF16.GROUP - 1) / MatMulBF16.GROUP;
+        run(pool, job, groups, (long) weight.rows * weight.cols * tokens, tokens, 1);
+    }
+
+    private static void check(String name, int rows, int cols, float[] in, float[] out, int tokens) {
         if (tokens < 1 || (long) tokens * cols > in.length || (long) tokens * rows > out.length) {
-            throw new IllegalArgumentException("Linear " + weight.name() + " " + weight.shapeString() + ": tokens=" + tokens
+            throw new IllegalArgumentException("Linear " + name + " [" + rows + ", " + cols + "]: tokens=" + tokens
                     + " needs in >= " + (long) tokens * cols + " (has " + in.length + ") and out >= "
                     + (long) tokens * rows + " (has " + out.length + ")");
         }
-        LinearJob job = JOBS.get();
-        job.prepare(weight, in, out, tokens);
+    }
+
+    /** units: the job's index range; unitAlign: chunks of a dynamic split are multiples of it. */
+    private static void run(CpuThreadPool pool, LinearJob job, int units, long macs, int tokens, int unitAlign) {
         try {
-            if ((long) rows * cols * tokens < PARALLEL_MIN_MACS) {
-                job.run(0, rows);
+            if (macs < PARALLEL_MIN_MACS) {
+                job.run(0, units);
+            } else if (tokens >= 2) {
+                // batched: enough work per chunk that claiming chunks pays for itself (see parallelForDynamic)
+                pool.parallelForDynamic(units, grain(units, pool.threads(), unitAlign), job);
             } else {
-                pool.parallelFor(rows, job);
+                pool.parallelFor(units, job);
             }
         } finally {
             job.release();
         }
+    }
+
+    /** About 8 chunks per thread, each a multiple of align units. */
+    static int grain(int units, int threads, int align) {
+        int perChunk = Math.max(1, units / (8 * threads));
+        return (perChunk + align - 1) / align * align;
     }
 }

@@ -7,12 +7,14 @@ import java.lang.foreign.MemorySegment;
 /**
  * The arguments of one {@link Linear#forward} call as a reusable {@link RangeTask}, so that handing a call to the
  * pool allocates nothing. The fields are written by the caller before {@link CpuThreadPool#parallelFor}
- * publishes the task. Holds the grow-only even/odd activation scratch of the 16-bit kernels.
+ * publishes the task. The index range is rows (F32, F16) or groups of {@link MatMulBF16#GROUP} row blocks (packed
+ * BF16). Holds the grow-only even/odd activation scratch of the F16 kernel.
  */
 final class LinearJob implements RangeTask {
 
     private DType dtype;
     private MemorySegment w;
+    private PackedBF16 packed;
     private int rows;
     private int cols;
     private float[] in;
@@ -29,7 +31,7 @@ final class LinearJob implements RangeTask {
         this.in = in;
         this.out = out;
         this.tokens = tokens;
-        if (dtype != DType.F32) {
+        if (dtype == DType.F16) {
             int needed = tokens * EvenOdd.pairs(cols);
             if (xEven.length < needed) {   // grows to the largest call once, then never again
                 xEven = new float[needed];
@@ -39,9 +41,18 @@ final class LinearJob implements RangeTask {
         }
     }
 
+    void prepare(PackedBF16 weight, float[] in, float[] out, int tokens) {
+        this.dtype = DType.BF16;
+        this.packed = weight;
+        this.in = in;
+        this.out = out;
+        this.tokens = tokens;
+    }
+
     /** Drops the references to the caller's arrays and weights so the thread-local pins nothing. */
     void release() {
         w = null;
+        packed = null;
         in = null;
         out = null;
     }
@@ -50,14 +61,8 @@ final class LinearJob implements RangeTask {
     public void run(int from, int to) {
         switch (dtype) {
             case F32 -> MatVecF32.rowsVector(w, rows, cols, in, out, tokens, from, to);
-            // several tokens: widen each weight once per call, not once per token (same bits either way)
-            case BF16 -> {
-                if (tokens >= 2) {
-                    GemmBF16.rows(w, rows, cols, in, xEven, xOdd, out, tokens, from, to);
-                } else {
-                    MatVecBF16.rowsVector(w, rows, cols, in, xEven, xOdd, out, tokens, from, to);
-                }
-            }
+            case BF16 -> MatMulBF16.rowBlocks(packed, in, out, tokens, from * MatMulBF16.GROUP,
+                    Math.min(packed.blocks, to * MatMulBF16.GROUP));
             case F16 -> MatVecF16.rowsVector(w, rows, cols, in, xEven, xOdd, out, tokens, from, to);
         }
     }

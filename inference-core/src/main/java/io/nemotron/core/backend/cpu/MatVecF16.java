@@ -16,7 +16,7 @@ import jdk.incubator.vector.VectorSpecies;
  * and interpreted forms, so bit equality is not promised there).
  *
  * <p>The Vector API has no half-float conversion, so it is done with int ops on weight pairs loaded as ints
- * (as in {@link MatVecBF16}): {@code (h & 0x7FFF) << 13} read as a float is the value scaled by 2^-112 for normal
+ * (as {@link MatMulBF16} does for bf16): {@code (h & 0x7FFF) << 13} read as a float is the value scaled by 2^-112 for normal
  * and subnormal halves alike, so one multiply by 2^112 re-biases the exponent exactly; exponent 31 (inf/NaN)
  * is patched with a blend, and the sign is OR-ed back.
  */

@@ -24,7 +24,7 @@ class BatchInvarianceTest {
             for (int[] shape : new int[][] {{7, 33}, {16, 64}, {37, 173}, {64, 1000}, {130, 512}}) {
                 int rows = shape[0], cols = shape[1];
                 TestTensors.Weights w = TestTensors.random(dtype, rows, cols, rows * 31L + cols);
-                for (int tokens : new int[] {2, 3, 5, 8, 16}) {
+                for (int tokens : new int[] {2, 3, 5, 8, 13, 16}) {
                     float[] in = TestTensors.gaussian(tokens * cols, tokens * 7L + cols);
                     float[] batched = new float[tokens * rows];
                     Linear.forward(POOL, w.tensor(), in, batched, tokens);

@@ -30,7 +30,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 class MatVecParityTest {
 
     private static final int[] COLS = {1, 7, 33, 173, 1000};
-    private static final int[] TOKENS = {1, 2, 5};
+    private static final int[] TOKENS = {1, 2, 5, 13};   // 13: the 8- and 4-token blocks and one left over
     private static final double EPS = 0x1p-24;   // float unit roundoff
 
     private static CpuThreadPool pool;
@@ -176,7 +176,7 @@ class MatVecParityTest {
         MemorySegment s = w.data();
         switch (w.dtype()) {
             case F32 -> MatVecF32.rowsScalar(s, w.rows(), w.cols(), in, out, tokens, 0, w.rows());
-            case BF16 -> MatVecBF16.rowsScalar(s, w.rows(), w.cols(), in, out, tokens, 0, w.rows());
+            case BF16 -> MatMulBF16.rowsScalar(s, w.rows(), w.cols(), in, out, tokens, 0, w.rows());
             case F16 -> MatVecF16.rowsScalar(s, w.rows(), w.cols(), in, out, tokens, 0, w.rows());
         }
     }
@@ -189,7 +189,10 @@ class MatVecParityTest {
         EvenOdd.split(in, cols, tokens, even, odd);
         switch (w.dtype()) {
             case F32 -> MatVecF32.rowsVector(s, w.rows(), cols, in, out, tokens, 0, w.rows());
-            case BF16 -> MatVecBF16.rowsVector(s, w.rows(), cols, in, even, odd, out, tokens, 0, w.rows());
+            case BF16 -> {
+                PackedBF16 packed = PackedBF16.of(w);
+                MatMulBF16.rowBlocks(packed, in, out, tokens, 0, packed.blocks);
+            }
             case F16 -> MatVecF16.rowsVector(s, w.rows(), cols, in, even, odd, out, tokens, 0, w.rows());
         }
     }

@@ -1,0 +1,73 @@
+package io.nemotron.core.backend.cpu;
+
+import io.nemotron.core.weights.DType;
+import io.nemotron.core.weights.Tensor;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+
+/**
+ * A BF16 weight matrix re-laid for {@link MatMulBF16}: rows in blocks of {@link #BLOCK} (one float vector), and
+ * within a block, column pair j of all its rows next to each other as one int per row (column 2j in the low half,
+ * 2j+1 in the high half): [block][pair][row in block]. One vector load then holds a column pair of BLOCK rows, so
+ * a vector lane is an output row and the dot products need no horizontal reduction; the last block is padded with
+ * zero rows and an odd last column with a zero high half.
+ *
+ * <p>Built once per weight (the backend caches it); the copy lives in an automatic arena readable from the pool's
+ * threads. It costs the weight's size again in memory, which is fine for the CPU backend's models (tests, demo).
+ */
+final class PackedBF16 {
+    static final int BLOCK = FloatVector.SPECIES_PREFERRED.length();
+    // safetensors are little-endian; so is the packed copy (MatMulBF16 loads it LE)
+    private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    final String name;
+    final MemorySegment data;
+    final int rows;
+    final int cols;
+    final int blocks;
+    final int pairs;
+
+    private PackedBF16(String name, MemorySegment data, int rows, int cols) {
+        this.name = name;
+        this.data = data;
+        this.rows = rows;
+        this.cols = cols;
+        this.blocks = (rows + BLOCK - 1) / BLOCK;
+        this.pairs = (cols + 1) / 2;
+    }
+
+    static PackedBF16 of(Tensor weight) {
+        if (weight.dtype() != DType.BF16 || weight.shape().length != 2) {
+            throw new IllegalArgumentException("packing needs a 2-D BF16 weight, " + weight.name() + " is "
+                    + weight.dtype() + " " + weight.shapeString());
+        }
+        int rows = weight.rows();
+        int cols = weight.cols();
+        int blocks = (rows + BLOCK - 1) / BLOCK;
+        int pairs = (cols + 1) / 2;
+        MemorySegment src = weight.data();
+        MemorySegment dst = Arena.ofAuto().allocate((long) blocks * pairs * BLOCK * Integer.BYTES, 64);
+        for (int r = 0; r < rows; r++) {
+            long from = (long) r * cols * 2;
+            long to = ((long) (r / BLOCK) * pairs * BLOCK + r % BLOCK) * Integer.BYTES;
+            long step = (long) BLOCK * Integer.BYTES;
+            int full = cols / 2;
+            for (int j = 0; j < full; j++) {
+                dst.set(INT, to + j * step, src.get(INT, from + 4L * j));   // little-endian: 2j low, 2j+1 high
+            }
+            if ((cols & 1) != 0) {
+                dst.set(INT, to + full * step, src.get(SHORT, from + 4L * full) & 0xFFFF);
+            }
+        }
+        return new PackedBF16(weight.name(), dst, rows, cols);
+    }
+
+    /** Bytes of one block of rows. */
+    long blockBytes() {
+        return (long) pairs * BLOCK * Integer.BYTES;
+    }
+}
