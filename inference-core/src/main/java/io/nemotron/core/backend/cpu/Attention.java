@@ -1,6 +1,7 @@
 package io.nemotron.core.backend.cpu;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -176,20 +177,39 @@ public final class Attention {
         d0.add(d1).add(d2.add(d3)).mul(scale).intoArray(scores, sOff + L);
     }
 
-    /** In place: scores[p] = exp(scores[p] - max) / sum. */
+    /**
+     * In place: scores[p] = exp(scores[p] - max) / sum, vector-wide with {@link VectorExp} (the tail with its scalar
+     * twin); the sum is L lane-wise running sums reduced in {@link Lanes}' fixed order, plus the tail's. Deterministic
+     * for a given len.
+     */
     private static void softmax(float[] scores, int len) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int p = 0; p < len; p++) {
+        int upper = F.loopBound(len);
+        FloatVector mv = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        int p = 0;
+        for (; p < upper; p += L) {
+            mv = mv.max(FloatVector.fromArray(F, scores, p));
+        }
+        float max = mv.reduceLanes(VectorOperators.MAX);   // max is exact in any order
+        for (; p < len; p++) {
             max = Math.max(max, scores[p]);
         }
-        float sum = 0f;
-        for (int p = 0; p < len; p++) {
-            float e = (float) Math.exp(scores[p] - max);
-            scores[p] = e;
-            sum += e;
+        FloatVector acc = FloatVector.zero(F);
+        for (p = 0; p < upper; p += L) {
+            FloatVector e = VectorExp.exp(FloatVector.fromArray(F, scores, p).sub(max));
+            e.intoArray(scores, p);
+            acc = acc.add(e);
         }
-        float inv = 1f / sum;
-        for (int p = 0; p < len; p++) {
+        float tail = 0f;
+        for (; p < len; p++) {
+            float e = VectorExp.exp(scores[p] - max);   // the scalar twin: the same bits as a lane
+            scores[p] = e;
+            tail += e;
+        }
+        float inv = 1f / (Lanes.sum(acc) + tail);
+        for (p = 0; p < upper; p += L) {
+            FloatVector.fromArray(F, scores, p).mul(inv).intoArray(scores, p);
+        }
+        for (; p < len; p++) {
             scores[p] *= inv;
         }
     }

@@ -1,10 +1,13 @@
 package io.nemotron.core.backend.cpu;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
-/** The SwiGLU gate of the Llama MLP: gate[i] = silu(gate[i]) * up[i], silu(g) = g / (1 + e^-g). */
+/**
+ * The SwiGLU gate of the Llama MLP: gate[i] = silu(gate[i]) * up[i], silu(g) = g / (1 + e^-g). Every element
+ * goes through {@link VectorExp} (the tail through its bit-identical scalar twin), so an element's bits do not
+ * depend on where it falls in the batch.
+ */
 public final class Silu {
 
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -15,14 +18,16 @@ public final class Silu {
         int upper = F.loopBound(n);
         int i = 0;
         for (; i < upper; i += F.length()) {
-            FloatVector g = FloatVector.fromArray(F, gate, i);
-            // e^-g overflows to +inf for g < -88, giving g / inf = -0, the correct limit.
-            FloatVector denominator = g.neg().lanewise(VectorOperators.EXP).add(1f);
-            g.div(denominator).mul(FloatVector.fromArray(F, up, i)).intoArray(gate, i);
+            silu(FloatVector.fromArray(F, gate, i)).mul(FloatVector.fromArray(F, up, i)).intoArray(gate, i);
         }
         for (; i < n; i++) {
             float g = gate[i];
-            gate[i] = g / (1f + (float) Math.exp(-g)) * up[i];
+            gate[i] = g / (VectorExp.exp(-g) + 1f) * up[i];   // the scalar twin: the same bits as a lane
         }
+    }
+
+    /** e^-g overflows to +inf for g < -88.7, giving g / inf = -0, the correct limit. */
+    private static FloatVector silu(FloatVector g) {
+        return g.div(VectorExp.exp(g.neg()).add(1f));
     }
 }
