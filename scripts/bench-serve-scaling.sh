@@ -32,8 +32,11 @@ for _ in $(seq 1 120); do
 done
 bench() { "$ROOT/nemotron" bench serve --target "127.0.0.1:$PORT" --output json "$@" 2>/dev/null; }
 # warm-up: JIT-compiles the server's kernels and streaming path before anything is measured
+# (both shapes: batched steps and single-sequence steps run different kernels, each needs its C2 compile)
 bench --concurrency 8 --requests 16 --prompt-len 16 --gen-len 64 --seed 91 >/dev/null
+bench --concurrency 1 --requests 8 --prompt-len 16 --gen-len 128 --seed 93 >/dev/null
 bench --concurrency 8 --requests 16 --prompt-len 16 --gen-len 64 --seed 92 >/dev/null
+bench --concurrency 1 --requests 8 --prompt-len 16 --gen-len 128 --seed 94 >/dev/null
 C1=()
 C16=()
 for r in $(seq 1 "$ROUNDS"); do

@@ -187,7 +187,9 @@ public final class Attention {
         FloatVector mv = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
         int p = 0;
         for (; p < upper; p += L) {
-            mv = mv.max(FloatVector.fromArray(F, scores, p));
+            // compare + blend, not max(): C2's Java-semantics float max (NaN, -0) was the costliest line of attention
+            FloatVector v = FloatVector.fromArray(F, scores, p);
+            mv = mv.blend(v, mv.lt(v));
         }
         float max = mv.reduceLanes(VectorOperators.MAX);   // max is exact in any order
         for (; p < len; p++) {
