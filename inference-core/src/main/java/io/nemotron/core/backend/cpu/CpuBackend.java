@@ -28,6 +28,21 @@ public final class CpuBackend implements Backend {
     private final Map<Tensor, PackedBF16> packedWeights = new IdentityHashMap<>();   // engine thread only
     private final Rope rope;
     private final AttentionJob attentionJob;
+    // reusable row tasks for the elementwise ops of batched steps (no allocation per call); set before dispatch
+    private int siluWidth;
+    private final RangeTask siluRows = (from, to) -> Silu.mulInPlace(bufs.get(Buf.GATE), bufs.get(Buf.UP),
+            from * siluWidth, to * siluWidth);
+    private float[] normSrc;
+    private float[] normDst;
+    private float[] normWeight;
+    private float normEps;
+    private final RangeTask normRows = (from, to) -> {
+        int n = normWeight.length;
+        float eps = normEps;
+        for (int r = from; r < to; r++) {
+            RmsNorm.apply(normSrc, r * n, normWeight, eps, normDst, r * n, n);
+        }
+    };
 
     public CpuBackend(ModelConfig config, Tensor embedTokens, int threads, int maxRows) {
         this.config = config;
@@ -84,13 +99,19 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void rmsNorm(Buf in, Buf out, Tensor weight, int rows) {
-        float[] w = normWeights.computeIfAbsent(weight, TensorRows::vector);
-        float[] src = bufs.get(in);
-        float[] dst = bufs.get(out);
-        int n = w.length;
-        float eps = (float) config.rmsNormEps();
-        for (int r = 0; r < rows; r++) {
-            RmsNorm.apply(src, r * n, w, eps, dst, r * n, n);
+        normWeight = normWeights.computeIfAbsent(weight, TensorRows::vector);
+        normSrc = bufs.get(in);
+        normDst = bufs.get(out);
+        normEps = (float) config.rmsNormEps();
+        rowsOnPool(rows, normRows);
+    }
+
+    /** Row-wise elementwise work: inline for a few rows, else split over the pool (each row's bits are the same). */
+    private void rowsOnPool(int rows, RangeTask task) {
+        if (rows < 4) {
+            task.run(0, rows);
+        } else {
+            pool.parallelForDynamic(rows, Math.max(1, rows / (4 * pool.threads())), task);
         }
     }
 
@@ -132,7 +153,8 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void siluMul(int width, int rows) {
-        Silu.mulInPlace(bufs.get(Buf.GATE), bufs.get(Buf.UP), width * rows);
+        siluWidth = width;
+        rowsOnPool(rows, siluRows);
     }
 
     @Override

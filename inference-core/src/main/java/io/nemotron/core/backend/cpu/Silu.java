@@ -15,12 +15,16 @@ public final class Silu {
     private Silu() {}
 
     public static void mulInPlace(float[] gate, float[] up, int n) {
-        int upper = F.loopBound(n);
-        int i = 0;
-        for (; i < upper; i += F.length()) {
+        mulInPlace(gate, up, 0, n);
+    }
+
+    /** Elements [from, to) only (a thread's share; any split gives the same bits). */
+    public static void mulInPlace(float[] gate, float[] up, int from, int to) {
+        int i = from;
+        for (; i + F.length() <= to; i += F.length()) {
             silu(FloatVector.fromArray(F, gate, i)).mul(FloatVector.fromArray(F, up, i)).intoArray(gate, i);
         }
-        for (; i < n; i++) {
+        for (; i < to; i++) {
             float g = gate[i];
             gate[i] = g / (VectorExp.exp(-g) + 1f) * up[i];   // the scalar twin: the same bits as a lane
         }
