@@ -2,6 +2,7 @@ package io.nemotron.service.grpc;
 
 import io.nemotron.service.grpc.stream.ChatPipelineFactory;
 import io.nemotron.service.grpc.stream.PlainTextPipeline;
+import io.nemotron.service.reasoning.ThinkSplitter;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.springframework.context.annotation.Bean;
@@ -20,9 +21,9 @@ public class GrpcConfiguration {
         return Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("grpc-stream-", 0).factory());
     }
 
-    /** Plain text until the reasoning splitter and tool-call parser arrive; they replace this bean. */
+    /** {@code <think>} splitting in front of the answer stage (plain content until the tool-call parser lands). */
     @Bean
     ChatPipelineFactory chatPipelineFactory() {
-        return (request, out) -> new PlainTextPipeline(out);
+        return (request, thinkingOn, out) -> new ThinkSplitter(out, new PlainTextPipeline(out), thinkingOn);
     }
 }

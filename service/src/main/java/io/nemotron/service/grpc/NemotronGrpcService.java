@@ -78,7 +78,7 @@ public class NemotronGrpcService implements NemotronGrpc.AsyncService, BindableS
                 request.getStopList(), false, request.getLogprobs(), request.getTopLogprobs());
         String id = requestId(request.getRequestId());
         var stream = new ResponseStream<>((ServerCallStreamObserver<ChatResponse>) observer, streamExecutor, maxPending);
-        var call = new ChatCall(stream, out -> pipelines.create(chat, out), id);
+        var call = new ChatCall(stream, out -> pipelines.create(chat, thinkingOn, out), id);
         stream.bind(m.engine().submit(new EngineRequest(id, ids, params, request.getPriority(), deadlineNanos()), call));
     }
 

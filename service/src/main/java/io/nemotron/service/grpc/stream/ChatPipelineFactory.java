@@ -5,5 +5,6 @@ import io.nemotron.core.chat.ChatRequest;
 /** Chooses the text pipeline for a chat request (e.g. a tool-call parser only when the request has tools). */
 @FunctionalInterface
 public interface ChatPipelineFactory {
-    ChatTextPipeline create(ChatRequest request, ChatOutput out);
+    /** thinkingOn: the effective reasoning mode of the rendered prompt (the request's, else the template default). */
+    ChatTextPipeline create(ChatRequest request, boolean thinkingOn, ChatOutput out);
 }
