@@ -1,6 +1,6 @@
 package io.nemotron.service.toolcall;
 
-import static io.nemotron.service.toolcall.BfclGroundTruthTest.assertSameJson;
+import static io.nemotron.service.toolcall.BfclCases.assertSameJson;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
