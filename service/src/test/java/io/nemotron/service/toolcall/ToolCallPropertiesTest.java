@@ -19,13 +19,14 @@ class ToolCallPropertiesTest {
             ",", "=", ":", " ", "\n", "\\", "a", "f(x=1)", "g()", "True", "None", "-1.5e3", "\"s\"", "{\"name\": \"f\"}",
             "\"arguments\": {}", "é", "😀", "```", "#", ".", "x=", "'''", "\\u00e9",
     };
-    private static final List<String> BFCL_OUTPUTS = BfclCases.all().stream().map(BfclCases::modelOutput).toList();
+    private static final List<BfclCases> BFCL = BfclCases.all();
+    private static final List<String> BFCL_OUTPUTS = BFCL.stream().map(BfclCases::modelOutput).toList();
 
     @Test
     void randomFragmentsNeverBreakTheInvariants() {
         SplittableRandom random = new SplittableRandom(20260526L);
         for (int i = 0; i < ITERATIONS; i++) {
-            checkInvariants(randomText(random), random);
+            checkInvariants(randomText(random), ToolCallValidator.syntaxOnly(), random);
         }
     }
 
@@ -34,11 +35,15 @@ class ToolCallPropertiesTest {
         SplittableRandom random = new SplittableRandom(7L);
         int parsedBlocks = 0;
         for (int i = 0; i < ITERATIONS; i++) {
-            String text = mutate(random, BFCL_OUTPUTS.get(random.nextInt(BFCL_OUTPUTS.size())));
+            BfclCases c = BFCL.get(random.nextInt(BFCL.size()));
+            String text = mutate(random, c.modelOutput());
             if (random.nextBoolean()) {
                 text = "intro " + text + (random.nextBoolean() ? " outro" : "");
             }
-            parsedBlocks += checkInvariants(text, random).events.stream().filter(e -> e instanceof ToolCallBlock).count();
+            // with the case's own tools, so schema checking also meets mutated arguments
+            ToolCallValidator validator = new ToolCallValidator(ToolSpecs.fromJson(c.functions()), ToolChoice.AUTO);
+            parsedBlocks += checkInvariants(text, validator, random).events.stream()
+                    .filter(e -> e instanceof ToolCallBlock).count();
         }
         // the generator must still produce parseable blocks, or the check would only exercise the error path
         assertFalse(parsedBlocks < ITERATIONS / 10, "only " + parsedBlocks + " parsed blocks");
@@ -62,8 +67,7 @@ class ToolCallPropertiesTest {
         }
     }
 
-    private static RecordingListener checkInvariants(String text, SplittableRandom random) {
-        ToolCallValidator validator = ToolCallValidator.syntaxOnly();
+    private static RecordingListener checkInvariants(String text, ToolCallValidator validator, SplittableRandom random) {
         RecordingListener whole = RecordingListener.feed(validator, text);
         assertEquals(text, whole.reassembled(), "nothing lost: " + text);
         assertEquals(whole.events, RecordingListener.feed(validator, randomSplit(random, text).toArray(String[]::new))
