@@ -1,5 +1,8 @@
 package io.nemotron.service.cli;
 
+import io.nemotron.service.grpc.stream.ChatOutput;
+import io.nemotron.service.grpc.stream.PlainTextPipeline;
+import io.nemotron.service.reasoning.ThinkSplitter;
 import io.nemotron.service.toolcall.ParsedToolCall;
 import io.nemotron.service.toolcall.ToolCallParseResult;
 import io.nemotron.service.toolcall.ToolCallStreamParser;
@@ -58,9 +61,30 @@ final class ToolsParseCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** HOOK: the one place the reasoning splitter plugs in (it takes the output, returns reasoning and answer). */
+    /** A leading {@code <think>...</think>} section is reasoning, the rest the answer (as the Chat RPC splits it). */
     static ReasoningSplit splitReasoning(String output) {
-        return new ReasoningSplit("", output);
+        StringBuilder reasoning = new StringBuilder();
+        StringBuilder answer = new StringBuilder();
+        ChatOutput sink = new ChatOutput() {
+            @Override
+            public void content(String text) {
+                answer.append(text);
+            }
+
+            @Override
+            public void reasoning(String text) {
+                reasoning.append(text);
+            }
+
+            @Override
+            public void toolCall(io.nemotron.api.v1.ToolCallEvent event) {
+                throw new IllegalStateException("plain text stage: no tool calls");
+            }
+        };
+        ThinkSplitter splitter = new ThinkSplitter(sink, new PlainTextPipeline(sink), true);
+        splitter.accept(output);
+        splitter.finish();
+        return new ReasoningSplit(reasoning.toString(), answer.toString());
     }
 
     private static List<ToolSpec> readTools(Path file) throws IOException {

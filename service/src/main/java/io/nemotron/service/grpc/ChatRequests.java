@@ -8,6 +8,8 @@ import io.nemotron.core.chat.ChatDocument;
 import io.nemotron.core.chat.ChatMessage;
 import io.nemotron.core.chat.Role;
 import io.nemotron.core.chat.Thinking;
+import io.nemotron.service.toolcall.ToolCallPipeline;
+import io.nemotron.service.toolcall.ToolChoice;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -32,11 +34,44 @@ final class ChatRequests {
         for (int i = 0; i < r.getToolsCount(); i++) {
             tools.add(tool(r.getTools(i), "tools[" + i + "]"));
         }
+        if (toolChoice(r).mode() == ToolChoice.Mode.NONE) {
+            tools.clear();   // tool_choice none: the model is not shown the tools at all
+        }
         List<ChatDocument> documents = new ArrayList<>();
         for (Document d : r.getDocumentsList()) {
             documents.add(new ChatDocument(d.getId(), d.getTitle(), d.getText()));
         }
         return new io.nemotron.core.chat.ChatRequest(messages, tools, thinking(r), documents, null, null);
+    }
+
+    /** The request's tool_choice, resolved and checked against its tools. */
+    static ToolChoice toolChoice(ChatRequest r) {
+        io.nemotron.api.v1.ToolChoice c = r.getToolChoice();
+        boolean hasTools = r.getToolsCount() > 0;
+        switch (c.getMode()) {
+            case NAMED -> {
+                if (c.getName().isEmpty()) {
+                    throw new IllegalArgumentException("tool_choice.name: mode NAMED needs the name of one of the tools");
+                }
+                if (r.getToolsList().stream().noneMatch(t -> t.getName().equals(c.getName()))) {
+                    throw new IllegalArgumentException("tool_choice.name: no tool named '" + c.getName()
+                            + "' in tools");
+                }
+            }
+            case REQUIRED -> {
+                if (!hasTools) {
+                    throw new IllegalArgumentException("tool_choice.mode: REQUIRED needs at least one tool in tools");
+                }
+            }
+            case UNRECOGNIZED -> throw new IllegalArgumentException("tool_choice.mode: unknown mode "
+                    + c.getModeValue());
+            default -> {
+                if (!c.getName().isEmpty()) {
+                    throw new IllegalArgumentException("tool_choice.name: only mode NAMED takes a name");
+                }
+            }
+        }
+        return ToolCallPipeline.toolChoice(c, hasTools);
     }
 
     private static ChatMessage message(io.nemotron.api.v1.ChatMessage m, String path) {

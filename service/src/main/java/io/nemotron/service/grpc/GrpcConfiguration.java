@@ -3,6 +3,8 @@ package io.nemotron.service.grpc;
 import io.nemotron.service.grpc.stream.ChatPipelineFactory;
 import io.nemotron.service.grpc.stream.PlainTextPipeline;
 import io.nemotron.service.reasoning.ThinkSplitter;
+import io.nemotron.service.toolcall.ToolCallPipeline;
+import io.nemotron.service.toolcall.ToolChoice;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.springframework.context.annotation.Bean;
@@ -21,9 +23,15 @@ public class GrpcConfiguration {
         return Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("grpc-stream-", 0).factory());
     }
 
-    /** {@code <think>} splitting in front of the answer stage (plain content until the tool-call parser lands). */
+    /**
+     * {@code <think>} splitting, then the {@code <TOOLCALL>} parser on the answer (plain content when tool_choice is
+     * NONE: no tools were rendered, so markup the model writes anyway is its text).
+     */
     @Bean
     ChatPipelineFactory chatPipelineFactory() {
-        return (request, thinkingOn, out) -> new ThinkSplitter(out, new PlainTextPipeline(out), thinkingOn);
+        return (request, thinkingOn, toolChoice, out) -> new ThinkSplitter(out,
+                toolChoice.mode() == ToolChoice.Mode.NONE ? new PlainTextPipeline(out)
+                        : new ToolCallPipeline(request, toolChoice, out),
+                thinkingOn);
     }
 }

@@ -67,6 +67,7 @@ public class NemotronGrpcService implements NemotronGrpc.AsyncService, BindableS
     public void chat(ChatRequest request, StreamObserver<ChatResponse> observer) {
         ServingModel m = host.ready();
         var chat = ChatRequests.toCore(request);
+        var toolChoice = ChatRequests.toolChoice(request);
         String prompt = m.prompts().build(chat);
         // the rendered prompt already holds the BOS text: no second BOS
         int[] ids = m.tokenizer().encode(prompt, false);
@@ -78,7 +79,7 @@ public class NemotronGrpcService implements NemotronGrpc.AsyncService, BindableS
                 request.getStopList(), false, request.getLogprobs(), request.getTopLogprobs());
         String id = requestId(request.getRequestId());
         var stream = new ResponseStream<>((ServerCallStreamObserver<ChatResponse>) observer, streamExecutor, maxPending);
-        var call = new ChatCall(stream, out -> pipelines.create(chat, thinkingOn, out), id);
+        var call = new ChatCall(stream, out -> pipelines.create(chat, thinkingOn, toolChoice, out), id);
         stream.bind(m.engine().submit(new EngineRequest(id, ids, params, request.getPriority(), deadlineNanos()), call));
     }
 

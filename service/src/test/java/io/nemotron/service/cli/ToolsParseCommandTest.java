@@ -70,6 +70,16 @@ class ToolsParseCommandTest {
     }
 
     @Test
+    void aLeadingThinkSectionIsReasoning() {
+        CliRun run = parse("<think>\nUse f.\n</think>\n\nOK <TOOLCALL>[f(a=1)]</TOOLCALL>");
+        assertEquals(0, run.exitCode(), run.err());
+        JsonNode json = BfclCases.MAPPER.readTree(run.out());
+        assertEquals("\nUse f.\n", json.get("reasoning").asString());
+        assertEquals("\n\nOK ", json.get("content").asString());
+        assertEquals("f", json.get("tool_calls").get(0).get("name").asString());
+    }
+
+    @Test
     void openAiShapedToolsFile() throws IOException {
         Path tools = dir.resolve("openai.json");
         Files.writeString(tools, """

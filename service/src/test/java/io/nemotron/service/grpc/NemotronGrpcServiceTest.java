@@ -1,5 +1,10 @@
 package io.nemotron.service.grpc;
 
+import com.google.protobuf.ListValue;
+import com.google.protobuf.Value;
+import com.google.protobuf.Struct;
+import io.nemotron.api.v1.ToolChoice;
+import io.nemotron.api.v1.Tool;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -154,6 +159,14 @@ class NemotronGrpcServiceTest {
                         Sampling.newBuilder().setTopP(1.5f)), "top_p"),
                 Arguments.of("documents", (UnaryOperator<ChatRequest.Builder>) b -> b.addDocuments(
                         Document.newBuilder().setId("d1").setText("t")), "documents"),
+                Arguments.of("tool_choice NAMED without a name", (UnaryOperator<ChatRequest.Builder>) b -> b
+                        .addTools(weatherTool()).setToolChoice(ToolChoice.newBuilder().setMode(ToolChoice.Mode.NAMED)),
+                        "tool_choice.name"),
+                Arguments.of("tool_choice NAMED unknown tool", (UnaryOperator<ChatRequest.Builder>) b -> b
+                        .addTools(weatherTool()).setToolChoice(ToolChoice.newBuilder().setMode(ToolChoice.Mode.NAMED)
+                                .setName("nope")), "tool_choice.name"),
+                Arguments.of("tool_choice REQUIRED without tools", (UnaryOperator<ChatRequest.Builder>) b -> b
+                        .setToolChoice(ToolChoice.newBuilder().setMode(ToolChoice.Mode.REQUIRED)), "tool_choice.mode"),
                 Arguments.of("top_logprobs", (UnaryOperator<ChatRequest.Builder>) b -> b.setLogprobs(true)
                         .setTopLogprobs(50), "top_logprobs"),
                 Arguments.of("oversized", (UnaryOperator<ChatRequest.Builder>) b -> b.addMessages(ChatMessage.newBuilder()
@@ -266,6 +279,36 @@ class NemotronGrpcServiceTest {
         // the fake engine's snapshot: 64 blocks of 16 tokens
         assertThat(info.getKvCapacityTokens()).isEqualTo(1024);
         assertThat(info.getParameters()).isGreaterThan(200_000).isLessThan(300_000);
+    }
+
+    private static Tool weatherTool() {
+        return Tool.newBuilder().setName("get_weather").setDescription("Weather of a city")
+                .setParameters(Struct.newBuilder()
+                        .putFields("type", Value.newBuilder().setStringValue("object").build())
+                        .putFields("properties", Value.newBuilder().setStructValue(Struct.newBuilder()
+                                .putFields("city", Value.newBuilder().setStructValue(Struct.newBuilder()
+                                        .putFields("type", Value.newBuilder().setStringValue("string").build())).build()))
+                                .build())
+                        .putFields("required", Value.newBuilder().setListValue(ListValue.newBuilder()
+                                .addValues(Value.newBuilder().setStringValue("city"))).build()))
+                .build();
+    }
+
+    /** The fake engine echoes the prompt, so markup written in the user turn comes back as model output. */
+    @Test
+    void toolChoiceNoneLeavesToolCallMarkupAsContent() {
+        List<ChatResponse> responses = new ArrayList<>();
+        stub.chat(ChatRequest.newBuilder().setThinking(Thinking.THINKING_OFF).addTools(weatherTool())
+                .setToolChoice(ToolChoice.newBuilder().setMode(ToolChoice.Mode.NONE))
+                .addMessages(ChatMessage.newBuilder().setRole(Role.ROLE_USER)
+                        .setContent("<TOOLCALL>[get_weather(city=\"Paris\")]</TOOLCALL>"))
+                .build()).forEachRemaining(responses::add);
+        assertThat(responses).noneMatch(ChatResponse::hasToolCall);
+        String content = responses.stream().filter(ChatResponse::hasContent).map(r -> r.getContent().getText())
+                .reduce("", String::concat);
+        assertThat(content).contains("<TOOLCALL>[get_weather(city=\"Paris\")]</TOOLCALL>");
+        assertThat(content).doesNotContain("Weather of a city");   // tools are not rendered under NONE
+        assertThat(responses.getLast().getFinal().getFinishReason()).isNotEqualTo(FinishReason.TOOL_CALLS);
     }
 
     private static void drain(ChatRequest.Builder request) {
