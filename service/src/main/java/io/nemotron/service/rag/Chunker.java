@@ -4,11 +4,12 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Splits a document into chunks of about {@code chunkTokens} tokens that repeat about {@code overlapTokens}
+ * Splits a document into chunks of at most {@code chunkTokens} tokens that repeat about {@code overlapTokens}
  * tokens of their predecessor. Chunks start and end on word boundaries (runs of non-whitespace; a run longer than
  * {@value #MAX_PIECE_CODE_POINTS} code points is cut into pieces of that many), which are token boundaries for
- * Llama-3's pre-tokenizer. Lengths are exact counts of the chunk text, found by binary search over the pieces,
- * so the counter only needs {@code count(String)}.
+ * Llama-3's pre-tokenizer. Lengths are exact counts of the chunk text, found by a secant/bisection search over
+ * the pieces, so the counter only needs {@code count(String)}. A single piece longer than chunkTokens is a chunk
+ * of its own.
  */
 final class Chunker {
 
@@ -30,28 +31,17 @@ final class Chunker {
         List<Chunk> chunks = new ArrayList<>();
         int first = 0;
         int previousEnd = -1;
+        double tokensPerPiece = 1.5; // refined from each chunk; only steers the searches, never decides a length
         while (first < n) {
             // NOTE: every piece is at least one token, so a chunk never spans more than chunkTokens pieces.
-            int hi = Math.min(n - 1, first + chunkTokens - 1);
-            int last = first;
-            int tokens = count(text, pieces, first, hi);
-            if (tokens <= chunkTokens) {
-                last = hi;
-            } else {
-                int lo = first;
-                tokens = count(text, pieces, first, first);
-                while (lo < hi) { // invariant: span(first, lo) fits or lo == first; span(first, hi + 1..) was too long
-                    int mid = (lo + hi + 1) >>> 1;
-                    int t = count(text, pieces, first, mid);
-                    if (t <= chunkTokens) {
-                        lo = mid;
-                        tokens = t;
-                    } else {
-                        hi = mid - 1;
-                    }
-                }
-                last = lo;
-            }
+            int maxLast = Math.min(n - 1, first + chunkTokens - 1);
+            int guess = first + (int) (chunkTokens / tokensPerPiece) - 1;
+            final int from = first;
+            int[] fit = largestFitting(m -> count(text, pieces, from, from + m), chunkTokens,
+                    maxLast - first, guess - first, tokensPerPiece);
+            int last = first + Math.max(0, fit[0]);
+            int tokens = fit[0] >= 0 ? fit[1] : count(text, pieces, first, last);
+            tokensPerPiece = Math.max(0.05, (double) tokens / (last - first + 1));
             int start = pieces[2 * first];
             int end = pieces[2 * last + 1];
             int fresh = previousEnd < 0 ? tokens : counter.count(text.substring(previousEnd, end));
@@ -59,28 +49,58 @@ final class Chunker {
             if (last == n - 1) {
                 break;
             }
-            first = Math.max(first + 1, overlapStart(text, pieces, first, last));
+            // NOTE: the overlap is estimated from this chunk's tokens per piece, not counted: it is a target only,
+            // and searching for it would double the tokenizer calls per chunk.
+            // At most half the chunk's pieces, as overlapTokens is at most half of chunkTokens: each chunk moves on
+            // by at least half a chunk even where the estimate is poor.
+            int overlapPieces = Math.min((last - first + 1) / 2, (int) Math.round(overlapTokens / tokensPerPiece));
+            int next = last + 1 - overlapPieces;
+            first = Math.max(first + 1, next);
             previousEnd = end;
         }
         return chunks;
     }
 
-    /** The first piece of the shortest suffix of span(first, last) holding at most overlapTokens, or last + 1. */
-    private int overlapStart(String text, int[] pieces, int first, int last) {
-        if (overlapTokens == 0) {
-            return last + 1;
+    /**
+     * The largest m in [0, max] with f(m) <= target for a non-decreasing f, as {m, f(m)}; m is -1 when even
+     * f(0) exceeds the target (then f(m) is -1 too). Secant steps from {@code guess},
+     * bisection when they stall: a few counts per chunk rather than log2(chunkTokens).
+     */
+    static int[] largestFitting(java.util.function.IntUnaryOperator f, int target, int max, int guess, double slope) {
+        if (max < 0) {
+            return new int[] {-1, -1};
         }
-        int lo = Math.max(first + 1, last - overlapTokens + 1);
-        int hi = last + 1;
-        while (lo < hi) { // smallest k in [lo, last] with span(k, last) <= overlapTokens, else last + 1
-            int mid = (lo + hi) >>> 1;
-            if (count(text, pieces, mid, last) <= overlapTokens) {
-                hi = mid;
+        int lo = -1; // largest m known to fit
+        int loValue = -1;
+        int hi = max + 1; // smallest m known not to fit
+        int hiValue = Integer.MAX_VALUE;
+        int m = Math.clamp(guess, 0, max);
+        while (hi - lo > 1) {
+            int v = f.applyAsInt(m);
+            if (v <= target) {
+                lo = m;
+                loValue = v;
             } else {
-                lo = mid + 1;
+                hi = m;
+                hiValue = v;
             }
+            int next;
+            if (lo < 0) {
+                next = (int) (hi - 1 - (hiValue - target) / slope);
+            } else if (hi > max) {
+                next = lo + Math.max(1, (int) ((target - loValue) / slope));
+            } else {
+                next = lo + (int) ((long) (hi - lo) * (target - loValue) / Math.max(1, hiValue - loValue));
+            }
+            if (next <= lo || next >= hi) {
+                next = next <= lo ? lo + 1 : hi - 1;
+                if (next == m) {
+                    next = (lo + hi) >>> 1;
+                }
+            }
+            m = next;
         }
-        return lo;
+        return new int[] {lo, loValue};
     }
 
     private int count(String text, int[] pieces, int first, int last) {

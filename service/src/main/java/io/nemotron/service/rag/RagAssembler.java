@@ -31,7 +31,7 @@ public final class RagAssembler {
         this.dense = dense;
         this.chunker = new Chunker(counter, options.chunkTokens(), options.overlapTokens());
         this.duplicates = new NearDuplicateFilter(options.duplicateJaccard());
-        this.fusion = new RankFusion(options.rrfK());
+        this.fusion = new RankFusion(options.denseWeight());
         this.packer = new ContextPacker(counter);
     }
 

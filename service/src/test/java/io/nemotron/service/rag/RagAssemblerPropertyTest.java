@@ -25,10 +25,10 @@ class RagAssemblerPropertyTest {
     void budgetNeverExceededAndEveryDocumentAccountedForWithLlamaTokenizer() {
         TokenCounter llama = RagTesting.llamaCounter();
         SplittableRandom random = new SplittableRandom(20261126L);
-        for (int iteration = 0; iteration < 150; iteration++) {
-            RagOptions options = randomOptions(random);
+        for (int iteration = 0; iteration < 120; iteration++) {
+            RagOptions options = randomOptions(random, 32);
             RagAssembler assembler = new RagAssembler(llama, options, EmbeddingRanker.disabled());
-            check(assembler, random, RagTesting::recount, iteration);
+            check(assembler, random, RagTesting::recount, iteration, 3000);
         }
     }
 
@@ -37,14 +37,14 @@ class RagAssemblerPropertyTest {
         TokenCounter words = RagAssemblerPropertyTest::whitespaceCount;
         SplittableRandom random = new SplittableRandom(42L);
         for (int iteration = 0; iteration < 400; iteration++) {
-            RagAssembler assembler = new RagAssembler(words, randomOptions(random), EmbeddingRanker.disabled());
-            check(assembler, random, RagAssemblerPropertyTest::whitespaceCount, iteration);
+            RagAssembler assembler = new RagAssembler(words, randomOptions(random, 8), EmbeddingRanker.disabled());
+            check(assembler, random, RagAssemblerPropertyTest::whitespaceCount, iteration, 12_000);
         }
     }
 
     private static void check(RagAssembler assembler, SplittableRandom random,
-                              java.util.function.ToIntFunction<String> recount, int iteration) {
-        List<RagDocument> docs = randomDocuments(random);
+                              java.util.function.ToIntFunction<String> recount, int iteration, int maxWords) {
+        List<RagDocument> docs = randomDocuments(random, maxWords);
         String question = randomText(random, random.nextInt(0, 20));
         int budget = randomBudget(random);
         RagContext ctx = assembler.assemble(docs, question, budget);
@@ -80,9 +80,9 @@ class RagAssemblerPropertyTest {
         assertEquals(ctx.text() + question, ctx.userTurn(question));
     }
 
-    private static RagOptions randomOptions(SplittableRandom random) {
-        int chunk = random.nextInt(8, 260);
-        return new RagOptions(chunk, random.nextInt(0, chunk / 2 + 1), 0.9, 0, 60);
+    private static RagOptions randomOptions(SplittableRandom random, int minChunk) {
+        int chunk = random.nextInt(minChunk, 260);
+        return new RagOptions(chunk, random.nextInt(0, chunk / 2 + 1), 0.9, 0, 0.9);
     }
 
     private static int randomBudget(SplittableRandom random) {
@@ -96,7 +96,7 @@ class RagAssemblerPropertyTest {
         };
     }
 
-    private static List<RagDocument> randomDocuments(SplittableRandom random) {
+    private static List<RagDocument> randomDocuments(SplittableRandom random, int maxWords) {
         int n = random.nextInt(0, 9);
         List<RagDocument> docs = new ArrayList<>();
         for (int i = 0; i < n; i++) {
@@ -110,7 +110,7 @@ class RagAssemblerPropertyTest {
                 case 1 -> random.nextInt(1, 5);
                 case 2, 3 -> random.nextInt(5, 300);
                 case 4 -> random.nextInt(300, 2000);
-                default -> random.nextInt(2000, 12_000);
+                default -> random.nextInt(2000, maxWords);
             };
             String title = random.nextInt(4) == 0 ? null : randomText(random, random.nextInt(0, 6));
             Double score = random.nextBoolean() ? null : random.nextDouble(-1, 1);
