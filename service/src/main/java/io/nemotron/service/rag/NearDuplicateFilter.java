@@ -4,9 +4,11 @@ import java.text.Normalizer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Marks chunks that repeat an earlier chunk: NFKC, lower case, letters and digits only, then word 3-shingles;
@@ -24,50 +26,41 @@ final class NearDuplicateFilter {
     /** {@code keep[i]} is false when chunks.get(i) duplicates an earlier chunk; chunks are in request order. */
     boolean[] keep(List<Chunk> chunks) {
         boolean[] keep = new boolean[chunks.size()];
-        Map<String, Integer> exact = new HashMap<>();
-        List<long[]> kept = new ArrayList<>();
+        Set<String> exact = new HashSet<>();
+        // NOTE: an inverted index from shingle to kept chunks: only chunks sharing a shingle are compared, so
+        // thousands of chunks of unrelated text cost about their shingle count, not a comparison per pair.
+        Map<Long, List<Integer>> postings = new HashMap<>();
+        List<Integer> sizes = new ArrayList<>();
         for (int i = 0; i < chunks.size(); i++) {
             String normalized = normalize(chunks.get(i).text());
-            if (exact.putIfAbsent(normalized, i) != null) {
+            if (!exact.add(normalized)) {
                 continue;
             }
             long[] shingles = shingles(normalized);
+            Map<Integer, Integer> common = new HashMap<>();
+            for (long s : shingles) {
+                for (int k : postings.getOrDefault(s, List.of())) {
+                    common.merge(k, 1, Integer::sum);
+                }
+            }
             boolean duplicate = false;
-            for (long[] other : kept) {
-                if (jaccardAtLeast(shingles, other)) {
+            for (Map.Entry<Integer, Integer> e : common.entrySet()) {
+                int both = e.getValue();
+                if (both >= threshold * (shingles.length + sizes.get(e.getKey()) - both)) {
                     duplicate = true;
                     break;
                 }
             }
             if (!duplicate) {
                 keep[i] = true;
-                kept.add(shingles);
+                int id = sizes.size();
+                sizes.add(shingles.length);
+                for (long s : shingles) {
+                    postings.computeIfAbsent(s, x -> new ArrayList<>(2)).add(id);
+                }
             }
         }
         return keep;
-    }
-
-    private boolean jaccardAtLeast(long[] a, long[] b) {
-        int small = Math.min(a.length, b.length);
-        int large = Math.max(a.length, b.length);
-        if (large == 0 || small < threshold * large) { // |A ∩ B| / |A ∪ B| <= small / large
-            return large == 0;
-        }
-        int i = 0;
-        int j = 0;
-        int common = 0;
-        while (i < a.length && j < b.length) {
-            if (a[i] == b[j]) {
-                common++;
-                i++;
-                j++;
-            } else if (a[i] < b[j]) {
-                i++;
-            } else {
-                j++;
-            }
-        }
-        return common >= threshold * (a.length + b.length - common);
     }
 
     static String normalize(String text) {

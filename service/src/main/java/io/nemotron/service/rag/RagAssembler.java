@@ -135,7 +135,7 @@ public final class RagAssembler {
      * The id each document is cited by: its own id with whitespace and square brackets replaced by '-'; "doc-N"
      * (N = 1-based request position) when blank; "-N" appended to a repeated id, so ids are unique.
      */
-    static List<String> citationIds(List<RagDocument> documents) {
+    public static List<String> citationIds(List<RagDocument> documents) {
         List<String> out = new ArrayList<>(documents.size());
         Set<String> seen = new HashSet<>();
         for (int d = 0; d < documents.size(); d++) {

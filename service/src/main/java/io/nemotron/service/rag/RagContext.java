@@ -9,7 +9,9 @@ import java.util.List;
  *                   blank line, so {@link #userTurn} is {@code text + question}
  * @param tokenCount exact token count of {@code text} with the assembler's counter, never above the budget
  * @param usedIds    citation ids of the documents with text in the context, in request order
- * @param dropped    every other document, in request order, with the reason
+ * @param dropped    every other document, in request order, with the reason. Ids are citation ids
+ *                   ({@link RagAssembler#citationIds}): the client's id unless it was blank, repeated, or held
+ *                   whitespace or square brackets
  */
 public record RagContext(String text, int tokenCount, List<String> usedIds, List<DroppedDocument> dropped) {
 

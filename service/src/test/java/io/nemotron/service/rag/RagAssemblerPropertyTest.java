@@ -25,7 +25,7 @@ class RagAssemblerPropertyTest {
     void budgetNeverExceededAndEveryDocumentAccountedForWithLlamaTokenizer() {
         TokenCounter llama = RagTesting.llamaCounter();
         SplittableRandom random = new SplittableRandom(20261126L);
-        for (int iteration = 0; iteration < 120; iteration++) {
+        for (int iteration = 0; iteration < 100; iteration++) {
             RagOptions options = randomOptions(random, 32);
             RagAssembler assembler = new RagAssembler(llama, options, EmbeddingRanker.disabled());
             check(assembler, random, RagTesting::recount, iteration, 3000);
