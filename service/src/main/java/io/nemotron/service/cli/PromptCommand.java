@@ -1,5 +1,10 @@
 package io.nemotron.service.cli;
 
+import io.nemotron.core.config.ModelConfigLoader;
+import io.nemotron.core.tokenizer.Tokenizer;
+import io.nemotron.service.rag.DocumentPrompts;
+import io.nemotron.service.rag.RagAssembler;
+import io.nemotron.service.rag.TokenCounter;
 import io.nemotron.core.chat.ChatRequest;
 import io.nemotron.core.chat.ChatRequestException;
 import io.nemotron.core.chat.ChatRequestParser;
@@ -26,9 +31,9 @@ import picocli.CommandLine.Option;
 final class PromptCommand implements Callable<Integer> {
 
     static final class Source {
-        @Option(names = "--model", paramLabel = "DIR", required = true,
-                description = "checkpoint folder: its tokenizer_config.json chat template and bos/eos tokens")
-        Path model;
+        @Option(names = "--model", paramLabel = "DIR|demo", required = true,
+                description = "checkpoint folder (or demo): its tokenizer_config.json chat template and bos/eos tokens")
+        String model;
 
         @Option(names = "--template", paramLabel = "FILE", required = true, description = "a Jinja chat template file")
         Path template;
@@ -44,10 +49,14 @@ final class PromptCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         ChatRequest request = readRequest();
-        PromptBuilder builder = source.model != null ? PromptBuilder.forModel(source.model)
+        Path modelDir = source.model != null ? ModelPaths.resolve(source.model) : null;
+        PromptBuilder builder = modelDir != null ? PromptBuilder.forModel(modelDir)
                 : PromptBuilder.forTemplate(readFile(source.template, "template"));
         String prompt;
         try {
+            if (!request.documents().isEmpty()) {
+                request = foldDocuments(request, builder, modelDir);
+            }
             prompt = builder.build(request);
         } catch (ChatRequestException e) {
             throw new IllegalArgumentException(chatRequest + ": " + e.getMessage(), e);
@@ -61,6 +70,25 @@ final class PromptCommand implements Callable<Integer> {
         out.write(prompt.getBytes(StandardCharsets.UTF_8));
         out.flush();
         return 0;
+    }
+
+    /** The Chat RPC's path: the model's tokenizer counts the budget, the RAG assembler fills the user turn. */
+    private ChatRequest foldDocuments(ChatRequest request, PromptBuilder builder, Path modelDir) {
+        if (modelDir == null) {
+            throw new IllegalArgumentException(chatRequest + ": documents need --model (its tokenizer and context length "
+                    + "size the retrieved context), not --template");
+        }
+        int contextLength = ModelConfigLoader.load(modelDir).maxPositionEmbeddings();
+        try (Tokenizer tokenizer = Tokenizer.load(modelDir)) {
+            TokenCounter counter = TokenCounter.of(tokenizer);
+            DocumentPrompts.Folded folded = new DocumentPrompts(new RagAssembler(counter), counter)
+                    .fold(request, builder::build, contextLength, null);
+            if (!folded.context().dropped().isEmpty()) {
+                System.err.println("documents left out: " + folded.context().dropped().stream()
+                        .map(d -> d.id() + " (" + d.reason() + ")").collect(java.util.stream.Collectors.joining(", ")));
+            }
+            return folded.request();
+        }
     }
 
     private ChatRequest readRequest() {

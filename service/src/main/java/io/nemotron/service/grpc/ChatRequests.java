@@ -41,7 +41,14 @@ final class ChatRequests {
         for (Document d : r.getDocumentsList()) {
             documents.add(new ChatDocument(d.getId(), d.getTitle(), d.getText()));
         }
-        return new io.nemotron.core.chat.ChatRequest(messages, tools, thinking(r), documents, null, null);
+        Integer ragBudget = null;
+        if (r.hasRagContextBudgetTokens()) {
+            if (r.getRagContextBudgetTokens() == 0) {
+                throw new IllegalArgumentException("rag_context_budget_tokens: must be >= 1 when set");
+            }
+            ragBudget = (int) Math.min(Integer.MAX_VALUE, Integer.toUnsignedLong(r.getRagContextBudgetTokens()));
+        }
+        return new io.nemotron.core.chat.ChatRequest(messages, tools, thinking(r), documents, ragBudget, null);
     }
 
     /** The request's tool_choice, resolved and checked against its tools. */

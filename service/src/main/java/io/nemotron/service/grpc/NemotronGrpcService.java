@@ -1,5 +1,8 @@
 package io.nemotron.service.grpc;
 
+import io.nemotron.service.rag.DocumentPrompts;
+import io.nemotron.service.rag.RagAssembler;
+import io.nemotron.service.rag.TokenCounter;
 import io.grpc.BindableService;
 import io.grpc.Context;
 import io.grpc.Deadline;
@@ -66,8 +69,11 @@ public class NemotronGrpcService implements NemotronGrpc.AsyncService, BindableS
     @Override
     public void chat(ChatRequest request, StreamObserver<ChatResponse> observer) {
         ServingModel m = host.ready();
-        var chat = ChatRequests.toCore(request);
         var toolChoice = ChatRequests.toolChoice(request);
+        var folded = new DocumentPrompts(new RagAssembler(TokenCounter.of(m.tokenizer())), TokenCounter.of(m.tokenizer()))
+                .fold(ChatRequests.toCore(request), m.prompts()::build, m.contextLength(),
+                        request.hasMaxTokens() ? unsigned(request.getMaxTokens()) : null);
+        var chat = folded.request();
         String prompt = m.prompts().build(chat);
         // the rendered prompt already holds the BOS text: no second BOS
         int[] ids = m.tokenizer().encode(prompt, false);
@@ -79,7 +85,8 @@ public class NemotronGrpcService implements NemotronGrpc.AsyncService, BindableS
                 request.getStopList(), false, request.getLogprobs(), request.getTopLogprobs());
         String id = requestId(request.getRequestId());
         var stream = new ResponseStream<>((ServerCallStreamObserver<ChatResponse>) observer, streamExecutor, maxPending);
-        var call = new ChatCall(stream, out -> pipelines.create(chat, thinkingOn, toolChoice, out), id);
+        var call = new ChatCall(stream, out -> pipelines.create(chat, thinkingOn, toolChoice, out), id,
+                folded.context().usedIds(), folded.context().droppedIds());
         stream.bind(m.engine().submit(new EngineRequest(id, ids, params, request.getPriority(), deadlineNanos()), call));
     }
 

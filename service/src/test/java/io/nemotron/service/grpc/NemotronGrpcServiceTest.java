@@ -157,8 +157,12 @@ class NemotronGrpcServiceTest {
                         Sampling.newBuilder().setTopP(0)), "top_p"),
                 Arguments.of("top_p above 1", (UnaryOperator<ChatRequest.Builder>) b -> b.setSampling(
                         Sampling.newBuilder().setTopP(1.5f)), "top_p"),
-                Arguments.of("documents", (UnaryOperator<ChatRequest.Builder>) b -> b.addDocuments(
-                        Document.newBuilder().setId("d1").setText("t")), "documents"),
+                Arguments.of("rag budget 0", (UnaryOperator<ChatRequest.Builder>) b -> b.addDocuments(
+                        Document.newBuilder().setId("d1").setText("t")).setRagContextBudgetTokens(0),
+                        "rag_context_budget_tokens"),
+                Arguments.of("documents without a user turn", (UnaryOperator<ChatRequest.Builder>) b -> b.clearMessages()
+                        .addMessages(ChatMessage.newBuilder().setRole(Role.ROLE_SYSTEM).setContent("s"))
+                        .addDocuments(Document.newBuilder().setId("d1").setText("t")), "documents"),
                 Arguments.of("tool_choice NAMED without a name", (UnaryOperator<ChatRequest.Builder>) b -> b
                         .addTools(weatherTool()).setToolChoice(ToolChoice.newBuilder().setMode(ToolChoice.Mode.NAMED)),
                         "tool_choice.name"),

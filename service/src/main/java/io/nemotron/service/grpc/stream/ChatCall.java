@@ -22,14 +22,24 @@ public final class ChatCall implements EngineListener, ChatOutput {
     private final ResponseStream<ChatResponse> stream;
     private final ChatTextPipeline pipeline;
     private final String requestId;
+    private final List<String> documentsUsed;
+    private final List<String> documentsDropped;
     /** Logprobs of tokens whose text has not left yet: they ride on the next message. */
     private final List<TokenLogprob> logprobs = new ArrayList<>();
 
     public ChatCall(ResponseStream<ChatResponse> stream, Function<ChatOutput, ChatTextPipeline> pipeline,
                     String requestId) {
+        this(stream, pipeline, requestId, List.of(), List.of());
+    }
+
+    /** documentsUsed/documentsDropped: what the RAG assembler did with the request's documents (for the final). */
+    public ChatCall(ResponseStream<ChatResponse> stream, Function<ChatOutput, ChatTextPipeline> pipeline,
+                    String requestId, List<String> documentsUsed, List<String> documentsDropped) {
         this.stream = stream;
         this.pipeline = pipeline.apply(this);
         this.requestId = requestId;
+        this.documentsUsed = List.copyOf(documentsUsed);
+        this.documentsDropped = List.copyOf(documentsDropped);
     }
 
     @Override
@@ -47,15 +57,20 @@ public final class ChatCall implements EngineListener, ChatOutput {
         }
         boolean toolCalls = pipeline.finish();
         if (reason != FinishReason.EXPIRED) { // past the deadline nobody reads a final message
-            send(ChatResponse.newBuilder().setFinal(Finals.of(Finals.reason(reason, toolCalls), stats, requestId)));
+            send(ChatResponse.newBuilder().setFinal(final_(Finals.reason(reason, toolCalls), stats)));
         }
         stream.close(Finals.status(reason));
     }
 
     @Override
     public void onError(Throwable error, RequestStats stats) {
-        send(ChatResponse.newBuilder().setFinal(Finals.of(io.nemotron.api.v1.FinishReason.ERROR, stats, requestId)));
+        send(ChatResponse.newBuilder().setFinal(final_(io.nemotron.api.v1.FinishReason.ERROR, stats)));
         stream.close(StatusMapper.toStatus(error));
+    }
+
+    private io.nemotron.api.v1.ChatFinal final_(io.nemotron.api.v1.FinishReason reason, RequestStats stats) {
+        return Finals.builder(reason, stats, requestId).addAllDocumentsUsed(documentsUsed)
+                .addAllDocumentsDropped(documentsDropped).build();
     }
 
     @Override

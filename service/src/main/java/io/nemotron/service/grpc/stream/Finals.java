@@ -15,6 +15,10 @@ final class Finals {
     private Finals() {}
 
     static ChatFinal of(FinishReason reason, RequestStats s, String requestId) {
+        return builder(reason, s, requestId).build();
+    }
+
+    static ChatFinal.Builder builder(FinishReason reason, RequestStats s, String requestId) {
         return ChatFinal.newBuilder()
                 .setFinishReason(reason)
                 .setUsage(Usage.newBuilder()
@@ -25,8 +29,7 @@ final class Finals {
                         .setQueueMs(s.queueNanos() / 1e6)
                         .setTimeToFirstTokenMs(s.firstTokenNanos() / 1e6)
                         .setTotalMs(s.totalNanos() / 1e6))
-                .setRequestId(requestId)
-                .build();
+                .setRequestId(requestId);
     }
 
     /**
