@@ -49,7 +49,8 @@ final class PromptCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         ChatRequest request = readRequest();
-        Path modelDir = source.model != null ? ModelPaths.resolve(source.model) : null;
+        Path modelDir = source.model == null ? null : source.model.equals("demo") ? ModelPaths.resolve("demo")
+                : folder(Path.of(source.model));
         PromptBuilder builder = modelDir != null ? PromptBuilder.forModel(modelDir)
                 : PromptBuilder.forTemplate(readFile(source.template, "template"));
         String prompt;
@@ -72,11 +73,23 @@ final class PromptCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** A tokenizer folder is enough for the template; config.json is read only when documents need the context length. */
+    private static Path folder(Path dir) {
+        if (!Files.isDirectory(dir)) {
+            throw new IllegalArgumentException("--model " + dir + ": no such folder");
+        }
+        return dir;
+    }
+
     /** The Chat RPC's path: the model's tokenizer counts the budget, the RAG assembler fills the user turn. */
     private ChatRequest foldDocuments(ChatRequest request, PromptBuilder builder, Path modelDir) {
         if (modelDir == null) {
             throw new IllegalArgumentException(chatRequest + ": documents need --model (its tokenizer and context length "
                     + "size the retrieved context), not --template");
+        }
+        if (!Files.isRegularFile(modelDir.resolve("config.json"))) {
+            throw new IllegalArgumentException(chatRequest + ": documents need the model's config.json (its context "
+                    + "length sizes the retrieved context); " + modelDir + " has none");
         }
         int contextLength = ModelConfigLoader.load(modelDir).maxPositionEmbeddings();
         try (Tokenizer tokenizer = Tokenizer.load(modelDir)) {

@@ -73,13 +73,13 @@ class PromptCommandTest {
     }
 
     @Test
-    void documentsAreRefusedClearly() throws IOException {
+    void documentsWithATemplateOnlyAreRefusedClearly() throws IOException {
         Path requestFile = tmp.resolve("rag.json");
         Files.writeString(requestFile, "{\"messages\": [{\"role\": \"user\", \"content\": \"a\"}], \"documents\": [{\"text\": \"d\"}]}");
         Path template = CliRun.reference("nemotron/Llama-3_1-Nemotron-Ultra-253B-v1.chat_template.jinja");
         CliRun r = CliRun.of("prompt", "--template", template.toString(), "--chat-request", requestFile.toString());
         assertEquals(1, r.exitCode());
-        assertTrue(r.err().contains("documents: RAG context assembly is not available yet"), r.err());
+        assertTrue(r.err().contains("documents need --model"), r.err());
     }
 
     @Test
