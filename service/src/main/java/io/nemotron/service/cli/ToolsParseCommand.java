@@ -1,6 +1,6 @@
 package io.nemotron.service.cli;
 
-import io.nemotron.service.grpc.stream.ChatOutput;
+import io.nemotron.service.grpc.stream.BufferedChatOutput;
 import io.nemotron.service.grpc.stream.PlainTextPipeline;
 import io.nemotron.service.reasoning.ThinkSplitter;
 import io.nemotron.service.toolcall.ParsedToolCall;
@@ -63,28 +63,11 @@ final class ToolsParseCommand implements Callable<Integer> {
 
     /** A leading {@code <think>...</think>} section is reasoning, the rest the answer (as the Chat RPC splits it). */
     static ReasoningSplit splitReasoning(String output) {
-        StringBuilder reasoning = new StringBuilder();
-        StringBuilder answer = new StringBuilder();
-        ChatOutput sink = new ChatOutput() {
-            @Override
-            public void content(String text) {
-                answer.append(text);
-            }
-
-            @Override
-            public void reasoning(String text) {
-                reasoning.append(text);
-            }
-
-            @Override
-            public void toolCall(io.nemotron.api.v1.ToolCallEvent event) {
-                throw new IllegalStateException("plain text stage: no tool calls");
-            }
-        };
+        BufferedChatOutput sink = new BufferedChatOutput();
         ThinkSplitter splitter = new ThinkSplitter(sink, new PlainTextPipeline(sink), true);
         splitter.accept(output);
         splitter.finish();
-        return new ReasoningSplit(reasoning.toString(), answer.toString());
+        return new ReasoningSplit(sink.reasoning(), sink.content());
     }
 
     private static List<ToolSpec> readTools(Path file) throws IOException {

@@ -2,14 +2,12 @@ package io.nemotron.service.grpc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.nemotron.api.v1.ToolCallEvent;
 import io.nemotron.core.chat.ChatMessage;
 import io.nemotron.core.chat.ChatRequest;
 import io.nemotron.core.chat.Role;
-import io.nemotron.service.grpc.stream.ChatOutput;
+import io.nemotron.service.grpc.stream.BufferedChatOutput;
 import io.nemotron.service.grpc.stream.ChatTextPipeline;
 import io.nemotron.service.toolcall.ToolChoice;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -22,27 +20,6 @@ class ChatPipelineWiringTest {
     private static final String OUTPUT = "<think>\nNeed the weather.\n</think>\n\nChecking. "
             + "<TOOLCALL>[{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}]</TOOLCALL>";
 
-    private static final class Recorder implements ChatOutput {
-        final StringBuilder content = new StringBuilder();
-        final StringBuilder reasoning = new StringBuilder();
-        final List<ToolCallEvent> calls = new ArrayList<>();
-
-        @Override
-        public void content(String text) {
-            content.append(text);
-        }
-
-        @Override
-        public void reasoning(String text) {
-            reasoning.append(text);
-        }
-
-        @Override
-        public void toolCall(ToolCallEvent event) {
-            calls.add(event);
-        }
-    }
-
     private static ChatRequest request() {
         Map<String, Object> tool = Map.of("name", "get_weather", "description", "Weather of a city",
                 "parameters", Map.of("type", "object", "properties", Map.of("city", Map.of("type", "string")),
@@ -54,29 +31,29 @@ class ChatPipelineWiringTest {
     @Test
     void reasoningThenContentThenOneValidatedCallAtEverySplit() {
         for (int i = 0; i <= OUTPUT.length(); i++) {
-            Recorder r = new Recorder();
+            BufferedChatOutput r = new BufferedChatOutput();
             ChatTextPipeline p = new GrpcConfiguration().chatPipelineFactory().create(request(), true,
                     ToolChoice.AUTO, r);
             p.accept(OUTPUT.substring(0, i));
             p.accept(OUTPUT.substring(i));
             assertThat(p.finish()).as("tool calls were emitted").isTrue();
-            assertThat(r.reasoning.toString()).isEqualTo("\nNeed the weather.\n");
-            assertThat(r.content.toString()).isEqualTo("\n\nChecking. ");
-            assertThat(r.calls).hasSize(1);
-            assertThat(r.calls.getFirst().getCall().getName()).isEqualTo("get_weather");
-            assertThat(r.calls.getFirst().getCall().getArguments().getFieldsOrThrow("city").getStringValue())
+            assertThat(r.reasoning()).isEqualTo("\nNeed the weather.\n");
+            assertThat(r.content()).isEqualTo("\n\nChecking. ");
+            assertThat(r.toolCalls).hasSize(1);
+            assertThat(r.toolCalls.getFirst().getCall().getName()).isEqualTo("get_weather");
+            assertThat(r.toolCalls.getFirst().getCall().getArguments().getFieldsOrThrow("city").getStringValue())
                     .isEqualTo("Paris");
-            assertThat(r.calls.getFirst().getError()).isEmpty();
+            assertThat(r.toolCalls.getFirst().getError()).isEmpty();
         }
     }
 
     @Test
     void toolChoiceNoneKeepsMarkupAsContent() {
-        Recorder r = new Recorder();
+        BufferedChatOutput r = new BufferedChatOutput();
         ChatTextPipeline p = new GrpcConfiguration().chatPipelineFactory().create(request(), false, ToolChoice.NONE, r);
         p.accept("<TOOLCALL>[get_weather(city=\"Paris\")]</TOOLCALL>");
         assertThat(p.finish()).isFalse();
-        assertThat(r.content.toString()).isEqualTo("<TOOLCALL>[get_weather(city=\"Paris\")]</TOOLCALL>");
-        assertThat(r.calls).isEmpty();
+        assertThat(r.content()).isEqualTo("<TOOLCALL>[get_weather(city=\"Paris\")]</TOOLCALL>");
+        assertThat(r.toolCalls).isEmpty();
     }
 }

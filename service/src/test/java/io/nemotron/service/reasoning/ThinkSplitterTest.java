@@ -3,8 +3,7 @@ package io.nemotron.service.reasoning;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
-import io.nemotron.api.v1.ToolCallEvent;
-import io.nemotron.service.grpc.stream.ChatOutput;
+import io.nemotron.service.grpc.stream.BufferedChatOutput;
 import io.nemotron.service.grpc.stream.PlainTextPipeline;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,33 +13,13 @@ import org.junit.jupiter.api.Test;
 /** Expected splits written by hand; every text is also fed split at every position and one character at a time. */
 class ThinkSplitterTest {
 
-    /** Records deltas in order; a reasoning delta is never empty. */
-    static final class Recorder implements ChatOutput {
-        final List<String> content = new ArrayList<>();
-        final List<String> reasoning = new ArrayList<>();
-
-        @Override
-        public void content(String text) {
-            content.add(text);
-        }
-
-        @Override
-        public void reasoning(String text) {
-            reasoning.add(text);
-        }
-
-        @Override
-        public void toolCall(ToolCallEvent event) {
-            throw new AssertionError("no tool calls here");
-        }
-    }
-
-    private static Recorder run(boolean on, List<String> chunks) {
-        Recorder r = new Recorder();
+    private static BufferedChatOutput run(boolean on, List<String> chunks) {
+        BufferedChatOutput r = new BufferedChatOutput();
         ThinkSplitter s = new ThinkSplitter(r, new PlainTextPipeline(r), on);
         chunks.forEach(s::accept);
         assertFalse(s.finish());
-        r.reasoning.forEach(d -> assertFalse(d.isEmpty()));
+        r.reasoningDeltas.forEach(d -> assertFalse(d.isEmpty()));
+        assertEquals(List.of(), r.toolCalls);
         return r;
     }
 
@@ -65,11 +44,11 @@ class ThinkSplitterTest {
             splits.add(parts);
         }
         for (List<String> chunks : splits) {
-            Recorder r = run(on, chunks);
-            assertEquals(reasoning, String.join("", r.reasoning), () -> "reasoning for " + chunks);
-            assertEquals(content, String.join("", r.content), () -> "content for " + chunks);
+            BufferedChatOutput r = run(on, chunks);
+            assertEquals(reasoning, r.reasoning(), () -> "reasoning for " + chunks);
+            assertEquals(content, r.content(), () -> "content for " + chunks);
             if (!on) {
-                assertEquals(List.of(), r.reasoning, "thinking off never produces reasoning");
+                assertEquals(List.of(), r.reasoningDeltas, "thinking off never produces reasoning");
             }
         }
     }
