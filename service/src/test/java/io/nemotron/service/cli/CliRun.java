@@ -4,7 +4,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** Runs the CLI in-process and captures stdout, stderr and the exit code. */
@@ -37,11 +36,6 @@ record CliRun(int exitCode, String out, String err) {
     }
 
     static Path reference(String relative) {
-        String prop = System.getProperty("nemotron.reference.dir");
-        Path base = prop != null ? Path.of(prop) : Path.of("../../shared/reference");
-        if (!Files.isDirectory(base)) {
-            base = Path.of("../shared/reference");
-        }
-        return base.resolve(relative).toAbsolutePath().normalize();
+        return io.nemotron.service.testing.SharedReference.path(relative);
     }
 }

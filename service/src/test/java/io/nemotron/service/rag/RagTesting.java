@@ -1,7 +1,6 @@
 package io.nemotron.service.rag;
 
 import io.nemotron.core.tokenizer.Tokenizer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** The real Llama-3.1 tokenizer from shared/reference, loaded once for all RAG tests. */
@@ -28,11 +27,6 @@ final class RagTesting {
     }
 
     static Path reference(String relative) {
-        String prop = System.getProperty("nemotron.reference.dir");
-        Path base = prop != null ? Path.of(prop) : Path.of("../../shared/reference");
-        if (!Files.isDirectory(base)) {
-            base = Path.of("../shared/reference");
-        }
-        return base.resolve(relative).toAbsolutePath().normalize();
+        return io.nemotron.service.testing.SharedReference.path(relative);
     }
 }

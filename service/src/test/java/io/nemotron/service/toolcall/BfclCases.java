@@ -87,12 +87,7 @@ public record BfclCases(String id, String modelOutput, List<ExpectedCall> expect
 
     /** ../../shared/reference from a worktree's module folder, ../shared/reference from the main checkout's. */
     public static Path reference(String relative) {
-        String prop = System.getProperty("nemotron.reference.dir");
-        Path base = prop != null ? Path.of(prop) : Path.of("../../shared/reference");
-        if (!Files.isDirectory(base)) {
-            base = Path.of("../shared/reference");
-        }
-        return base.resolve(relative).toAbsolutePath().normalize();
+        return io.nemotron.service.testing.SharedReference.path(relative);
     }
 
     /** Equal values and equal JSON types all the way down (an int is not a float, 4 is not 4.0). */
