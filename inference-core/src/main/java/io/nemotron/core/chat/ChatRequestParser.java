@@ -18,7 +18,7 @@ public final class ChatRequestParser {
     private static final Set<String> REQUEST_FIELDS = Set.of("messages", "tools", "thinking", "documents", "rag",
             "add_generation_prompt");
     private static final Set<String> MESSAGE_FIELDS = Set.of("role", "content", "tool_calls", "name", "tool_call_id");
-    private static final Set<String> DOCUMENT_FIELDS = Set.of("id", "title", "text");
+    private static final Set<String> DOCUMENT_FIELDS = Set.of("id", "title", "text", "score");
     private static final Set<String> RAG_FIELDS = Set.of("context_budget_tokens");
 
     private ChatRequestParser() {}
@@ -208,8 +208,13 @@ public final class ChatRequestParser {
             if (id != null && !id.isNull() && !id.isString() && !id.isIntegralNumber()) {
                 throw new ChatRequestException(path + ".id: must be a string or an integer");
             }
+            JsonNode score = d.get("score");
+            if (score != null && !score.isNull() && !score.isNumber()) {
+                throw new ChatRequestException(path + ".score: must be a number");
+            }
             out.add(new ChatDocument(id == null || id.isNull() ? null : id.asString(),
-                    optionalString(d.get("title"), path + ".title"), text.asString()));
+                    optionalString(d.get("title"), path + ".title"), text.asString(),
+                    score == null || score.isNull() ? null : score.asDouble()));
         }
         return out;
     }

@@ -42,6 +42,15 @@ class ChatRequestParserTest {
     }
 
     @Test
+    void documentScoreIsOptionalAndMustBeANumber() {
+        ChatRequest r = ChatRequestParser.parse("""
+                {"messages": [{"role": "user", "content": "q"}], "documents": [{"id": "a", "text": "t", "score": 0.75}]}""");
+        assertEquals(List.of(new ChatDocument("a", null, "t", 0.75)), r.documents());
+        assertEquals("documents[0].score: must be a number", error("""
+                {"messages": [{"role": "user", "content": "q"}], "documents": [{"text": "t", "score": "high"}]}"""));
+    }
+
+    @Test
     void optionalFieldsDefault() {
         ChatRequest r = ChatRequestParser.parse("{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}");
         assertNull(r.thinking());

@@ -38,8 +38,13 @@ final class ChatRequests {
             tools.clear();   // tool_choice none: the model is not shown the tools at all
         }
         List<ChatDocument> documents = new ArrayList<>();
-        for (Document d : r.getDocumentsList()) {
-            documents.add(new ChatDocument(d.getId(), d.getTitle(), d.getText()));
+        for (int i = 0; i < r.getDocumentsCount(); i++) {
+            Document d = r.getDocuments(i);
+            if (d.hasScore() && !Double.isFinite(d.getScore())) {
+                throw new IllegalArgumentException("documents[" + i + "].score: must be a finite number, got "
+                        + d.getScore());
+            }
+            documents.add(new ChatDocument(d.getId(), d.getTitle(), d.getText(), d.hasScore() ? d.getScore() : null));
         }
         Integer ragBudget = null;
         if (r.hasRagContextBudgetTokens()) {

@@ -15,7 +15,7 @@ public record RagDocument(String id, String title, String text, Double score) {
     }
 
     public static RagDocument of(ChatDocument d) {
-        return new RagDocument(d.id(), d.title(), d.text(), null);
+        return new RagDocument(d.id(), d.title(), d.text(), d.score());
     }
 
     public static List<RagDocument> of(List<ChatDocument> documents) {

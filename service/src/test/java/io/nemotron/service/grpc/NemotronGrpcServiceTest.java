@@ -157,6 +157,8 @@ class NemotronGrpcServiceTest {
                         Sampling.newBuilder().setTopP(0)), "top_p"),
                 Arguments.of("top_p above 1", (UnaryOperator<ChatRequest.Builder>) b -> b.setSampling(
                         Sampling.newBuilder().setTopP(1.5f)), "top_p"),
+                Arguments.of("document score NaN", (UnaryOperator<ChatRequest.Builder>) b -> b.addDocuments(
+                        Document.newBuilder().setId("d1").setText("t").setScore(Double.NaN)), "documents[0].score"),
                 Arguments.of("rag budget 0", (UnaryOperator<ChatRequest.Builder>) b -> b.addDocuments(
                         Document.newBuilder().setId("d1").setText("t")).setRagContextBudgetTokens(0),
                         "rag_context_budget_tokens"),
