@@ -3,8 +3,6 @@ package io.nemotron.service.cli;
 import io.nemotron.core.config.ModelConfigLoader;
 import io.nemotron.core.tokenizer.Tokenizer;
 import io.nemotron.service.rag.DocumentPrompts;
-import io.nemotron.service.rag.RagAssembler;
-import io.nemotron.service.rag.TokenCounter;
 import io.nemotron.core.chat.ChatRequest;
 import io.nemotron.core.chat.ChatRequestException;
 import io.nemotron.core.chat.ChatRequestParser;
@@ -93,9 +91,7 @@ final class PromptCommand implements Callable<Integer> {
         }
         int contextLength = ModelConfigLoader.load(modelDir).maxPositionEmbeddings();
         try (Tokenizer tokenizer = Tokenizer.load(modelDir)) {
-            TokenCounter counter = TokenCounter.of(tokenizer);
-            DocumentPrompts.Folded folded = new DocumentPrompts(new RagAssembler(counter), counter)
-                    .fold(request, builder::build, contextLength, null);
+            DocumentPrompts.Folded folded = DocumentPrompts.of(tokenizer).fold(request, builder::build, contextLength, null);
             if (!folded.context().dropped().isEmpty()) {
                 System.err.println("documents left out: " + folded.context().dropped().stream()
                         .map(d -> d.id() + " (" + d.reason() + ")").collect(java.util.stream.Collectors.joining(", ")));

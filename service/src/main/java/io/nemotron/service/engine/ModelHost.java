@@ -1,5 +1,6 @@
 package io.nemotron.service.engine;
 
+import io.nemotron.service.rag.DocumentPrompts;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.nemotron.api.v1.NemotronGrpc;
@@ -95,7 +96,8 @@ public class ModelHost implements SmartLifecycle {
             ServingModel serving;
             try {
                 Warmup.run(engine, warmupPrompt(model), m.warmupTimeout());
-                serving = new ServingModel(model, engine, PromptBuilder.forModel(dir), ModelInfos.of(model, m.backend()));
+                serving = new ServingModel(model, engine, PromptBuilder.forModel(dir),
+                        DocumentPrompts.of(model.tokenizer()), ModelInfos.of(model, m.backend()));
             } catch (RuntimeException e) {
                 engine.close();
                 model.close();

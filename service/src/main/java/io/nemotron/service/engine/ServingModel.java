@@ -1,5 +1,6 @@
 package io.nemotron.service.engine;
 
+import io.nemotron.service.rag.DocumentPrompts;
 import io.nemotron.api.v1.ModelInfo;
 import io.nemotron.core.chat.PromptBuilder;
 import io.nemotron.core.engine.EngineSnapshot;
@@ -12,7 +13,8 @@ import io.nemotron.core.tokenizer.Tokenizer;
  *
  * @param staticInfo ModelInfo without the engine's live KV figures (computed once: counting parameters walks every tensor)
  */
-public record ServingModel(LoadedModel model, InferenceEngine engine, PromptBuilder prompts, ModelInfo staticInfo) {
+public record ServingModel(LoadedModel model, InferenceEngine engine, PromptBuilder prompts, DocumentPrompts documents,
+                           ModelInfo staticInfo) {
 
     public Tokenizer tokenizer() {
         return model.tokenizer();

@@ -1,8 +1,5 @@
 package io.nemotron.service.grpc;
 
-import io.nemotron.service.rag.DocumentPrompts;
-import io.nemotron.service.rag.RagAssembler;
-import io.nemotron.service.rag.TokenCounter;
 import io.grpc.BindableService;
 import io.grpc.Context;
 import io.grpc.Deadline;
@@ -70,8 +67,7 @@ public class NemotronGrpcService implements NemotronGrpc.AsyncService, BindableS
     public void chat(ChatRequest request, StreamObserver<ChatResponse> observer) {
         ServingModel m = host.ready();
         var toolChoice = ChatRequests.toolChoice(request);
-        var folded = new DocumentPrompts(new RagAssembler(TokenCounter.of(m.tokenizer())), TokenCounter.of(m.tokenizer()))
-                .fold(ChatRequests.toCore(request), m.prompts()::build, m.contextLength(),
+        var folded = m.documents().fold(ChatRequests.toCore(request), m.prompts()::build, m.contextLength(),
                         request.hasMaxTokens() ? unsigned(request.getMaxTokens()) : null);
         var chat = folded.request();
         String prompt = m.prompts().build(chat);

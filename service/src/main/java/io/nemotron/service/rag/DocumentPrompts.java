@@ -3,6 +3,7 @@ package io.nemotron.service.rag;
 import io.nemotron.core.chat.ChatMessage;
 import io.nemotron.core.chat.ChatRequest;
 import io.nemotron.core.chat.Role;
+import io.nemotron.core.tokenizer.Tokenizer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
@@ -28,6 +29,12 @@ public final class DocumentPrompts {
     public DocumentPrompts(RagAssembler assembler, TokenCounter counter) {
         this.assembler = assembler;
         this.counter = counter;
+    }
+
+    /** One per model (the assembler is thread-safe): the model's tokenizer counts both budget and context. */
+    public static DocumentPrompts of(Tokenizer tokenizer) {
+        TokenCounter counter = TokenCounter.of(tokenizer);
+        return new DocumentPrompts(new RagAssembler(counter), counter);
     }
 
     /**

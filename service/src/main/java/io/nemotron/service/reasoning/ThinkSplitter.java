@@ -45,45 +45,50 @@ public final class ThinkSplitter implements ChatTextPipeline {
     }
 
     private void drain() {
-        while (true) {
-            if (state == State.START) {
-                int lead = leadingWhitespace(pending);
-                String rest = pending.substring(lead);
-                if (rest.startsWith(OPEN)) {
-                    pending.delete(0, lead + OPEN.length());   // whitespace before the tag is formatting, not text
-                    state = State.THINK;
-                    continue;
-                }
-                if (OPEN.startsWith(rest)) {
-                    return;                                    // "", "<", "<th", ...: wait for more
-                }
-                state = State.ANSWER;
-                String all = pending.toString();
-                pending.setLength(0);
-                answer.accept(all);
-                return;
-            }
-            if (state == State.THINK) {
-                int close = pending.indexOf(CLOSE);
-                if (close >= 0) {
-                    reasoning(pending.substring(0, close));
-                    String after = pending.substring(close + CLOSE.length());
-                    pending.setLength(0);
-                    endThink();
-                    state = State.ANSWER;
-                    if (!after.isEmpty()) {
-                        answer.accept(after);
-                    }
-                    return;
-                }
-                int keep = partialSuffix(pending, CLOSE);
-                if (pending.length() > keep) {
-                    reasoning(pending.substring(0, pending.length() - keep));
-                    pending.delete(0, pending.length() - keep);
-                }
-                return;
+        if (state == State.START && !openThink()) {
+            return;
+        }
+        if (state == State.THINK) {
+            drainThink();
+        }
+    }
+
+    /** START: true once {@code <think>} opened; false while it may still come or after the output showed it will not. */
+    private boolean openThink() {
+        int lead = leadingWhitespace(pending);
+        String rest = pending.substring(lead);
+        if (rest.startsWith(OPEN)) {
+            pending.delete(0, lead + OPEN.length());   // whitespace before the tag is formatting, not text
+            state = State.THINK;
+            return true;
+        }
+        if (!OPEN.startsWith(rest)) {                  // not "", "<", "<th", ...: all of it is answer
+            state = State.ANSWER;
+            String all = pending.toString();
+            pending.setLength(0);
+            answer.accept(all);
+        }
+        return false;
+    }
+
+    /** THINK: reasoning up to {@code </think>}, holding back a suffix that may be the start of the tag. */
+    private void drainThink() {
+        int close = pending.indexOf(CLOSE);
+        if (close >= 0) {
+            reasoning(pending.substring(0, close));
+            String after = pending.substring(close + CLOSE.length());
+            pending.setLength(0);
+            endThink();
+            state = State.ANSWER;
+            if (!after.isEmpty()) {
+                answer.accept(after);
             }
             return;
+        }
+        int keep = partialSuffix(pending, CLOSE);
+        if (pending.length() > keep) {
+            reasoning(pending.substring(0, pending.length() - keep));
+            pending.delete(0, pending.length() - keep);
         }
     }
 

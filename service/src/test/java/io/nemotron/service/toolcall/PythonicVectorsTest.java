@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.io.IOException;
 import java.nio.file.Files;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
@@ -53,12 +52,10 @@ class PythonicVectorsTest {
             ToolCallParseResult r = ToolCallStreamParser.parse(text, ToolCallValidator.syntaxOnly());
             List<ParsedToolCall> calls = r.calls();
             assertEquals(expected.size(), calls.size(), output);
-            List<String> where = new ArrayList<>();
             for (int i = 0; i < expected.size(); i++) {
                 assertEquals(expected.get(i).get("name").asString(), calls.get(i).name(), output);
                 JsonNode args = BfclCases.MAPPER.readTree(expected.get(i).get("arguments").asString());
                 BfclCases.assertSameJson(args, calls.get(i).arguments(), output);
-                where.add(calls.get(i).name());
             }
             if (c.has("content")) {
                 assertEquals(c.get("content").asString(), r.content(), output);

@@ -35,17 +35,18 @@ public final class CpuBackend implements Backend {
     private float[] normSrc;
     private float[] normDst;
     private float[] normWeight;
-    private float normEps;
-    private final RangeTask normRows = (from, to) -> {
-        int n = normWeight.length;
-        float eps = normEps;
-        for (int r = from; r < to; r++) {
-            RmsNorm.apply(normSrc, r * n, normWeight, eps, normDst, r * n, n);
-        }
-    };
+    private final float normEps;
+    private final RangeTask normRows;
 
     public CpuBackend(ModelConfig config, Tensor embedTokens, int threads, int maxRows) {
         this.config = config;
+        this.normEps = (float) config.rmsNormEps();
+        this.normRows = (from, to) -> {
+            int n = normWeight.length;
+            for (int r = from; r < to; r++) {
+                RmsNorm.apply(normSrc, r * n, normWeight, normEps, normDst, r * n, n);
+            }
+        };
         this.embedTokens = embedTokens;
         // how long idle workers spin before parking: long enough to bridge the gaps inside one forward pass
         this.pool = new CpuThreadPool(threads, Long.getLong("nemotron.cpu.spin-nanos", CpuThreadPool.DEFAULT_SPIN_NANOS));
@@ -102,7 +103,6 @@ public final class CpuBackend implements Backend {
         normWeight = normWeights.computeIfAbsent(weight, TensorRows::vector);
         normSrc = bufs.get(in);
         normDst = bufs.get(out);
-        normEps = (float) config.rmsNormEps();
         rowsOnPool(rows, normRows);
     }
 
@@ -174,10 +174,9 @@ public final class CpuBackend implements Backend {
         float[] x = bufs.get(Buf.X);
         float[] xb = bufs.get(Buf.XB);
         float[] w = normWeights.computeIfAbsent(norm, TensorRows::vector);
-        float eps = (float) config.rmsNormEps();
         for (int i = 0; i < n; i++) {
             // only the rows that sample are normed and projected: the vocab matmul is the largest of the step
-            RmsNorm.apply(x, batch.logitRows[i] * hidden, w, eps, xb, i * hidden, hidden);
+            RmsNorm.apply(x, batch.logitRows[i] * hidden, w, normEps, xb, i * hidden, hidden);
         }
         matmul(lmHead, xb, logits, n);
     }

@@ -27,11 +27,6 @@ public final class ChatCall implements EngineListener, ChatOutput {
     /** Logprobs of tokens whose text has not left yet: they ride on the next message. */
     private final List<TokenLogprob> logprobs = new ArrayList<>();
 
-    public ChatCall(ResponseStream<ChatResponse> stream, Function<ChatOutput, ChatTextPipeline> pipeline,
-                    String requestId) {
-        this(stream, pipeline, requestId, List.of(), List.of());
-    }
-
     /** documentsUsed/documentsDropped: what the RAG assembler did with the request's documents (for the final). */
     public ChatCall(ResponseStream<ChatResponse> stream, Function<ChatOutput, ChatTextPipeline> pipeline,
                     String requestId, List<String> documentsUsed, List<String> documentsDropped) {
