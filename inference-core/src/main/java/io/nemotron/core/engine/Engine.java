@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -40,6 +41,7 @@ public final class Engine implements InferenceEngine {
     private final Sampler sampler = new Sampler();
     private final LinkedBlockingQueue<Runnable> inbox = new LinkedBlockingQueue<>();
     private final Map<Sequence, RequestState> live = new HashMap<>();
+    private final List<StepObserver> observers = new CopyOnWriteArrayList<>();
     private final AtomicInteger queued = new AtomicInteger();
     // sequence ids key the KV manager's block tables: made unique here, since clients may reuse request ids (a
     // cancelled request can still be in flight when the same id arrives again)
@@ -53,8 +55,11 @@ public final class Engine implements InferenceEngine {
         this(loaded.transformer(), loaded.tokenizer(), engineConfig);
     }
 
-    /** {@code tokenizer} may be null: no text deltas and no stop strings then. */
-    Engine(Transformer model, Tokenizer tokenizer, EngineConfig engineConfig) {
+    /**
+     * Over any forward pass (tests inject faults through a wrapping backend). {@code tokenizer} may be null: no text
+     * deltas and no stop strings then.
+     */
+    public Engine(Transformer model, Tokenizer tokenizer, EngineConfig engineConfig) {
         this.model = model;
         this.config = model.config();
         this.tokenizer = tokenizer;
@@ -142,6 +147,11 @@ public final class Engine implements InferenceEngine {
 
     void cancel(RequestState state) {
         inbox.add(() -> end(state, FinishReason.CANCELLED, null));
+    }
+
+    @Override
+    public void addStepObserver(StepObserver observer) {
+        observers.add(observer);
     }
 
     @Override
@@ -274,6 +284,7 @@ public final class Engine implements InferenceEngine {
             model.forward(batch, kvPool, logits);
         } catch (RuntimeException | Error e) {
             LOG.error("step failed; failing its {} sequences", out.scheduled().size(), e);
+            observeFailure(e, out.scheduled().size(), System.nanoTime() - now);
             EngineStepException failure = new EngineStepException("the backend failed: " + e, e);
             for (ScheduledSequence s : out.scheduled()) {
                 RequestState state = live.get(s.sequence());
@@ -297,6 +308,27 @@ public final class Engine implements InferenceEngine {
                 continue;
             }
             emit(state, offset);
+        }
+        observeStep(out.scheduled().size(), batch.rows, System.nanoTime() - now);
+    }
+
+    private void observeStep(int sequences, int tokens, long nanos) {
+        for (StepObserver o : observers) {
+            try {
+                o.onStep(sequences, tokens, nanos);
+            } catch (RuntimeException e) {
+                LOG.warn("step observer {} failed", o, e);
+            }
+        }
+    }
+
+    private void observeFailure(Throwable error, int sequences, long nanos) {
+        for (StepObserver o : observers) {
+            try {
+                o.onStepFailed(error, sequences, nanos);
+            } catch (RuntimeException e) {
+                LOG.warn("step observer {} failed", o, e);
+            }
         }
     }
 

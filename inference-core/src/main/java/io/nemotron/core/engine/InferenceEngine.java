@@ -14,6 +14,9 @@ public interface InferenceEngine extends AutoCloseable {
      */
     RequestHandle submit(EngineRequest request, EngineListener listener);
 
+    /** Registers an observer of every step's outcome (metrics, the circuit breaker); any thread, any time. */
+    void addStepObserver(StepObserver observer);
+
     /** Current load: running and waiting sequences, KV usage. */
     EngineSnapshot snapshot();
 

@@ -8,6 +8,7 @@ import io.nemotron.core.engine.FinishReason;
 import io.nemotron.core.engine.InferenceEngine;
 import io.nemotron.core.engine.RequestHandle;
 import io.nemotron.core.engine.RequestStats;
+import io.nemotron.core.engine.StepObserver;
 import io.nemotron.core.tokenizer.Tokenizer;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -23,6 +24,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class FakeEngine implements InferenceEngine {
     public final List<Handle> handles = new CopyOnWriteArrayList<>();
+    private final List<StepObserver> observers = new CopyOnWriteArrayList<>();
     public final CountDownLatch gate;
     public volatile long tokenDelayMs = 2;
     public volatile boolean overloaded;
@@ -93,7 +95,9 @@ public final class FakeEngine implements InferenceEngine {
             return;
         }
         if (failing) {
-            h.listener.onError(new IllegalStateException("fake backend failure"), h.stats());
+            IllegalStateException failure = new IllegalStateException("fake backend failure");
+            observers.forEach(o -> o.onStepFailed(failure, 1, 0));
+            h.listener.onError(failure, h.stats());
             return;
         }
         if (h.emitted == h.request.params().maxTokens()) {
@@ -103,8 +107,14 @@ public final class FakeEngine implements InferenceEngine {
         int[] prompt = h.request.promptIds();
         int id = prompt[h.emitted % prompt.length];
         h.emitted++;
+        observers.forEach(o -> o.onStep(1, 1, 0));
         h.listener.onToken(id, tokenizer.decode(new int[] {id}, true), null);
         thread.schedule(() -> step(h), tokenDelayMs, TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public void addStepObserver(StepObserver observer) {
+        observers.add(observer);
     }
 
     @Override
