@@ -14,6 +14,7 @@ import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.event.ContextClosedEvent;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import sun.misc.Signal;
 
 /**
  * {@code ./nemotron serve}: runs the Spring Boot gRPC server until it is stopped (SIGTERM / Ctrl-C).
@@ -54,6 +55,9 @@ final class ServeCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--config " + config + ": no such file");
         }
         Path dir = ModelPaths.resolve(model);
+        // SIGTERM is how Kubernetes stops a pod: a normal, drained shutdown (Spring's shutdown hook closes the
+        // context, which drains), so exit 0 rather than the JVM's default 143
+        Signal.handle(new Signal("TERM"), signal -> System.exit(0));
         SpringApplication app = new SpringApplication(NemotronServer.class);
         CountDownLatch closed = new CountDownLatch(1);
         app.addListeners(event -> {

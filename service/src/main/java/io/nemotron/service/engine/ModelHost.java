@@ -33,6 +33,7 @@ public class ModelHost implements SmartLifecycle {
     private final CompletableFuture<ServingModel> loaded = new CompletableFuture<>();
     private volatile boolean running;
     private volatile boolean draining;
+    private volatile boolean backendHealthy = true;
 
     public ModelHost(NemotronProperties props, EngineFactory engines, HealthStatusManager health) {
         this.props = props;
@@ -95,7 +96,7 @@ public class ModelHost implements SmartLifecycle {
             }
             ServingModel serving;
             try {
-                Warmup.run(engine, warmupPrompt(model), m.warmupTimeout());
+                Warmup.run(engine, ServingModel.probePrompt(model), m.warmupTimeout());
                 serving = new ServingModel(model, engine, PromptBuilder.forModel(dir),
                         DocumentPrompts.of(model.tokenizer()), ModelInfos.of(model, m.backend()));
             } catch (RuntimeException e) {
@@ -114,7 +115,7 @@ public class ModelHost implements SmartLifecycle {
                     return;
                 }
                 loaded.complete(serving);
-                setHealth(ServingStatus.SERVING);
+                refreshHealth();
             }
         } catch (Throwable t) {
             log.error("model {} failed to load: {}", m.path(), t.getMessage(), t);
@@ -122,17 +123,28 @@ public class ModelHost implements SmartLifecycle {
         }
     }
 
-    /** BOS when the model has one, else its first token: any valid id exercises the whole step. */
-    private static int[] warmupPrompt(LoadedModel model) {
-        return new int[] {model.tokenizer().bosTokenId().orElse(model.config().bosTokenId())};
+    /**
+     * Starts the drain: health turns NOT_SERVING (load balancers stop sending) and new calls get UNAVAILABLE; calls
+     * in flight go on.
+     */
+    public synchronized void beginDrain() {
+        draining = true;
+        refreshHealth();
+    }
+
+    public boolean isDraining() {
+        return draining;
+    }
+
+    /** The circuit breaker's verdict on the backend: while false, health says NOT_SERVING. */
+    public synchronized void backendHealthy(boolean healthy) {
+        backendHealthy = healthy;
+        refreshHealth();
     }
 
     @Override
     public void stop() {
-        synchronized (this) {
-            draining = true;
-            setHealth(ServingStatus.NOT_SERVING);
-        }
+        beginDrain();
         if (loaded.isDone() && !loaded.isCompletedExceptionally()) {
             ServingModel s = loaded.resultNow();
             s.engine().close();
@@ -150,6 +162,11 @@ public class ModelHost implements SmartLifecycle {
     @Override
     public int getPhase() {
         return 0;
+    }
+
+    private void refreshHealth() {
+        boolean serving = loaded.isDone() && !loaded.isCompletedExceptionally() && !draining && backendHealthy;
+        setHealth(serving ? ServingStatus.SERVING : ServingStatus.NOT_SERVING);
     }
 
     private void setHealth(ServingStatus status) {

@@ -20,6 +20,15 @@ public record ServingModel(LoadedModel model, InferenceEngine engine, PromptBuil
         return model.tokenizer();
     }
 
+    /** One valid token (BOS when the model has one): the warm-up and the circuit breaker's probes run it. */
+    public static int[] probePrompt(LoadedModel model) {
+        return new int[] {model.tokenizer().bosTokenId().orElse(model.config().bosTokenId())};
+    }
+
+    public int[] probePrompt() {
+        return probePrompt(model);
+    }
+
     public int contextLength() {
         return model.config().maxPositionEmbeddings();
     }

@@ -6,7 +6,10 @@ import io.grpc.StatusRuntimeException;
 import io.nemotron.core.chat.PromptException;
 import io.nemotron.core.engine.EngineClosedException;
 import io.nemotron.core.engine.EngineOverloadedException;
+import io.nemotron.service.admission.AdmissionProperties;
+import io.nemotron.service.admission.RetryHint;
 import io.nemotron.service.engine.ModelNotReadyException;
+import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.grpc.server.exception.GrpcExceptionHandler;
@@ -20,8 +23,19 @@ import org.springframework.stereotype.Component;
 public class StatusMapper implements GrpcExceptionHandler {
     private static final Logger log = LoggerFactory.getLogger(StatusMapper.class);
 
+    private final Duration retryAfter;
+
+    public StatusMapper(AdmissionProperties admission) {
+        this.retryAfter = admission.retryAfter();
+    }
+
     @Override
     public StatusException handleException(Throwable exception) {
+        if (exception instanceof EngineOverloadedException overloaded) {
+            // the engine's waiting queue is full: the same retry hint as the admission interceptor's rejections
+            RetryHint.Rejection r = RetryHint.reject(Status.Code.RESOURCE_EXHAUSTED, overloaded.getMessage(), retryAfter);
+            return r.status().asException(r.trailers());
+        }
         return toStatus(exception).asException();
     }
 
