@@ -5,6 +5,7 @@ import io.github.resilience4j.bulkhead.BulkheadConfig;
 import io.github.resilience4j.bulkhead.BulkheadRegistry;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.github.resilience4j.ratelimiter.RateLimiterRegistry;
+import io.grpc.Status;
 import io.nemotron.service.engine.ModelHost;
 import java.time.Duration;
 import org.springframework.context.annotation.Bean;
@@ -19,6 +20,8 @@ public class AdmissionConfiguration {
 
     @Bean
     BulkheadRegistry bulkheadRegistry(AdmissionProperties props) {
+        // load the rejection path's classes (protobuf status details) now, not under the first overload
+        RetryHint.reject(Status.Code.RESOURCE_EXHAUSTED, "warm-up", props.retryAfter());
         // no waiting for a permit: an over-capacity stream is told at once (the client may go to another replica)
         return BulkheadRegistry.of(BulkheadConfig.custom()
                 .maxConcurrentCalls(props.maxConcurrentStreams())

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Bean;
@@ -53,7 +54,7 @@ public final class TestServer implements AutoCloseable {
      * The production wiring end to end: the real continuous-batching engine over the embedded demo model (written
      * into {@code cacheDir}), on a free loopback port.
      */
-    public static TestServer loopbackRealEngine(Path cacheDir) {
+    public static TestServer loopbackRealEngine(Path cacheDir, String... extraProperties) {
         System.setProperty("nemotron.cache.dir", cacheDir.toString());
         AtomicReference<Integer> port = new AtomicReference<>(-1);
         ConfigurableApplicationContext context = new SpringApplicationBuilder(NemotronServer.class)
@@ -62,8 +63,9 @@ public final class TestServer implements AutoCloseable {
                         port.set(s.getPort());
                     }
                 })
-                .run("--nemotron.model.path=demo", "--spring.grpc.server.port=0", "--spring.grpc.server.host=127.0.0.1",
-                        "--management.server.port=0");
+                .run(Stream.concat(Stream.of("--nemotron.model.path=demo",
+                        "--spring.grpc.server.port=0", "--spring.grpc.server.host=127.0.0.1", "--management.server.port=0"),
+                        Stream.of(extraProperties)).toArray(String[]::new));
         try {
             // loading and the warm-up run in the background: clients start once health would say SERVING
             context.getBean(io.nemotron.service.engine.ModelHost.class).loaded().get(2, java.util.concurrent.TimeUnit.MINUTES);
