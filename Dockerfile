@@ -1,16 +1,21 @@
 # syntax=docker/dockerfile:1.7
 #
-# Nemotron Serve image: built with the CUDA toolkit (nvcc compiles the kernels into the jar) and a
-# JDK 25; runs on the CUDA runtime image (cudart, cuBLAS, NCCL for the CUDA backend) with a jlinked JRE.
+# Nemotron Serve image: built with the CUDA 12 toolkit (nvcc compiles the kernels into the jar) and a
+# JDK 25; runs on the matching CUDA runtime image (cudart, cuBLAS, NCCL for the CUDA backend) with a
+# jlinked JRE, as uid 10001, with `nemotron serve` as its entry point (arguments are serve's flags).
 #
 #   docker build -t nemotron-serve .
-#   docker run --gpus all --shm-size 16g -v /path/to/model:/models/current:ro -p 50051:50051 -p 9090:9090 nemotron-serve
+#   docker run --gpus all --shm-size 16g -v /path/to/model:/models/current:ro -p 50051:50051 -p 9090:9090 \
+#     nemotron-serve --model /models/current --backend cuda --tensor-parallel 8
+#   docker run -p 50051:50051 -p 9090:9090 nemotron-serve --model demo              # CPU, no GPU needed
+#   docker run --rm --entrypoint nemotron nemotron-serve inspect --config /models/current/config.json
 #
-# UNVERIFIED: this file was written on a machine where docker cannot run (no daemon, no registry
-# access), so it has never been built. Image tags were chosen to exist at the time of writing
-# (CUDA 13.0 update 1 on Ubuntu 24.04; Temurin 25 on the same Ubuntu "noble" so glibc matches).
+# UNVERIFIED: written on a machine where no container engine can run, so it has never been built.
+# The tags exist upstream: CUDA 12.9 update 1 on Ubuntu 24.04 (CUDA 12 because the CUDA backend links
+# JCuda 12.6; a 12.x runtime runs on drivers from R525 on through minor-version compatibility) and
+# Temurin 25 on the same Ubuntu "noble", so the copied JDK finds the glibc it was built for.
 
-ARG CUDA_VERSION=13.0.1
+ARG CUDA_VERSION=12.9.1
 ARG UBUNTU_FLAVOR=ubuntu24.04
 
 # Temurin is taken from its official image rather than a tarball so that the build has no checksum
@@ -39,21 +44,32 @@ RUN jlink \
       --no-header-files --no-man-pages --compress=zip-6 \
       --output /opt/jre
 
+# The same CUDA_VERSION as the build stage: the runtime libraries match the toolkit that built the kernels.
 FROM nvidia/cuda:${CUDA_VERSION}-runtime-${UBUNTU_FLAVOR}
 ENV JAVA_HOME=/opt/java
 ENV PATH=${JAVA_HOME}/bin:${PATH}
 COPY --from=build /opt/jre ${JAVA_HOME}
 # A fixed numeric uid so Kubernetes' runAsNonRoot can verify it; /tmp as home because the root
-# filesystem is read-only in the chart and only /tmp is writable.
+# filesystem is read-only in the chart and only /tmp (and the cache folder) are writable.
 RUN groupadd --gid 10001 nemotron \
  && useradd --uid 10001 --gid 10001 --home-dir /tmp --no-create-home --shell /usr/sbin/nologin nemotron
 # DJL extracts its tokenizer native library into a cache folder on first use: keep it under /tmp.
+# NEMOTRON_CACHE_DIR: where `--model demo` writes its checkpoint (the chart mounts an emptyDir there).
 ENV HOME=/tmp \
-    DJL_CACHE_DIR=/tmp/djl
+    DJL_CACHE_DIR=/tmp/djl \
+    NEMOTRON_CACHE_DIR=/tmp/nemotron-cache
 COPY --from=build /src/service/target/nemotron-serve.jar /app/nemotron-serve.jar
+# The repository's ./nemotron without its JDK search and build step: the same JVM flags, the prebuilt
+# jar. exec, so that the JVM is PID 1 and gets SIGTERM itself (graceful drain). JDK_JAVA_OPTIONS,
+# read by the java launcher, adds JVM options (e.g. -XX:MaxRAMPercentage=50).
+COPY --chmod=0755 <<'EOF' /usr/local/bin/nemotron
+#!/bin/sh
+exec java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -Xss4m \
+  -jar /app/nemotron-serve.jar "$@"
+EOF
 USER 10001:10001
 WORKDIR /app
 # 50051: gRPC API (and the gRPC health service the probes use); 9090: management (/actuator/prometheus)
 EXPOSE 50051 9090
-ENTRYPOINT ["java", "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-jar", "/app/nemotron-serve.jar"]
-CMD ["serve", "--model", "/models/current"]
+ENTRYPOINT ["nemotron", "serve"]
+CMD ["--model", "/models/current"]
