@@ -11,6 +11,7 @@ import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import io.nemotron.api.v1.NemotronGrpc;
 import io.nemotron.service.engine.ModelHost;
+import io.nemotron.service.security.ClientIdentity;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -53,7 +54,7 @@ public final class AdmissionInterceptor implements ServerInterceptor {
             return reject(call, RetryHint.reject(Status.Code.UNAVAILABLE,
                     "the backend is failing (circuit breaker open); retry later", breaker.retryAfter()));
         }
-        String client = ClientIds.current();
+        String client = ClientIdentity.current();
         Duration wait = rateLimiters.refusal(client);
         if (wait != null) {
             return reject(call, RetryHint.reject(Status.Code.RESOURCE_EXHAUSTED,

@@ -48,14 +48,17 @@ public class NemotronGrpcService implements NemotronGrpc.AsyncService, BindableS
     private final Executor streamExecutor;
     private final RequestGuard guard;
     private final int maxPending;
+    private final RequestLimits limits;
 
     public NemotronGrpcService(ModelHost host, ChatPipelineFactory pipelines,
-                               @Qualifier("streamExecutor") Executor streamExecutor, NemotronProperties props) {
+                               @Qualifier("streamExecutor") Executor streamExecutor, NemotronProperties props,
+                               RequestLimits limits) {
         this.host = host;
         this.pipelines = pipelines;
         this.streamExecutor = streamExecutor;
         this.guard = new RequestGuard(props.grpc().maxRequestSize().toBytes());
         this.maxPending = props.grpc().maxPendingMessages();
+        this.limits = limits;
     }
 
     @Override
@@ -66,6 +69,7 @@ public class NemotronGrpcService implements NemotronGrpc.AsyncService, BindableS
     @Override
     public void chat(ChatRequest request, StreamObserver<ChatResponse> observer) {
         ServingModel m = host.ready();
+        limits.check(request);
         var toolChoice = ChatRequests.toolChoice(request);
         var folded = m.documents().fold(ChatRequests.toCore(request), m.prompts()::build, m.contextLength(),
                         request.hasMaxTokens() ? unsigned(request.getMaxTokens()) : null);
@@ -76,8 +80,9 @@ public class NemotronGrpcService implements NemotronGrpc.AsyncService, BindableS
         // the effective mode is what the prompt says: Ultra's template defaults to "detailed thinking on"
         boolean thinkingOn = chat.thinking() != null ? chat.thinking() == Thinking.ON
                 : prompt.contains("detailed thinking on");
-        SamplingParams params = Samplings.of(request.getSampling(), thinkingOn,
-                request.hasMaxTokens() ? unsigned(request.getMaxTokens()) : null, ids.length, m.contextLength(),
+        SamplingParams params = Samplings.of(request.getSampling(), thinkingOn, limits.maxTokens(
+                request.hasMaxTokens() ? unsigned(request.getMaxTokens()) : null, ids.length, "messages",
+                m.contextLength()), ids.length, m.contextLength(),
                 request.getStopList(), false, request.getLogprobs(), request.getTopLogprobs());
         String id = requestId(request.getRequestId());
         var stream = new ResponseStream<>((ServerCallStreamObserver<ChatResponse>) observer, streamExecutor, maxPending);
@@ -90,8 +95,10 @@ public class NemotronGrpcService implements NemotronGrpc.AsyncService, BindableS
     public void generate(GenerateRequest request, StreamObserver<GenerateResponse> observer) {
         ServingModel m = host.ready();
         int[] ids = promptIds(request, m);
-        SamplingParams params = Samplings.of(request.getSampling(), false,
-                request.hasMaxTokens() ? unsigned(request.getMaxTokens()) : null, ids.length, m.contextLength(),
+        SamplingParams params = Samplings.of(request.getSampling(), false, limits.maxTokens(
+                request.hasMaxTokens() ? unsigned(request.getMaxTokens()) : null, ids.length,
+                request.getPromptCase().name().toLowerCase(java.util.Locale.ROOT), m.contextLength()),
+                ids.length, m.contextLength(),
                 request.getStopList(), request.getIgnoreEos(), request.getLogprobs(), request.getTopLogprobs());
         String id = requestId(request.getRequestId());
         var stream = new ResponseStream<>((ServerCallStreamObserver<GenerateResponse>) observer, streamExecutor,

@@ -48,6 +48,35 @@ class AdmissionInterceptorTest {
     }
 
     @Test
+    void eachApiKeyHasItsOwnAllowanceAndUnauthenticatedCallsAreNotCharged() {
+        try (TestServer server = TestServer.inProcess(true, "--nemotron.security.api-keys=alpha-key-1,beta-key-2",
+                "--nemotron.admission.rate-limit.requests-per-period=1", "--nemotron.admission.rate-limit.period=1h")) {
+            ready(server);
+            var anonymous = NemotronGrpc.newBlockingStub(server.channel);
+            var alpha = anonymous.withInterceptors(bearer("alpha-key-1"));
+            var beta = anonymous.withInterceptors(bearer("beta-key-2"));
+            TokenizeRequest hi = TokenizeRequest.newBuilder().setText("hi").build();
+            for (int i = 0; i < 3; i++) {   // refused by authentication, before admission: no allowance used
+                assertThatThrownBy(() -> anonymous.tokenize(hi)).isInstanceOfSatisfying(StatusRuntimeException.class,
+                        e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED));
+            }
+            alpha.tokenize(hi);
+            assertThatThrownBy(() -> alpha.tokenize(hi)).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+                assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+                // the key's identity (first 8 hex digits of its SHA-256), never the key
+                assertThat(e.getStatus().getDescription()).contains("client key-").doesNotContain("alpha-key-1");
+            });
+            beta.tokenize(hi);
+        }
+    }
+
+    private static io.grpc.ClientInterceptor bearer(String key) {
+        io.grpc.Metadata headers = new io.grpc.Metadata();
+        headers.put(io.grpc.Metadata.Key.of("authorization", io.grpc.Metadata.ASCII_STRING_MARSHALLER), "Bearer " + key);
+        return io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(headers);
+    }
+
+    @Test
     void aFullEngineQueueIsResourceExhaustedWithRetryInfo() {
         try (TestServer server = TestServer.inProcess(true, "--nemotron.admission.retry-after=1500ms")) {
             ready(server);

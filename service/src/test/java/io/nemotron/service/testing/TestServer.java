@@ -45,9 +45,12 @@ public final class TestServer implements AutoCloseable {
         return start(open, args, InProcessChannelBuilder.forName(name).directExecutor().build());
     }
 
-    /** On a free loopback port (the Python client's way in). */
-    public static TestServer loopback() {
-        return start(true, List.of("--spring.grpc.server.port=0", "--spring.grpc.server.host=127.0.0.1"), null);
+    /** On a free loopback port (the Python client's way in), with extra {@code --name=value} properties. */
+    public static TestServer loopback(String... extraProperties) {
+        List<String> args = new ArrayList<>(List.of("--spring.grpc.server.port=0",
+                "--spring.grpc.server.host=127.0.0.1"));
+        args.addAll(List.of(extraProperties));
+        return start(true, args, null);
     }
 
     /**
