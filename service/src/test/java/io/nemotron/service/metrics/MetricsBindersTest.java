@@ -3,6 +3,9 @@ package io.nemotron.service.metrics;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.github.resilience4j.bulkhead.BulkheadRegistry;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
+import io.github.resilience4j.ratelimiter.RateLimiterRegistry;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -25,6 +28,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.support.StaticListableBeanFactory;
 
 /** Each binder over a SimpleMeterRegistry, fed hand-made engine snapshots, stats and steps; values checked by hand. */
 class MetricsBindersTest {
@@ -184,6 +188,34 @@ class MetricsBindersTest {
                 "\nvllm:kv_cache_usage_perc 0.75\n",
                 "\nvllm:gpu_cache_usage_perc 0.75\n",
                 "\nvllm:cache_config_info{block_size=\"16\",num_gpu_blocks=\"100\"} 1\n");
+    }
+
+    @Test
+    void resilienceRegistriesAreBoundOnlyWhenTheyExist() {
+        // none defined (the server without the admission package): nothing bound, nothing fails
+        StaticListableBeanFactory none = new StaticListableBeanFactory();
+        new ResilienceMetrics(none.getBeanProvider(CircuitBreakerRegistry.class),
+                none.getBeanProvider(BulkheadRegistry.class), none.getBeanProvider(RateLimiterRegistry.class))
+                .bindTo(registry);
+        assertThat(registry.getMeters()).isEmpty();
+
+        // a breaker registry with one breaker, and a bulkhead created after binding: both get meters
+        StaticListableBeanFactory beans = new StaticListableBeanFactory();
+        CircuitBreakerRegistry breakers = CircuitBreakerRegistry.ofDefaults();
+        breakers.circuitBreaker("engine");
+        BulkheadRegistry bulkheads = BulkheadRegistry.ofDefaults();
+        beans.addBean("circuitBreakerRegistry", breakers);
+        beans.addBean("bulkheadRegistry", bulkheads);
+        new ResilienceMetrics(beans.getBeanProvider(CircuitBreakerRegistry.class),
+                beans.getBeanProvider(BulkheadRegistry.class), beans.getBeanProvider(RateLimiterRegistry.class))
+                .bindTo(registry);
+        bulkheads.bulkhead("streams");
+
+        assertThat(registry.get("resilience4j.circuitbreaker.state").tag("name", "engine").tag("state", "closed")
+                .gauge().value()).isEqualTo(1);
+        assertThat(registry.get("resilience4j.bulkhead.max.allowed.concurrent.calls").tag("name", "streams")
+                .gauge().value()).isEqualTo(25); // Resilience4j's default maxConcurrentCalls
+        assertThat(registry.find("resilience4j.ratelimiter.available.permissions").meters()).isEmpty();
     }
 
     private double gauge(String name) {
