@@ -3,6 +3,7 @@ package io.nemotron.service.grpc;
 import io.nemotron.service.grpc.stream.ChatPipelineFactory;
 import io.nemotron.service.grpc.stream.PlainTextPipeline;
 import io.nemotron.service.reasoning.ThinkSplitter;
+import io.nemotron.service.toolcall.ToolCallOutcomes;
 import io.nemotron.service.toolcall.ToolCallPipeline;
 import io.nemotron.service.toolcall.ToolChoice;
 import java.util.concurrent.ExecutorService;
@@ -25,13 +26,14 @@ public class GrpcConfiguration {
 
     /**
      * {@code <think>} splitting, then the {@code <TOOLCALL>} parser on the answer (plain content when tool_choice is
-     * NONE: no tools were rendered, so markup the model writes anyway is its text).
+     * NONE: no tools were rendered, so markup the model writes anyway is its text). The parser's failures are counted
+     * by {@code outcomes} (the metrics).
      */
     @Bean
-    ChatPipelineFactory chatPipelineFactory() {
+    ChatPipelineFactory chatPipelineFactory(ToolCallOutcomes outcomes) {
         return (request, thinkingOn, toolChoice, out) -> new ThinkSplitter(out,
                 toolChoice.mode() == ToolChoice.Mode.NONE ? new PlainTextPipeline(out)
-                        : new ToolCallPipeline(request, toolChoice, out),
+                        : new ToolCallPipeline(request, toolChoice, out, outcomes),
                 thinkingOn);
     }
 }

@@ -27,6 +27,7 @@ import io.nemotron.service.grpc.stream.ChatCall;
 import io.nemotron.service.grpc.stream.ChatPipelineFactory;
 import io.nemotron.service.grpc.stream.GenerateCall;
 import io.nemotron.service.grpc.stream.ResponseStream;
+import io.nemotron.service.metrics.RequestMetrics;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.Executor;
@@ -49,11 +50,13 @@ public class NemotronGrpcService implements NemotronGrpc.AsyncService, BindableS
     private final RequestGuard guard;
     private final int maxPending;
     private final RequestLimits limits;
+    private final RequestMetrics metrics;
 
     public NemotronGrpcService(ModelHost host, ChatPipelineFactory pipelines,
                                @Qualifier("streamExecutor") Executor streamExecutor, NemotronProperties props,
-                               RequestLimits limits) {
+                               RequestLimits limits, RequestMetrics metrics) {
         this.host = host;
+        this.metrics = metrics;
         this.pipelines = pipelines;
         this.streamExecutor = streamExecutor;
         this.guard = new RequestGuard(props.grpc().maxRequestSize().toBytes());
@@ -88,7 +91,9 @@ public class NemotronGrpcService implements NemotronGrpc.AsyncService, BindableS
         var stream = new ResponseStream<>((ServerCallStreamObserver<ChatResponse>) observer, streamExecutor, maxPending);
         var call = new ChatCall(stream, out -> pipelines.create(chat, thinkingOn, toolChoice, out), id,
                 folded.context().usedIds(), folded.context().droppedIds());
-        stream.bind(m.engine().submit(new EngineRequest(id, ids, params, request.getPriority(), deadlineNanos()), call));
+        metrics.documentsDropped(folded.context().dropped());
+        stream.bind(m.engine().submit(new EngineRequest(id, ids, params, request.getPriority(), deadlineNanos()),
+                metrics.listen(RequestMetrics.CHAT, call)));
     }
 
     @Override
@@ -104,7 +109,8 @@ public class NemotronGrpcService implements NemotronGrpc.AsyncService, BindableS
         var stream = new ResponseStream<>((ServerCallStreamObserver<GenerateResponse>) observer, streamExecutor,
                 maxPending);
         var call = new GenerateCall(stream, id);
-        stream.bind(m.engine().submit(new EngineRequest(id, ids, params, request.getPriority(), deadlineNanos()), call));
+        stream.bind(m.engine().submit(new EngineRequest(id, ids, params, request.getPriority(), deadlineNanos()),
+                metrics.listen(RequestMetrics.GENERATE, call)));
     }
 
     @Override

@@ -17,20 +17,36 @@ import io.nemotron.service.grpc.stream.ChatTextPipeline;
  */
 public final class ToolCallPipeline implements ChatTextPipeline {
     private final ChatOutput out;
+    private final ToolCallValidator validator;
     private final ToolCallStreamParser parser;
+    private final ToolCallOutcomes outcomes;
     private int callIndex;
+    private int errorEvents;
+    private int invalidCalls;
+    private boolean finished;
 
     /**
      * @param request its tools (plain or OpenAI shape) are what calls are checked against
      * @param choice  the request's tool_choice (ChatRequest does not carry it); see {@link #toolChoice}
      */
     public ToolCallPipeline(ChatRequest request, ToolChoice choice, ChatOutput out) {
-        this(new ToolCallValidator(ToolSpecs.fromMaps(request.tools()), choice), out);
+        this(request, choice, out, ToolCallOutcomes.NONE);
+    }
+
+    /** @param outcomes told at {@link #finish()} how many blocks failed to parse and how many calls were invalid */
+    public ToolCallPipeline(ChatRequest request, ToolChoice choice, ChatOutput out, ToolCallOutcomes outcomes) {
+        this(new ToolCallValidator(ToolSpecs.fromMaps(request.tools()), choice), out, outcomes);
     }
 
     public ToolCallPipeline(ToolCallValidator validator, ChatOutput out) {
+        this(validator, out, ToolCallOutcomes.NONE);
+    }
+
+    private ToolCallPipeline(ToolCallValidator validator, ChatOutput out, ToolCallOutcomes outcomes) {
         this.out = out;
+        this.validator = validator;
         this.parser = new ToolCallStreamParser(validator, new ToOutput());
+        this.outcomes = outcomes;
     }
 
     /** The API's ToolChoice as the parser's: MODE_UNSPECIFIED is AUTO when the request has tools, NONE otherwise. */
@@ -51,7 +67,14 @@ public final class ToolCallPipeline implements ChatTextPipeline {
 
     @Override
     public boolean finish() {
-        return parser.finish();
+        boolean calls = parser.finish();
+        if (!finished) {
+            finished = true;
+            // a tool_choice breach arrives through the same error event as a malformed block: tell them apart here
+            int breach = validator.missingCallError(parser.callCount()).isPresent() ? 1 : 0;
+            outcomes.finished(errorEvents - breach, invalidCalls + breach);
+        }
+        return calls;
     }
 
     /** Parser events as API messages. */
@@ -64,6 +87,9 @@ public final class ToolCallPipeline implements ChatTextPipeline {
         @Override
         public void block(ToolCallBlock block) {
             for (ParsedToolCall call : block.calls()) {
+                if (!call.errors().isEmpty()) {
+                    invalidCalls++;
+                }
                 out.toolCall(ToolCallEvent.newBuilder()
                         .setIndex(callIndex++)
                         .setCall(ToolCall.newBuilder()
@@ -77,6 +103,7 @@ public final class ToolCallPipeline implements ChatTextPipeline {
 
         @Override
         public void error(String message) {
+            errorEvents++;
             out.toolCall(ToolCallEvent.newBuilder().setIndex(callIndex).setError(message).build());
         }
     }

@@ -7,6 +7,7 @@ import io.nemotron.core.chat.ChatRequest;
 import io.nemotron.core.chat.Role;
 import io.nemotron.service.grpc.stream.BufferedChatOutput;
 import io.nemotron.service.grpc.stream.ChatTextPipeline;
+import io.nemotron.service.toolcall.ToolCallOutcomes;
 import io.nemotron.service.toolcall.ToolChoice;
 import java.util.List;
 import java.util.Map;
@@ -32,7 +33,7 @@ class ChatPipelineWiringTest {
     void reasoningThenContentThenOneValidatedCallAtEverySplit() {
         for (int i = 0; i <= OUTPUT.length(); i++) {
             BufferedChatOutput r = new BufferedChatOutput();
-            ChatTextPipeline p = new GrpcConfiguration().chatPipelineFactory().create(request(), true,
+            ChatTextPipeline p = new GrpcConfiguration().chatPipelineFactory(ToolCallOutcomes.NONE).create(request(), true,
                     ToolChoice.AUTO, r);
             p.accept(OUTPUT.substring(0, i));
             p.accept(OUTPUT.substring(i));
@@ -50,7 +51,8 @@ class ChatPipelineWiringTest {
     @Test
     void toolChoiceNoneKeepsMarkupAsContent() {
         BufferedChatOutput r = new BufferedChatOutput();
-        ChatTextPipeline p = new GrpcConfiguration().chatPipelineFactory().create(request(), false, ToolChoice.NONE, r);
+        ChatTextPipeline p = new GrpcConfiguration().chatPipelineFactory(ToolCallOutcomes.NONE)
+                .create(request(), false, ToolChoice.NONE, r);
         p.accept("<TOOLCALL>[get_weather(city=\"Paris\")]</TOOLCALL>");
         assertThat(p.finish()).isFalse();
         assertThat(r.content()).isEqualTo("<TOOLCALL>[get_weather(city=\"Paris\")]</TOOLCALL>");

@@ -81,7 +81,9 @@ public final class TestServer implements AutoCloseable {
 
     private static TestServer start(boolean open, List<String> extra, ManagedChannel channel) {
         CountDownLatch gate = new CountDownLatch(open ? 0 : 1);
-        List<String> args = new ArrayList<>(List.of("--nemotron.model.path=" + stories260k(), "--nemotron.model.threads=1"));
+        // management port 0: tests run beside each other and beside a real server on 9090
+        List<String> args = new ArrayList<>(List.of("--nemotron.model.path=" + stories260k(), "--nemotron.model.threads=1",
+                "--management.server.port=0"));
         args.addAll(extra);
         AtomicReference<Integer> port = new AtomicReference<>(-1);
         ConfigurableApplicationContext context = new SpringApplicationBuilder(NemotronServer.class, FakeEngineBeans.class)
@@ -93,6 +95,11 @@ public final class TestServer implements AutoCloseable {
                 })
                 .run(args.toArray(String[]::new));
         return new TestServer(context, channel, port.get(), gate);
+    }
+
+    /** The actuator's HTTP port (the management server listens on loopback ports chosen at start). */
+    public int managementPort() {
+        return Integer.parseInt(context.getEnvironment().getRequiredProperty("local.management.port"));
     }
 
     public FakeEngine engine() {
