@@ -47,6 +47,12 @@ public interface Backend extends AutoCloseable {
     /** GATE = silu(GATE) · UP, elementwise over the first {@code width} columns. */
     void siluMul(int width, int rows);
 
+    /**
+     * Sums {@code buf}'s rows over the tensor-parallel ranks (after a row-parallel matmul and the vocab-parallel
+     * embedding); nothing to do on a single rank.
+     */
+    void allReduce(Buf buf, int rows);
+
     /** acc[r] += delta[r]. */
     void add(Buf acc, Buf delta, int rows);
 

@@ -5,7 +5,7 @@ import io.nemotron.core.backend.StepBatch;
 import io.nemotron.core.config.ModelConfig;
 import io.nemotron.core.kv.KvCacheManager;
 import io.nemotron.core.model.LoadedModel;
-import io.nemotron.core.model.Transformer;
+import io.nemotron.core.model.ForwardPass;
 import io.nemotron.core.tokenizer.Tokenizer;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -28,7 +28,7 @@ import org.slf4j.LoggerFactory;
 public final class Engine implements InferenceEngine {
     private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
 
-    private final Transformer model;
+    private final ForwardPass model;
     private final ModelConfig config;
     private final Tokenizer tokenizer;
     private final EngineConfig engineConfig;
@@ -52,32 +52,32 @@ public final class Engine implements InferenceEngine {
     private long steps;
 
     public Engine(LoadedModel loaded, EngineConfig engineConfig) {
-        this(loaded.transformer(), loaded.tokenizer(), engineConfig);
+        this(loaded.forwardPass(), loaded.tokenizer(), engineConfig);
     }
 
     /**
      * Over any forward pass (tests inject faults through a wrapping backend). {@code tokenizer} may be null: no text
      * deltas and no stop strings then.
      */
-    public Engine(Transformer model, Tokenizer tokenizer, EngineConfig engineConfig) {
+    public Engine(ForwardPass model, Tokenizer tokenizer, EngineConfig engineConfig) {
         this.model = model;
         this.config = model.config();
         this.tokenizer = tokenizer;
         this.engineConfig = engineConfig;
-        if (model.backend().maxRows() < engineConfig.maxNumBatchedTokens()) {
-            throw new IllegalArgumentException("the backend takes " + model.backend().maxRows()
+        if (model.maxRows() < engineConfig.maxNumBatchedTokens()) {
+            throw new IllegalArgumentException("the backend takes " + model.maxRows()
                     + " rows per step but max-num-batched-tokens is " + engineConfig.maxNumBatchedTokens());
         }
         int blockSize = engineConfig.blockSize();
         int numBlocks = engineConfig.numKvBlocks() > 0 ? engineConfig.numKvBlocks()
                 : (int) Math.min(Integer.MAX_VALUE / 2,
-                        engineConfig.kvCacheBytes() / Math.max(1, model.backend().kvBytesPerBlock(blockSize)));
+                        engineConfig.kvCacheBytes() / Math.max(1, model.kvBytesPerBlock(blockSize)));
         if (numBlocks < 1) {
             throw new IllegalArgumentException("kv-cache-bytes " + engineConfig.kvCacheBytes()
-                    + " is less than one KV block (" + model.backend().kvBytesPerBlock(blockSize) + " bytes)");
+                    + " is less than one KV block (" + model.kvBytesPerBlock(blockSize) + " bytes)");
         }
         this.kvManager = new KvCacheManager(numBlocks, blockSize, engineConfig.enablePrefixCaching());
-        this.kvPool = model.backend().newKvPool(numBlocks, blockSize);
+        this.kvPool = model.newKvPool(numBlocks, blockSize);
         this.scheduler = new Scheduler(new SchedulerConfig(engineConfig.maxNumBatchedTokens(),
                 engineConfig.maxNumSeqs(), Integer.MAX_VALUE, 0), kvManager);
         this.batch = new StepBatch(engineConfig.maxNumBatchedTokens(), engineConfig.maxNumSeqs());

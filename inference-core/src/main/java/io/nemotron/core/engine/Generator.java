@@ -2,7 +2,7 @@ package io.nemotron.core.engine;
 
 import io.nemotron.core.config.ModelConfig;
 import io.nemotron.core.model.SingleSequence;
-import io.nemotron.core.model.Transformer;
+import io.nemotron.core.model.ForwardPass;
 import io.nemotron.core.tokenizer.Tokenizer;
 import java.util.Arrays;
 import java.util.function.Consumer;
@@ -13,13 +13,13 @@ import java.util.function.Consumer;
  * server; the CLI and the reference tests use it directly. Not thread-safe: one caller at a time.
  */
 public final class Generator {
-    private final Transformer model;
+    private final ForwardPass model;
     private final Tokenizer tokenizer;   // null: ids only, no text
     private final Sampler sampler = new Sampler();
     private final float[] logits;
     private final int[] one = new int[1];
 
-    public Generator(Transformer model, Tokenizer tokenizer) {
+    public Generator(ForwardPass model, Tokenizer tokenizer) {
         this.model = model;
         this.tokenizer = tokenizer;
         this.logits = new float[model.config().vocabSize()];
@@ -38,7 +38,7 @@ public final class Generator {
         StringBuilder text = new StringBuilder();
 
         long start = System.nanoTime();
-        int chunk = model.backend().maxRows();
+        int chunk = model.maxRows();
         for (int done = 0; done < promptIds.length; done += chunk) {
             int n = Math.min(chunk, promptIds.length - done);
             int[] part = done == 0 && n == promptIds.length ? promptIds : Arrays.copyOfRange(promptIds, done, done + n);

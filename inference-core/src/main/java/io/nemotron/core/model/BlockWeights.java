@@ -7,7 +7,7 @@ import io.nemotron.core.weights.Tensor;
  * The tensors of one decoder block, named after the Hugging Face checkpoint. A field is null when the block's
  * variant has no such tensor (a no-op sub-block has neither weights nor norm).
  */
-record BlockWeights(
+public record BlockWeights(
         BlockConfig config,
         Tensor inputLayernorm,        // [hidden]                  absent when attention is no_op
         Tensor qProj,                 // [heads·headDim, hidden]   FULL attention

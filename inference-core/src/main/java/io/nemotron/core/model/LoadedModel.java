@@ -1,6 +1,8 @@
 package io.nemotron.core.model;
 
 import io.nemotron.core.backend.cpu.CpuBackend;
+import io.nemotron.core.parallel.TensorParallelTransformer;
+import java.lang.foreign.Arena;
 import io.nemotron.core.config.ModelConfig;
 import io.nemotron.core.config.ModelConfigLoader;
 import io.nemotron.core.tokenizer.Tokenizer;
@@ -23,20 +25,31 @@ public final class LoadedModel implements AutoCloseable {
     private final SafetensorsReader weights;
     private final CpuBackend backend;
     private final Transformer transformer;
+    private final ForwardPass forwardPass;   // the transformer, or its tensor-parallel split
+    private final Arena shardArena;          // the copied column slices of the ranks' shards
     private final Tokenizer tokenizer;
 
-    private LoadedModel(Path dir, int threads, int prefillChunk) {
+    private LoadedModel(Path dir, int threads, int prefillChunk, int tensorParallel) {
         this.dir = dir;
         this.config = ModelConfigLoader.load(dir);
         this.weights = SafetensorsReader.open(dir);
+        this.shardArena = Arena.ofShared();
+        CpuBackend cpu = null;
         try {
             // every tensor's presence, dtype and shape is checked before any compute, naming tensor and file
             CheckpointLayout.validate(config, weights);
             ModelWeights w = ModelWeights.from(config, weights);
-            this.backend = new CpuBackend(config, w.embedTokens(), threads, prefillChunk);
+            cpu = new CpuBackend(config, w.embedTokens(), threads, prefillChunk);
+            this.backend = cpu;
             this.transformer = new Transformer(config, w, backend);
+            this.forwardPass = tensorParallel == 1 ? transformer : TensorParallelTransformer.cpu(config, w,
+                    tensorParallel, Math.max(1, threads / tensorParallel), prefillChunk, shardArena);
             this.tokenizer = Files.exists(dir.resolve("tokenizer.json")) ? Tokenizer.load(dir) : null;
         } catch (RuntimeException e) {
+            if (cpu != null) {
+                cpu.close();
+            }
+            shardArena.close();
             weights.close();
             throw e;
         }
@@ -49,6 +62,17 @@ public final class LoadedModel implements AutoCloseable {
 
     /** As above, with room for {@code maxRows} rows per forward call (the engine's token budget per step). */
     public static LoadedModel openCpu(Path dir, int threads, int maxRows) {
+        return openCpu(dir, threads, maxRows, 1);
+    }
+
+    /**
+     * As above, split over {@code tensorParallel} CPU ranks (threads of this process; {@code threads} are shared
+     * out among them).
+     */
+    public static LoadedModel openCpu(Path dir, int threads, int maxRows, int tensorParallel) {
+        if (tensorParallel < 1) {
+            throw new IllegalArgumentException("tensor-parallel size must be >= 1, got " + tensorParallel);
+        }
         if (maxRows < 1) {
             throw new IllegalArgumentException("maxRows must be >= 1, got " + maxRows);
         }
@@ -58,7 +82,7 @@ public final class LoadedModel implements AutoCloseable {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         }
-        return new LoadedModel(dir, threads, maxRows);
+        return new LoadedModel(dir, threads, maxRows, tensorParallel);
     }
 
     public Path dir() {
@@ -69,8 +93,18 @@ public final class LoadedModel implements AutoCloseable {
         return config;
     }
 
+    /** The single-rank forward pass (the decode benchmark and reference tests use it). */
     public Transformer transformer() {
         return transformer;
+    }
+
+    /** What the engine and generator run: the transformer, or its tensor-parallel split. */
+    public ForwardPass forwardPass() {
+        return forwardPass;
+    }
+
+    public int tensorParallel() {
+        return forwardPass instanceof TensorParallelTransformer tp ? tp.tensorParallel() : 1;
     }
 
     /** Null when the checkpoint folder has no tokenizer.json. */
@@ -113,7 +147,11 @@ public final class LoadedModel implements AutoCloseable {
 
     @Override
     public void close() {
+        if (forwardPass instanceof TensorParallelTransformer tp) {
+            tp.close();
+        }
         backend.close();
+        shardArena.close();
         if (tokenizer != null) {
             tokenizer.close();
         }

@@ -4,14 +4,14 @@ import io.nemotron.core.backend.KvPool;
 import io.nemotron.core.backend.StepBatch;
 
 /**
- * One sequence run through {@link Transformer} on a private KV pool whose blocks are its table in order: the
+ * One sequence run through a {@link ForwardPass} on a private KV pool whose blocks are its table in order: the
  * CLI's {@code generate}, the reference tests and the decode benchmark use it; the server's engine batches many
  * sequences over one shared pool instead. Positions advance by the rows of each call.
  */
 public final class SingleSequence {
     private static final int BLOCK_SIZE = 16;
 
-    private final Transformer model;
+    private final ForwardPass model;
     private final KvPool kv;
     private final int[] blockTable;
     private final StepBatch batch;
@@ -19,19 +19,19 @@ public final class SingleSequence {
     private final int[] history;   // [capacity] token at each position, as the batch reads them
     private int length;
 
-    public SingleSequence(Transformer model, int capacity) {
+    public SingleSequence(ForwardPass model, int capacity) {
         if (capacity < 1) {
             throw new IllegalArgumentException("capacity must be >= 1, got " + capacity);
         }
         this.model = model;
         this.capacity = capacity;
         int blocks = (capacity + BLOCK_SIZE - 1) / BLOCK_SIZE;
-        this.kv = model.backend().newKvPool(blocks, BLOCK_SIZE);
+        this.kv = model.newKvPool(blocks, BLOCK_SIZE);
         this.blockTable = new int[blocks];
         for (int i = 0; i < blocks; i++) {
             blockTable[i] = i;
         }
-        this.batch = new StepBatch(model.backend().maxRows(), 1);
+        this.batch = new StepBatch(model.maxRows(), 1);
         this.history = new int[capacity];
     }
 
@@ -63,8 +63,8 @@ public final class SingleSequence {
             throw new IllegalArgumentException("sequence of " + (length + rows) + " tokens exceeds the KV capacity "
                     + capacity);
         }
-        if (rows > model.backend().maxRows()) {
-            throw new IllegalArgumentException(rows + " rows exceed the backend's " + model.backend().maxRows());
+        if (rows > model.maxRows()) {
+            throw new IllegalArgumentException(rows + " rows exceed the backend's " + model.maxRows());
         }
         batch.clear();
         // the batch reads tokens at their positions: place this call's tokens at [length, length+rows)

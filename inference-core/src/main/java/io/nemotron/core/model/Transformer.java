@@ -22,7 +22,7 @@ import io.nemotron.core.config.ModelConfig;
  * {@link Backend}. Pre-norm residual blocks; a no-op sub-block is skipped together with its norm; a linear
  * sub-block is {@code x + W · rmsnorm(x)}.
  */
-public final class Transformer {
+public final class Transformer implements ForwardPass {
     private final ModelConfig config;
     private final ModelWeights weights;
     private final Backend backend;
@@ -33,8 +33,24 @@ public final class Transformer {
         this.backend = backend;
     }
 
+    @Override
     public ModelConfig config() {
         return config;
+    }
+
+    @Override
+    public int maxRows() {
+        return backend.maxRows();
+    }
+
+    @Override
+    public KvPool newKvPool(int numBlocks, int blockSize) {
+        return backend.newKvPool(numBlocks, blockSize);
+    }
+
+    @Override
+    public long kvBytesPerBlock(int blockSize) {
+        return backend.kvBytesPerBlock(blockSize);
     }
 
     public Backend backend() {
@@ -50,11 +66,13 @@ public final class Transformer {
      * the logits of the batch's logit rows into {@code logits} ([numLogitRows][vocab]).
      * batch.rows must not exceed {@link Backend#maxRows()}; the scheduler's token budget guarantees it.
      */
+    @Override
     public void forward(StepBatch batch, KvPool kv, float[] logits) {
         int rows = batch.rows;
         int[] tokens = batch.tokenIds;
         int[] positions = batch.positions;
         backend.embed(tokens, rows);
+        backend.allReduce(X, rows);   // vocab-parallel embedding: each token's row comes from one rank
         for (int layer = 0; layer < weights.blocks().size(); layer++) {
             BlockWeights b = weights.blocks().get(layer);
             switch (b.config().attention()) {
@@ -67,6 +85,7 @@ public final class Transformer {
                     backend.rope(K, full.kvHeads(), positions, rows);
                     backend.attention(layer, full.kvHeads(), kv, batch);
                     backend.linear(ATT, OUT, b.oProj(), rows);
+                    backend.allReduce(OUT, rows);   // o_proj is row-parallel: partial sums per rank
                     backend.add(X, OUT, rows);
                 }
                 case AttentionKind.Linear linear -> {
@@ -83,6 +102,7 @@ public final class Transformer {
                     backend.linear(XB, UP, b.upProj(), rows);
                     backend.siluMul(mlp.intermediateSize(), rows);
                     backend.linear(GATE, OUT, b.downProj(), rows);
+                    backend.allReduce(OUT, rows);   // down_proj is row-parallel
                     backend.add(X, OUT, rows);
                 }
                 case FfnKind.Linear linear -> {

@@ -56,6 +56,11 @@ public final class FaultInjectingBackend implements Backend {
     }
 
     @Override
+    public void allReduce(Buf buf, int rows) {
+        delegate.allReduce(buf, rows);
+    }
+
+    @Override
     public void add(Buf acc, Buf delta, int rows) {
         delegate.add(acc, delta, rows);
     }

@@ -9,6 +9,8 @@ import io.nemotron.core.config.FfnKind;
 import io.nemotron.core.config.ModelConfig;
 import io.nemotron.core.weights.DType;
 import io.nemotron.core.weights.Tensor;
+import io.nemotron.core.parallel.Communicator;
+import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.IdentityHashMap;
 import java.util.Map;
@@ -21,6 +23,8 @@ import java.util.Map;
 public final class CpuBackend implements Backend {
     private final ModelConfig config;
     private final Tensor embedTokens;
+    private final int vocabOffset;          // first token row of embedTokens (vocab-parallel ranks)
+    private final Communicator comm;        // null on a single rank
     private final CpuThreadPool pool;
     private final int maxRows;
     private final Map<Buf, float[]> bufs = new EnumMap<>(Buf.class);
@@ -39,7 +43,18 @@ public final class CpuBackend implements Backend {
     private final RangeTask normRows;
 
     public CpuBackend(ModelConfig config, Tensor embedTokens, int threads, int maxRows) {
+        this(config, embedTokens, 0, null, threads, maxRows);
+    }
+
+    /**
+     * One tensor-parallel rank: {@code config} is the rank's (its heads and widths), {@code embedTokens} holds the
+     * token rows from {@code vocabOffset} on, and {@code comm} sums partial results with the other ranks.
+     */
+    public CpuBackend(ModelConfig config, Tensor embedTokens, int vocabOffset, Communicator comm, int threads,
+                      int maxRows) {
         this.config = config;
+        this.vocabOffset = vocabOffset;
+        this.comm = comm;
         this.normEps = (float) config.rmsNormEps();
         this.normRows = (from, to) -> {
             int n = normWeight.length;
@@ -94,7 +109,23 @@ public final class CpuBackend implements Backend {
             if (id < 0 || id >= config.vocabSize()) {
                 throw new IllegalArgumentException("token id " + id + " outside the vocabulary [0, " + config.vocabSize() + ")");
             }
-            TensorRows.read(embedTokens, id, x, r * hidden);
+            int local = id - vocabOffset;
+            if (local >= 0 && local < embedTokens.rows()) {
+                TensorRows.read(embedTokens, local, x, r * hidden);
+            } else {
+                // another rank's token: its row arrives through the all-reduce
+                Arrays.fill(x, r * hidden, (r + 1) * hidden, 0f);
+            }
+        }
+    }
+
+    @Override
+    public void allReduce(Buf buf, int rows) {
+        if (buf != Buf.X && buf != Buf.OUT && buf != Buf.XB) {
+            throw new IllegalArgumentException("allReduce sums hidden-wide buffers, not " + buf);
+        }
+        if (comm != null && comm.size() > 1) {
+            comm.allReduceSum(bufs.get(buf), 0, rows * config.hiddenSize());
         }
     }
 
