@@ -36,7 +36,7 @@ class EngineTest {
         return new EngineConfig(256, maxNumSeqs, maxWaiting, 16, numKvBlocks, 0, true, 2);
     }
 
-    private static void assertAllFree(Engine engine) throws InterruptedException {
+    static void assertAllFree(Engine engine) throws InterruptedException {
         // the snapshot is published after each loop turn: wait for the turn that released the last request
         long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         EngineSnapshot s = engine.snapshot();
