@@ -37,6 +37,9 @@ final class BenchOfflineCommand implements Callable<Integer> {
     @Option(names = "--threads", description = "compute threads (default: available cores)")
     Integer threads;
 
+    @Option(names = "--tensor-parallel", defaultValue = "1", paramLabel = "N", description = "tensor-parallel ranks")
+    int tensorParallel;
+
     @Option(names = "--max-num-batched-tokens", defaultValue = "512")
     int maxNumBatchedTokens;
 
@@ -53,7 +56,8 @@ final class BenchOfflineCommand implements Callable<Integer> {
         EngineConfig config = new EngineConfig(maxNumBatchedTokens, Math.max(1, maxBatch), Math.max(1, maxBatch),
                 16, 0, 1L << 30, true, nThreads);
         List<OfflineResult> results = new ArrayList<>();
-        try (LoadedModel loaded = LoadedModel.openCpu(ModelPaths.resolve(model), nThreads, maxNumBatchedTokens)) {
+        try (LoadedModel loaded = LoadedModel.openCpu(ModelPaths.resolve(model), nThreads, maxNumBatchedTokens,
+                tensorParallel)) {
             OfflineBenchmark bench = new OfflineBenchmark(loaded, config);
             for (int b : batches) {
                 OfflineResult r = bench.run(b, promptLen, genLen);

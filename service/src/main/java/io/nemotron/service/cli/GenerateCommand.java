@@ -79,7 +79,8 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--backend", defaultValue = "cpu", description = "cpu | cuda")
     String backend;
 
-    @Option(names = "--tensor-parallel", defaultValue = "1", description = "tensor-parallel ranks")
+    @Option(names = "--tensor-parallel", defaultValue = "1", paramLabel = "N",
+            description = "tensor-parallel ranks (CPU: threads of this process; default 1)")
     int tensorParallel;
 
     @Option(names = "--threads", description = "CPU compute threads (default: available cores)")
@@ -100,15 +101,16 @@ final class GenerateCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--backend " + backend + " is not available in this build (cpu only; "
                     + "the CUDA backend comes with the GPU issues)");
         }
-        if (tensorParallel != 1) {
-            throw new IllegalArgumentException("--tensor-parallel " + tensorParallel + " is not supported yet (1 only)");
+        if (tensorParallel < 1) {
+            throw new IllegalArgumentException("--tensor-parallel must be at least 1, got " + tensorParallel);
         }
         Path dir = ModelPaths.resolve(model);
         int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
-        try (LoadedModel loaded = LoadedModel.openCpu(dir, nThreads)) {
+        try (LoadedModel loaded = LoadedModel.openCpu(dir, nThreads, LoadedModel.DEFAULT_PREFILL_CHUNK,
+                tensorParallel)) {
             PromptInput input = PromptInput.resolve(prompt.text, prompt.ids, prompt.chatRequest, loaded);
             SamplingParams params = sampling(input.thinking()).validate();
-            Generator generator = new Generator(loaded.transformer(), loaded.tokenizer());
+            Generator generator = new Generator(loaded.forwardPass(), loaded.tokenizer());
             PrintWriter out = spec.commandLine().getOut();
             boolean streaming = output.equals("text");
             GenerationResult result = generator.generate(input.ids(), params, streaming ? delta -> {

@@ -31,7 +31,7 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--backend", paramLabel = "cpu|cuda", description = "compute backend (default cpu)")
     String backend;
 
-    @Option(names = "--tensor-parallel", paramLabel = "N", description = "tensor-parallel ranks (1 only, for now)")
+    @Option(names = "--tensor-parallel", paramLabel = "N", description = "tensor-parallel ranks (default 1)")
     Integer tensorParallel;
 
     @Option(names = "--port", description = "gRPC port (default 50051)")
@@ -48,8 +48,8 @@ final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        if (tensorParallel != null && tensorParallel != 1) {
-            throw new IllegalArgumentException("--tensor-parallel " + tensorParallel + " is not supported yet (1 only)");
+        if (tensorParallel != null && tensorParallel < 1) {
+            throw new IllegalArgumentException("--tensor-parallel must be at least 1, got " + tensorParallel);
         }
         if (config != null && !Files.isRegularFile(config)) {
             throw new IllegalArgumentException("--config " + config + ": no such file");
@@ -85,6 +85,9 @@ final class ServeCommand implements Callable<Integer> {
         }
         if (threads != null) {
             args.add("--nemotron.model.threads=" + threads);
+        }
+        if (tensorParallel != null) {
+            args.add("--nemotron.model.tensor-parallel=" + tensorParallel);
         }
         if (port != null) {
             args.add("--spring.grpc.server.port=" + port);

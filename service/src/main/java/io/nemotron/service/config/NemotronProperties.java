@@ -17,8 +17,15 @@ public record NemotronProperties(Model model, Engine engine, Grpc grpc) {
      * @param backend        compute backend; only {@code cpu} exists in this build
      * @param threads        CPU compute threads; 0 = every available core
      * @param warmupTimeout  how long the warm-up generation may take before loading counts as failed
+     * @param tensorParallel ranks the model is split over (CPU: threads of this process sharing {@code threads})
      */
-    public record Model(String path, String backend, int threads, Duration warmupTimeout) {
+    public record Model(String path, String backend, int threads, Duration warmupTimeout, int tensorParallel) {
+        public Model {
+            if (tensorParallel < 1) {
+                throw new IllegalArgumentException("nemotron.model.tensor-parallel must be >= 1, got " + tensorParallel);
+            }
+        }
+
         public int effectiveThreads() {
             return threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
         }

@@ -83,7 +83,8 @@ public class ModelHost implements SmartLifecycle {
             long start = System.nanoTime();
             EngineConfig engineConfig = props.engine().toEngineConfig(m.effectiveThreads());
             // the backend must take a whole step's token budget in one forward call
-            LoadedModel model = LoadedModel.openCpu(dir, m.effectiveThreads(), engineConfig.maxNumBatchedTokens());
+            LoadedModel model = LoadedModel.openCpu(dir, m.effectiveThreads(), engineConfig.maxNumBatchedTokens(),
+                    m.tensorParallel());
             InferenceEngine engine;
             try {
                 if (model.tokenizer() == null) {

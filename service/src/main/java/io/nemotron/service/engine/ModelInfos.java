@@ -19,7 +19,7 @@ final class ModelInfos {
                 .setContextLength(c.maxPositionEmbeddings())
                 .setDtype(dtype(c.torchDtype()))
                 .setBackend(backend)
-                .setTensorParallelSize(1)
+                .setTensorParallelSize(model.tensorParallel())
                 .setRandomWeights(isRandom(dir))
                 .setParameters(model.parameters())
                 .setVocabSize(c.vocabSize())

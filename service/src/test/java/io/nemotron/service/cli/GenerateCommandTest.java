@@ -52,6 +52,22 @@ class GenerateCommandTest {
         }
     }
 
+    @Test
+    void tensorParallelGenerateReproducesTheReferenceAndRefusesASplitThatDoesNotDivide() throws Exception {
+        String model = CliRun.reference("nemotron-nas-tiny/nas-tiny-a-bf16").toString();
+        JsonNode c = read("nemotron-nas-tiny/nas-tiny-a-bf16/expected.json").get("cases").get(0);
+        int[] expected = ints(c.get("greedy_output_ids"));
+        CliRun run = CliRun.of("generate", "--model", model, "--prompt-ids", csv(ints(c.get("prompt_ids"))),
+                "--max-tokens", Integer.toString(expected.length), "--temperature", "0", "--ignore-eos",
+                "--tensor-parallel", "4", "--output", "json");
+        assertEquals(0, run.exitCode(), run.err());
+        assertArrayEquals(expected, ints(JSON.readTree(run.out()).get("output_ids")));
+
+        CliRun bad = CliRun.of("generate", "--model", model, "--prompt-ids", "1,2", "--tensor-parallel", "3");
+        assertEquals(1, bad.exitCode());
+        assertEquals("error: tensor-parallel size 3 does not divide the 8 attention heads", bad.err().strip());
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"nemotron-nas-tiny/nas-tiny-a-f32", "nemotron-nas-tiny/nas-tiny-a-bf16"})
     void nemotronNasTinyGreedyIdsMatch(String dir) throws Exception {

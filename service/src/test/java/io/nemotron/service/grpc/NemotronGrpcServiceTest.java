@@ -285,6 +285,16 @@ class NemotronGrpcServiceTest {
         // the fake engine's snapshot: 64 blocks of 16 tokens
         assertThat(info.getKvCapacityTokens()).isEqualTo(1024);
         assertThat(info.getParameters()).isGreaterThan(200_000).isLessThan(300_000);
+        assertThat(info.getTensorParallelSize()).isEqualTo(1);
+    }
+
+    @Test
+    void modelInfoReportsTheTensorParallelSizeItServesWith() {
+        try (TestServer tp = TestServer.inProcess(true, "--nemotron.model.tensor-parallel=2")) {
+            tp.context.getBean(io.nemotron.service.engine.ModelHost.class).loaded().join();
+            ModelInfo info = NemotronGrpc.newBlockingStub(tp.channel).getModelInfo(GetModelInfoRequest.getDefaultInstance());
+            assertThat(info.getTensorParallelSize()).isEqualTo(2);
+        }
     }
 
     private static Tool weatherTool() {
