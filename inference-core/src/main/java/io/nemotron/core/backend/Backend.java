@@ -34,6 +34,13 @@ public interface Backend extends AutoCloseable {
     /** out[r] = W · in[r] for a [outFeatures, inFeatures] weight. */
     void linear(Buf in, Buf out, Tensor weight, int rows);
 
+    /**
+     * A column-parallel slice of a hidden → hidden linear: {@code out[r][offset, offset + W.rows) = W · in[r]} and the
+     * rest of {@code out[r]} zero, so that an all-reduce of {@code out} over the ranks assembles the full product
+     * (each element computed by exactly one rank). With one rank, offset 0 and the whole W, it is {@link #linear}.
+     */
+    void linearSlice(Buf in, Buf out, Tensor weight, int offset, int rows);
+
     /** Rotary embedding on {@code heads} heads of each row of buf (Q or K), row r at positions[r]. */
     void rope(Buf buf, int heads, int[] positions, int rows);
 

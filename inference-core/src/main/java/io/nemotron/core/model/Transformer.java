@@ -26,11 +26,21 @@ public final class Transformer implements ForwardPass {
     private final ModelConfig config;
     private final ModelWeights weights;
     private final Backend backend;
+    private final int linearOffset;   // first output column of this rank's slice of the linear sub-blocks
 
     public Transformer(ModelConfig config, ModelWeights weights, Backend backend) {
+        this(config, weights, backend, 0);
+    }
+
+    /**
+     * One tensor-parallel rank: {@code weights} is its shard; its linear sub-blocks hold the output columns from
+     * {@code linearOffset} on.
+     */
+    public Transformer(ModelConfig config, ModelWeights weights, Backend backend, int linearOffset) {
         this.config = config;
         this.weights = weights;
         this.backend = backend;
+        this.linearOffset = linearOffset;
     }
 
     @Override
@@ -90,7 +100,8 @@ public final class Transformer implements ForwardPass {
                 }
                 case AttentionKind.Linear linear -> {
                     backend.rmsNorm(X, XB, b.inputLayernorm(), rows);
-                    backend.linear(XB, OUT, b.linearAttn(), rows);
+                    backend.linearSlice(XB, OUT, b.linearAttn(), linearOffset, rows);
+                    backend.allReduce(OUT, rows);   // column-parallel slices, gathered by summing zeros elsewhere
                     backend.add(X, OUT, rows);
                 }
                 case AttentionKind.None none -> { }
@@ -107,7 +118,8 @@ public final class Transformer implements ForwardPass {
                 }
                 case FfnKind.Linear linear -> {
                     backend.rmsNorm(X, XB, b.postAttentionLayernorm(), rows);
-                    backend.linear(XB, OUT, b.linearMlp(), rows);
+                    backend.linearSlice(XB, OUT, b.linearMlp(), linearOffset, rows);
+                    backend.allReduce(OUT, rows);
                     backend.add(X, OUT, rows);
                 }
                 case FfnKind.None none -> { }

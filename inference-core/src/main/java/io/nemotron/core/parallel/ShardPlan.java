@@ -17,8 +17,10 @@ import java.util.List;
  * as even as the width allows;</li>
  * <li>embedding and lm_head: vocab-parallel (each rank holds a contiguous range of token rows; the embedding is
  * all-reduced, the logits gathered);</li>
- * <li>norms and linear-replaced sub-blocks are replicated: a linear block is one hidden × hidden matmul whose
- * sharding would cost an all-gather per block, and Ultra has none of them.</li>
+ * <li>linear-replaced sub-blocks (one hidden × hidden matmul): column-parallel, each rank computes a contiguous
+ * range of the output columns and an all-reduce over zero-padded slices assembles them (an all-gather that reuses
+ * the one collective; every element is computed by one rank, so the result is exact);</li>
+ * <li>norms are replicated.</li>
  * </ul>
  */
 public final class ShardPlan {
@@ -87,6 +89,11 @@ public final class ShardPlan {
     /** Intermediate columns of an MLP of width {@code width} on {@code rank}. */
     public Range intermediate(int width, int rank) {
         return even(width, rank);
+    }
+
+    /** Output columns of the hidden → hidden linear sub-blocks on {@code rank} (column-parallel). */
+    public Range hidden(int rank) {
+        return even(config.hiddenSize(), rank);
     }
 
     /** Token rows of the embedding and lm_head on {@code rank}. */

@@ -53,7 +53,7 @@ public final class TensorParallelTransformer implements ForwardPass, AutoCloseab
             ModelWeights w = WeightShards.forRank(full, plan, r, arena);
             CpuBackend backend = new CpuBackend(rankConfig, w.embedTokens(), plan.vocab(r).from(), group.member(r),
                     threadsPerRank, maxRows);
-            ranks[r] = new Transformer(rankConfig, w, backend);
+            ranks[r] = new Transformer(rankConfig, w, backend, plan.hidden(r).from());
         }
         return new TensorParallelTransformer(plan, ranks, group);
     }

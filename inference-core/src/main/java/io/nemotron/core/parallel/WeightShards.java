@@ -14,7 +14,7 @@ import java.util.List;
  * One rank's weights, cut from the full (memory-mapped) checkpoint by a {@link ShardPlan}. A slice of rows is a view
  * of the mapping (nothing is read until the kernels read it); a slice of columns (the row-parallel o_proj and
  * down_proj) is copied out row by row into {@code arena}, reading only the slice's bytes. So a rank never touches
- * more of the checkpoint than its own shard plus the replicated norms and linear sub-blocks.
+ * more of the checkpoint than its own shard plus the replicated norms.
  */
 public final class WeightShards {
     private WeightShards() {}
@@ -42,9 +42,11 @@ public final class WeightShards {
                 up = rows(b.upProj(), i.from(), i.to());
                 down = columns(b.downProj(), i.from(), i.to(), arena);
             }
+            ShardPlan.Range h = plan.hidden(rank);
+            Tensor linearAttn = b.linearAttn() == null ? null : rows(b.linearAttn(), h.from(), h.to());
+            Tensor linearMlp = b.linearMlp() == null ? null : rows(b.linearMlp(), h.from(), h.to());
             blocks.add(new BlockWeights(plan.rankConfig(rank).blocks().get(blocks.size()), b.inputLayernorm(),
-                    qProj, kProj, vProj, oProj, b.linearAttn(), b.postAttentionLayernorm(), gate, up, down,
-                    b.linearMlp()));
+                    qProj, kProj, vProj, oProj, linearAttn, b.postAttentionLayernorm(), gate, up, down, linearMlp));
         }
         ShardPlan.Range vocab = plan.vocab(rank);
         Tensor embed = rows(full.embedTokens(), vocab.from(), vocab.to());

@@ -41,6 +41,11 @@ public final class FaultInjectingBackend implements Backend {
     }
 
     @Override
+    public void linearSlice(Buf in, Buf out, Tensor weight, int offset, int rows) {
+        delegate.linearSlice(in, out, weight, offset, rows);
+    }
+
+    @Override
     public void rope(Buf buf, int heads, int[] positions, int rows) {
         delegate.rope(buf, heads, positions, rows);
     }

@@ -31,6 +31,7 @@ public final class CpuBackend implements Backend {
     private final Map<Tensor, float[]> normWeights = new IdentityHashMap<>();
     private final Map<Tensor, PackedBF16> packedWeights = new IdentityHashMap<>();   // engine thread only
     private final Rope rope;
+    private float[] slice = new float[0];   // linearSlice's product before it is placed at its offset
     private final AttentionJob attentionJob;
     // reusable row tasks for the elementwise ops of batched steps (no allocation per call); set before dispatch
     private int siluWidth;
@@ -149,6 +150,25 @@ public final class CpuBackend implements Backend {
     @Override
     public void linear(Buf in, Buf out, Tensor weight, int rows) {
         matmul(weight, bufs.get(in), bufs.get(out), rows);
+    }
+
+    @Override
+    public void linearSlice(Buf in, Buf out, Tensor weight, int offset, int rows) {
+        int hidden = config.hiddenSize();
+        int width = weight.rows();
+        if (offset == 0 && width == hidden) {
+            linear(in, out, weight, rows);
+            return;
+        }
+        if (slice.length < rows * width) {
+            slice = new float[maxRows * width];
+        }
+        matmul(weight, bufs.get(in), slice, rows);
+        float[] o = bufs.get(out);
+        Arrays.fill(o, 0, rows * hidden, 0f);
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(slice, r * width, o, r * hidden + offset, width);
+        }
     }
 
     @Override
