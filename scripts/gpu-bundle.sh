@@ -104,6 +104,13 @@ junit_version=$(sed -n 's/.*org\.junit\.platform:junit-platform-launcher:jar:\([
 [[ -n $junit_version ]] || die "could not find the JUnit Platform version in inference-core's dependencies"
 mvn -pl inference-core dependency:copy-dependencies -DincludeScope=test -DoutputDirectory="$out/lib" \
   -DexcludeGroupIds=org.junit.jupiter,org.junit.platform,org.opentest4j,org.apiguardian,org.jspecify,ai.djl,ai.djl.huggingface,net.java.dev.jna,org.apache.commons,commons-codec,commons-io,com.google.code.gson,com.google.errorprone
+# JCuda's natives jar carries JNI libraries for every JCuda module (9.5 MB, mostly the nvPTX compiler binding);
+# the CUDA backend loads only the driver binding (and the runtime one beside it), so the rest stays out.
+for natives in "$out"/lib/jcuda-natives-*.jar; do
+  [[ -f $natives ]] || continue
+  command -v zip >/dev/null || die "zip is needed to trim $natives"
+  zip -q -d "$natives" 'lib/libJNvPTXCompiler*' 'lib/libJNvrtc*' >/dev/null || true
+done
 mvn -pl inference-core dependency:copy \
   -Dartifact="org.junit.platform:junit-platform-console-standalone:$junit_version" -DoutputDirectory="$out/junit"
 

@@ -151,6 +151,11 @@ tests_json="{\"exit_code\": $rc, \"tests\": $t, \"failures\": $f, \"errors\": $e
 say "GPU tests: $t run, $f failed, $e errors, $s skipped (exit $rc)"
 if [[ $rc -ne 0 ]]; then status=failed; fi
 if [[ $t -eq 0 ]]; then say "NOTE: this bundle has no tests tagged gpu"; fi
+# On a machine with a GPU, GPU tests that all skip (JCuda or libcuda not loadable, ...) verified nothing.
+if [[ $t -gt 0 && $s -eq $t ]]; then
+  status=failed
+  say "every GPU test was skipped although nvidia-smi sees a GPU: see junit.log for the reason"
+fi
 
 # 4. The GPU benchmark, when this build has one.
 bench_main=$(prop benchmark.main)

@@ -7,11 +7,12 @@
 //                out = gate, out_stride = in_stride = width)
 //     A fused gate_up projection ([rows][2·width], gate first) is the same call with up = gate + width and
 //     in_stride = 2·width, which is why the strides are arguments.
-//   Launch: grid = (ceil(width / (threads * 8)), rows), block = (threads) a multiple of 32 (256).
+//   Launch: grid = (ceil(width / (threads * P)), rows), block = (threads) a multiple of 32 (256); P = 8 for
+//   bf16, 4 for f32 (the elements in 16 bytes: each thread handles one 16-byte pack).
 //
 //   add_bf16 / add_f32(acc, delta, n)                                              (Backend.add)
 //     acc[i] += delta[i] for i < n (n = rows * hidden; both contiguous)
-//   Launch: grid = (ceil(n / (threads * 8))), block = (threads) a multiple of 32 (256).
+//   Launch: grid = (ceil(n / (threads * P))), block = (threads) a multiple of 32 (256); P as above.
 //
 // Rounding: silu is evaluated in FP32 with expf (<= 2 ulp), not __expf, whose error grows with |g|; for
 // g < -88.7, e^-g overflows to +inf and g / inf = -0, the correct limit, as in the CPU backend's Silu. On

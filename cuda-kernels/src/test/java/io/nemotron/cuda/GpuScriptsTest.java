@@ -133,6 +133,30 @@ class GpuScriptsTest {
         assertTrue(json.contains("\"ran\": false"), json);   // no benchmark.main in this bundle
     }
 
+    @Test
+    void gpuTestsThatAllSkipOnAGpuMachineFailTheRun(@TempDir Path dir) throws Exception {
+        String java = """
+                while [ $# -gt 0 ]; do
+                  if [ "$1" = --reports-dir ]; then
+                    mkdir -p "$2"
+                    echo '<testsuite name="a" tests="2" skipped="2" failures="0" errors="0">' > "$2/TEST-a.xml"
+                    exit 0
+                  fi
+                  shift
+                done
+                exit 0
+                """;
+        Path b = fakeBundle(dir, java);
+        Path smi = dir.resolve("nvidia-smi");
+        executable(smi, "#!/bin/sh\necho 'NVIDIA H100 80GB HBM3, 81559 MiB, 580.65, 9.0'\n");
+        Path results = dir.resolve("results");
+        Result r = run(Map.of("NEMOTRON_NVIDIA_SMI", smi.toString()), "bash", b.resolve("gpu-run.sh").toString(),
+                b.toString(), results.toString());
+        assertEquals(1, r.code, r.out);
+        assertTrue(r.out.contains("every GPU test was skipped"), r.out);
+        assertTrue(Files.readString(results.resolve("gpu-run.json")).contains("\"status\": \"failed\""));
+    }
+
     private record Result(int code, String out) {}
 
     private static Result run(Map<String, String> env, String... command) throws Exception {

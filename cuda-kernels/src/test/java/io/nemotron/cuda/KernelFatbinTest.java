@@ -28,15 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 class KernelFatbinTest {
 
     /** Every extern "C" kernel the CUDA backend looks up by name with cuModuleGetFunction. */
-    static final List<String> KERNELS = List.of(
-            "rmsnorm_bf16", "rmsnorm_f32", "fused_add_rmsnorm_bf16", "fused_add_rmsnorm_f32",
-            "rmsnorm_rows_bf16", "rmsnorm_rows_f32",
-            "embedding_gather_bf16", "embedding_gather_f32",
-            "rope_bf16", "rope_f32",
-            "silu_mul_bf16", "silu_mul_f32", "add_bf16", "add_f32",
-            "kv_write_bf16",
-            "paged_attention_decode_bf16", "paged_attention_reduce_bf16", "paged_attention_prefill_bf16",
-            "sample_penalties_f32", "sample_tokens_f32");
+    static final List<String> KERNELS = KernelFatbin.KERNELS;
 
     @Test
     void fatbinIsPackagedWhenNvccIsInstalled() {
