@@ -189,7 +189,8 @@ class CudaKernelsGpuTest {
     @ParameterizedTest
     @CsvSource({
         "8, 2, 16, 75, 15",     // nemotron-nas-tiny's shape: group 4, head_dim 16
-        "8, 4, 8, 40, 9",       // stories260K's: group 2, head_dim 8 (the 4-byte load path)
+        "8, 4, 8, 40, 9",       // stories260K's: group 2, head_dim 8
+        "4, 2, 6, 30, 5",       // head_dim not a multiple of 8: the 4-byte load path
         "32, 2, 128, 200, 4",   // Ultra's group of 16 and head_dim 128
         "40, 2, 64, 100, 3"     // group 20: two head chunks (16 + 4)
     })
@@ -232,7 +233,7 @@ class CudaKernelsGpuTest {
              DeviceBuffer dtable = upload(table, "block table"); DeviceBuffer dseq = upload(seqOfRow, "seq of row");
              DeviceBuffer dpos = upload(positions, "positions");
              DeviceBuffer out = device.allocate((long) queries * qWidth * 2, "att")) {
-            kc.fill((byte) 0x7f);   // NaN-ish garbage everywhere the kernels must not read
+            kc.fill((byte) 0x7f);   // 0x7f7f = 3.4e38 in BF16: any read of a slot not written would show
             vc.fill((byte) 0x7f);
             kernels.launch("kv_write_bf16", len, 1, 1, 128, kc, vc, dk, dv, kvWidth, dslots, kvHeads, headDim, 4);
 
