@@ -13,6 +13,9 @@
 // Kernel names match the Java kernels (one parity suite covers both):
 //   rmsnorm_bf16 / rmsnorm_f32(out, x, weight, hidden, eps)
 //   fused_add_rmsnorm_bf16 / fused_add_rmsnorm_f32(out, residual, x, weight, hidden, eps)
+//   rmsnorm_rows_bf16 / rmsnorm_rows_f32(out, x, weight, row_index, hidden, eps)
+//     out[b] = rmsnorm(x[row_index[b]]) * weight: the final norm of Backend.logits, applied only to the
+//     rows that sample (StepBatch.logitRows) and packed densely for the lm_head GEMM; grid = (logit rows).
 #include "common.cuh"
 
 namespace nemotron::rmsnorm {
@@ -135,6 +138,17 @@ __device__ __forceinline__ void fused_add_rmsnorm_row(T* out, T* residual, const
   normalize(out, residual, weight, hidden, inv_rms, packed);
 }
 
+// Gathered rows: block b normalizes x row row_index[b] into out row b.
+template <typename T>
+__device__ __forceinline__ void rmsnorm_gathered_row(T* out, const T* x, const T* __restrict__ weight,
+                                                     const int* __restrict__ row_index, int hidden, float eps) {
+  out += static_cast<std::size_t>(blockIdx.x) * static_cast<std::size_t>(hidden);
+  x += static_cast<std::size_t>(row_index[blockIdx.x]) * static_cast<std::size_t>(hidden);
+  const bool packed = can_pack(hidden, out, x, weight);
+  const float inv_rms = inv_rms_of(sum_squares(x, hidden, packed), hidden, eps);
+  normalize(out, x, weight, hidden, inv_rms, packed);
+}
+
 }  // namespace nemotron::rmsnorm
 
 extern "C" __global__ void __launch_bounds__(1024)
@@ -160,4 +174,16 @@ extern "C" __global__ void __launch_bounds__(1024)
 fused_add_rmsnorm_f32(float* out, float* residual, const float* x, const float* __restrict__ weight, int hidden,
                       float eps) {
   nemotron::rmsnorm::fused_add_rmsnorm_row(out, residual, x, weight, hidden, eps);
+}
+
+extern "C" __global__ void __launch_bounds__(1024)
+rmsnorm_rows_bf16(__nv_bfloat16* out, const __nv_bfloat16* x, const __nv_bfloat16* __restrict__ weight,
+                  const int* __restrict__ row_index, int hidden, float eps) {
+  nemotron::rmsnorm::rmsnorm_gathered_row(out, x, weight, row_index, hidden, eps);
+}
+
+extern "C" __global__ void __launch_bounds__(1024)
+rmsnorm_rows_f32(float* out, const float* x, const float* __restrict__ weight, const int* __restrict__ row_index,
+                 int hidden, float eps) {
+  nemotron::rmsnorm::rmsnorm_gathered_row(out, x, weight, row_index, hidden, eps);
 }

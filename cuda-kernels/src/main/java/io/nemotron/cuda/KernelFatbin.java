@@ -23,6 +23,20 @@ public final class KernelFatbin {
     /** Written by build-fatbin.sh instead of the fatbin when nvcc was not found; holds the reason. */
     public static final String MISSING_MARKER = RESOURCE + ".missing";
 
+    /**
+     * Every {@code extern "C"} kernel in the fatbin, by the name the CUDA backend passes to cuModuleGetFunction
+     * (each documented in its .cu file). KernelSourcesTest keeps this list equal to the sources.
+     */
+    public static final List<String> KERNELS = List.of(
+            "rmsnorm_bf16", "rmsnorm_f32", "fused_add_rmsnorm_bf16", "fused_add_rmsnorm_f32",
+            "rmsnorm_rows_bf16", "rmsnorm_rows_f32",
+            "embedding_gather_bf16", "embedding_gather_f32",
+            "rope_bf16", "rope_f32",
+            "silu_mul_bf16", "silu_mul_f32", "add_bf16", "add_f32",
+            "kv_write_bf16",
+            "paged_attention_decode_bf16", "paged_attention_reduce_bf16", "paged_attention_prefill_bf16",
+            "sample_penalties_f32", "sample_tokens_f32");
+
     /** First four bytes of every fatbin: the header magic 0xBA55ED50, stored little-endian. */
     public static final int MAGIC = 0xBA55ED50;
 

@@ -28,8 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 class KernelFatbinTest {
 
     /** Every extern "C" kernel the CUDA backend looks up by name with cuModuleGetFunction. */
-    private static final List<String> KERNELS =
-            List.of("rmsnorm_bf16", "rmsnorm_f32", "fused_add_rmsnorm_bf16", "fused_add_rmsnorm_f32");
+    static final List<String> KERNELS = KernelFatbin.KERNELS;
 
     @Test
     void fatbinIsPackagedWhenNvccIsInstalled() {

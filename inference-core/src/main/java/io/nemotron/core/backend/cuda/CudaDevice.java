@@ -1,0 +1,130 @@
+package io.nemotron.core.backend.cuda;
+
+import static io.nemotron.core.backend.cuda.CudaException.check;
+
+import io.nemotron.cuda.KernelFatbin;
+import java.nio.charset.StandardCharsets;
+import java.util.Optional;
+import jcuda.driver.CUcontext;
+import jcuda.driver.CUdevice;
+import jcuda.driver.CUdevice_attribute;
+import jcuda.driver.JCudaDriver;
+
+/**
+ * One GPU through JCuda's driver API: its primary context (the one the CUDA runtime, cuBLAS and NCCL use too, so
+ * all of them share allocations and streams), made current on the thread that opens it. The engine thread owns the
+ * device; another thread must call {@link #makeCurrent()} before touching it.
+ */
+public final class CudaDevice implements AutoCloseable {
+    private final int ordinal;
+    private final CUdevice device = new CUdevice();
+    private final CUcontext context = new CUcontext();
+    private final String name;
+    private final int computeCapability;
+    private final long totalMemory;
+    private boolean closed;
+
+    private CudaDevice(int ordinal) {
+        this.ordinal = ordinal;
+        check(JCudaDriver.cuInit(0), "cuInit");
+        int[] count = new int[1];
+        check(JCudaDriver.cuDeviceGetCount(count), "cuDeviceGetCount");
+        if (ordinal < 0 || ordinal >= count[0]) {
+            throw new IllegalArgumentException("GPU " + ordinal + " requested, this machine has " + count[0]);
+        }
+        check(JCudaDriver.cuDeviceGet(device, ordinal), "cuDeviceGet(" + ordinal + ")");
+        byte[] raw = new byte[256];
+        check(JCudaDriver.cuDeviceGetName(raw, raw.length, device), "cuDeviceGetName(" + ordinal + ")");
+        int len = 0;
+        while (len < raw.length && raw[len] != 0) {
+            len++;
+        }
+        this.name = new String(raw, 0, len, StandardCharsets.US_ASCII);
+        this.computeCapability = 10 * attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, "major")
+                + attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, "minor");
+        long[] total = new long[1];
+        check(JCudaDriver.cuDeviceTotalMem(total, device), "cuDeviceTotalMem(" + ordinal + ")");
+        this.totalMemory = total[0];
+        check(JCudaDriver.cuDevicePrimaryCtxRetain(context, device), "cuDevicePrimaryCtxRetain(" + ordinal + ")");
+        makeCurrent();
+    }
+
+    /** Opens GPU {@code ordinal}; fails with a {@link CudaException} naming the call, or a LinkageError without libcuda. */
+    public static CudaDevice open(int ordinal) {
+        return new CudaDevice(ordinal);
+    }
+
+    /**
+     * Why no GPU can be used here, or empty when GPU 0 can: JCuda's native library or libcuda missing, no driver, no
+     * device. Loading JCuda only happens here, so a CPU-only process never touches it.
+     */
+    public static Optional<String> unavailableReason() {
+        try {
+            int result = JCudaDriver.cuInit(0);
+            if (result != 0) {
+                return Optional.of("cuInit failed: " + jcuda.driver.CUresult.stringFor(result));
+            }
+            int[] count = new int[1];
+            result = JCudaDriver.cuDeviceGetCount(count);
+            if (result != 0) {
+                return Optional.of("cuDeviceGetCount failed: " + jcuda.driver.CUresult.stringFor(result));
+            }
+            return count[0] > 0 ? Optional.empty() : Optional.of("the CUDA driver reports no GPU");
+        } catch (LinkageError e) {
+            return Optional.of("JCuda could not load its native library or libcuda: " + e.getMessage());
+        }
+    }
+
+    public void makeCurrent() {
+        check(JCudaDriver.cuCtxSetCurrent(context), "cuCtxSetCurrent(GPU " + ordinal + ")");
+    }
+
+    /** Loads the cuda-kernels fatbin and resolves every kernel (fails naming what is missing). */
+    public CudaModule loadKernels() {
+        return new CudaModule(KernelFatbin.require(), KernelFatbin.KERNELS);
+    }
+
+    public DeviceBuffer allocate(long bytes, String what) {
+        return new DeviceBuffer(bytes, what);
+    }
+
+    /** Waits for all queued work; a kernel's own failure (illegal address, ...) is reported here. */
+    public void synchronize(String after) {
+        check(JCudaDriver.cuCtxSynchronize(), "cuCtxSynchronize(after " + after + ")");
+    }
+
+    /** Free device memory now, as the driver reports it (what the memory planner's budget is checked against). */
+    public long freeMemory() {
+        long[] free = new long[1];
+        long[] total = new long[1];
+        check(JCudaDriver.cuMemGetInfo(free, total), "cuMemGetInfo(GPU " + ordinal + ")");
+        return free[0];
+    }
+
+    public String name() {
+        return name;
+    }
+
+    /** 80 for sm_80, 90 for sm_90. */
+    public int computeCapability() {
+        return computeCapability;
+    }
+
+    public long totalMemory() {
+        return totalMemory;
+    }
+
+    private int attribute(int attribute, String what) {
+        int[] v = new int[1];
+        check(JCudaDriver.cuDeviceGetAttribute(v, attribute, device), "cuDeviceGetAttribute(compute capability " + what + ")");
+        return v[0];
+    }
+
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            check(JCudaDriver.cuDevicePrimaryCtxRelease(device), "cuDevicePrimaryCtxRelease(" + ordinal + ")");
+        }
+    }
+}

@@ -1,0 +1,430 @@
+package io.nemotron.core.backend.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.nemotron.core.backend.cpu.Attention;
+import io.nemotron.core.backend.cpu.RmsNorm;
+import io.nemotron.core.backend.cpu.Rope;
+import io.nemotron.core.backend.cpu.Silu;
+import io.nemotron.core.config.RopeScaling;
+import java.util.Optional;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * Each CUDA kernel against the CPU backend's own kernel on the same inputs (STYLE point 4: one parity suite for the
+ * twins). Needs a GPU: skipped, with the reason, where JCuda or the driver cannot be loaded. Runs from the GPU bundle
+ * (scripts/gpu-run.sh runs every test tagged gpu).
+ */
+@Tag("gpu")
+class CudaKernelsGpuTest {
+    private static CudaDevice device;
+    private static CudaModule kernels;
+
+    @BeforeAll
+    static void open() {
+        Optional<String> why = CudaDevice.unavailableReason();
+        assumeTrue(why.isEmpty(), () -> "no GPU: " + why.orElse(""));
+        device = CudaDevice.open(0);
+        kernels = device.loadKernels();
+    }
+
+    @AfterAll
+    static void close() {
+        if (kernels != null) {
+            kernels.close();
+        }
+        if (device != null) {
+            device.close();
+        }
+    }
+
+    private static float[] random(SplittableRandom r, int n, double scale) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = (float) ((r.nextDouble() * 2 - 1) * scale);
+        }
+        return x;
+    }
+
+    /** Round to nearest even, as __float2bfloat16_rn (finite inputs). */
+    static short bf16(float f) {
+        int bits = Float.floatToRawIntBits(f);
+        return (short) ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16);
+    }
+
+    static float fromBf16(short b) {
+        return Float.intBitsToFloat((b & 0xffff) << 16);
+    }
+
+    static short[] bf16(float[] x) {
+        short[] out = new short[x.length];
+        for (int i = 0; i < x.length; i++) {
+            out[i] = bf16(x[i]);
+        }
+        return out;
+    }
+
+    /** x with every value rounded to BF16, as floats: the inputs both backends then see exactly. */
+    static float[] roundedToBf16(float[] x) {
+        float[] out = new float[x.length];
+        for (int i = 0; i < x.length; i++) {
+            out[i] = fromBf16(bf16(x[i]));
+        }
+        return out;
+    }
+
+    private static DeviceBuffer upload(float[] x, String what) {
+        DeviceBuffer b = device.allocate((long) x.length * 4, what);
+        b.upload(x);
+        return b;
+    }
+
+    private static DeviceBuffer upload(short[] x, String what) {
+        DeviceBuffer b = device.allocate((long) x.length * 2, what);
+        b.upload(x);
+        return b;
+    }
+
+    private static DeviceBuffer upload(int[] x, String what) {
+        DeviceBuffer b = device.allocate((long) x.length * 4, what);
+        b.upload(x);
+        return b;
+    }
+
+    private static DeviceBuffer upload(long[] x, String what) {
+        DeviceBuffer b = device.allocate((long) x.length * 8, what);
+        b.upload(x);
+        return b;
+    }
+
+    @ParameterizedTest
+    @CsvSource({"1024", "1000", "16384"})   // packed, element-wise tail, Ultra's width
+    void rmsnormF32MatchesCpu(int hidden) {
+        SplittableRandom r = new SplittableRandom(hidden);
+        int rows = 3;
+        float[] x = random(r, rows * hidden, 3);
+        float[] w = random(r, hidden, 1);
+        float eps = 1e-5f;
+        float[] expected = new float[rows * hidden];
+        for (int row = 0; row < rows; row++) {
+            RmsNorm.apply(x, row * hidden, w, eps, expected, row * hidden, hidden);
+        }
+        try (DeviceBuffer dx = upload(x, "x"); DeviceBuffer dw = upload(w, "weight");
+             DeviceBuffer dout = device.allocate((long) rows * hidden * 4, "out")) {
+            kernels.launch("rmsnorm_f32", rows, 1, 1, 256, dout, dx, dw, hidden, eps);
+            device.synchronize("rmsnorm_f32");
+            float[] got = new float[rows * hidden];
+            dout.download(got);
+            for (int i = 0; i < got.length; i++) {
+                // summation order differs (block tree vs SIMD lanes) and rsqrtf is within 2 ulp
+                assertEquals(expected[i], got[i], 1e-5f * Math.max(1f, Math.abs(expected[i])), "element " + i);
+            }
+        }
+    }
+
+    @Test
+    void ropeF32MatchesCpuToOneUlp() {
+        // Ultra's rope: head_dim 128, theta 500000, llama3 scaling factor 16 over 8192 original positions
+        int headDim = 128;
+        int heads = 4;
+        Rope rope = new Rope(headDim, 500000.0, new RopeScaling(16.0, 1.0, 4.0, 8192), 131072);
+        int[] positions = {0, 1, 7, 255, 256, 4095, 8191, 8192, 65537, 131071};
+        int rows = positions.length;
+        float[] x = random(new SplittableRandom(7), rows * heads * headDim, 2);
+        float[] expected = x.clone();
+        for (int row = 0; row < rows; row++) {
+            rope.apply(expected, row * heads * headDim, heads, positions[row]);
+        }
+        try (DeviceBuffer dx = upload(x, "q"); DeviceBuffer dpos = upload(positions, "positions");
+             DeviceBuffer dfreq = upload(rope.inverseFrequencies(), "inv_freq")) {
+            kernels.launch("rope_f32", rows, 1, 1, 128, dx, heads * headDim, dpos, dfreq, heads, headDim);
+            device.synchronize("rope_f32");
+            float[] got = new float[x.length];
+            dx.download(got);
+            for (int i = 0; i < got.length; i++) {
+                // the same float angle, cos/sin rounded from double, unfused products: equal but for the rare
+                // case where CUDA's and Java's double cos round to different floats
+                assertTrue(Math.abs(expected[i] - got[i]) <= Math.ulp(expected[i]),
+                        "element " + i + ": cpu " + expected[i] + ", gpu " + got[i]);
+            }
+        }
+    }
+
+    @Test
+    void siluMulF32MatchesCpu() {
+        int width = 1000;
+        int rows = 3;
+        SplittableRandom r = new SplittableRandom(3);
+        float[] gate = random(r, rows * width, 10);
+        float[] up = random(r, rows * width, 2);
+        gate[0] = -100f;   // e^100 overflows: silu -> -0
+        float[] expected = gate.clone();
+        Silu.mulInPlace(expected, up, rows * width);
+        try (DeviceBuffer dg = upload(gate, "gate"); DeviceBuffer du = upload(up, "up")) {
+            int threads = 256;
+            int grid = (width + threads * 4 - 1) / (threads * 4);
+            kernels.launch("silu_mul_f32", grid, rows, 1, threads, dg, width, dg, du, width, width);
+            device.synchronize("silu_mul_f32");
+            float[] got = new float[gate.length];
+            dg.download(got);
+            for (int i = 0; i < got.length; i++) {
+                assertEquals(expected[i], got[i], 1e-6f * Math.max(1f, Math.abs(expected[i])), "element " + i);
+            }
+        }
+    }
+
+    /**
+     * K/V of one sequence of {@code len} tokens written through kv_write into shuffled blocks of 16, then attention for
+     * the last {@code queries} positions by the decode kernel (whole context, and split into 32-token partitions) and
+     * the prefill kernel, against the CPU's contiguous Attention.decode on the same BF16 values.
+     */
+    @ParameterizedTest
+    @CsvSource({
+        "8, 2, 16, 75, 15",     // nemotron-nas-tiny's shape: group 4, head_dim 16
+        "8, 4, 8, 40, 9",       // stories260K's: group 2, head_dim 8
+        "4, 2, 6, 30, 5",       // head_dim not a multiple of 8: the 4-byte load path
+        "32, 2, 128, 200, 4",   // Ultra's group of 16 and head_dim 128
+        "40, 2, 64, 100, 3"     // group 20: two head chunks (16 + 4)
+    })
+    void pagedAttentionMatchesCpu(int heads, int kvHeads, int headDim, int len, int queries) {
+        SplittableRandom r = new SplittableRandom(heads * 1000L + len);
+        int blockSize = 16;
+        int blocks = (len + blockSize - 1) / blockSize;
+        int[] table = new int[blocks];
+        for (int i = 0; i < blocks; i++) {
+            table[i] = (i * 5 + 3) % (blocks + 2);   // distinct, out of order, leaving blocks unused
+        }
+        int poolBlocks = blocks + 2;
+        int kvWidth = kvHeads * headDim;
+        int qWidth = heads * headDim;
+        float[] k = roundedToBf16(random(r, len * kvWidth, 1));
+        float[] v = roundedToBf16(random(r, len * kvWidth, 1));
+        float[] q = roundedToBf16(random(r, queries * qWidth, 1));
+        int[] slots = new int[len];
+        for (int p = 0; p < len; p++) {
+            slots[p] = table[p / blockSize] * blockSize + p % blockSize;
+        }
+        int[] positions = new int[queries];
+        int[] seqOfRow = new int[queries];
+        for (int i = 0; i < queries; i++) {
+            positions[i] = len - queries + i;
+        }
+        float[] expected = new float[queries * qWidth];
+        float[] scores = new float[len];
+        for (int i = 0; i < queries; i++) {
+            Attention.decode(q, i * qWidth, k, v, positions[i] + 1, heads, kvHeads, headDim, expected, i * qWidth, scores);
+        }
+        float scale = (float) (1.0 / Math.sqrt(headDim));
+        int group = heads / kvHeads;
+        int chunks = (group + 15) / 16;
+        long poolElements = (long) poolBlocks * kvHeads * blockSize * headDim;
+        try (DeviceBuffer kc = device.allocate(poolElements * 2, "k cache");
+             DeviceBuffer vc = device.allocate(poolElements * 2, "v cache");
+             DeviceBuffer dk = upload(bf16(k), "k"); DeviceBuffer dv = upload(bf16(v), "v");
+             DeviceBuffer dslots = upload(slots, "slot mapping"); DeviceBuffer dq = upload(bf16(q), "q");
+             DeviceBuffer dtable = upload(table, "block table"); DeviceBuffer dseq = upload(seqOfRow, "seq of row");
+             DeviceBuffer dpos = upload(positions, "positions");
+             DeviceBuffer out = device.allocate((long) queries * qWidth * 2, "att")) {
+            kc.fill((byte) 0x7f);   // 0x7f7f = 3.4e38 in BF16: any read of a slot not written would show
+            vc.fill((byte) 0x7f);
+            kernels.launch("kv_write_bf16", len, 1, 1, 128, kc, vc, dk, dv, kvWidth, dslots, kvHeads, headDim, 4);
+
+            kernels.launch("paged_attention_decode_bf16", queries, kvHeads * chunks, 1, 128, out, qWidth, dq, qWidth, kc,
+                    vc, dtable, blocks, dseq, dpos, heads, kvHeads, headDim, 4, scale, 0, null, null, null, 0);
+            device.synchronize("paged_attention_decode_bf16");
+            assertClose(expected, download(out, queries * qWidth), "decode");
+
+            int partition = 32;
+            int parts = (len + partition - 1) / partition;
+            try (DeviceBuffer partOut = device.allocate((long) queries * heads * parts * headDim * 4, "partials");
+                 DeviceBuffer partMax = device.allocate((long) queries * heads * parts * 4, "partial max");
+                 DeviceBuffer partSum = device.allocate((long) queries * heads * parts * 4, "partial sum")) {
+                out.fill((byte) 0);
+                kernels.launch("paged_attention_decode_bf16", queries, kvHeads * chunks, parts, 128, out, qWidth, dq,
+                        qWidth, kc, vc, dtable, blocks, dseq, dpos, heads, kvHeads, headDim, 4, scale, partition,
+                        partOut, partMax, partSum, parts);
+                kernels.launch("paged_attention_reduce_bf16", queries, heads, 1, 128, out, qWidth, partOut, partMax,
+                        partSum, dpos, heads, headDim, partition, parts);
+                device.synchronize("split-KV decode");
+                assertClose(expected, download(out, queries * qWidth), "split-KV decode");
+            }
+
+            int rowsPerTile = Math.max(1, 16 / Math.min(group, 16));
+            int tiles = (queries + rowsPerTile - 1) / rowsPerTile;
+            int[] tileStart = new int[tiles];
+            int[] tileRows = new int[tiles];
+            for (int t = 0; t < tiles; t++) {
+                tileStart[t] = t * rowsPerTile;
+                tileRows[t] = Math.min(rowsPerTile, queries - t * rowsPerTile);
+            }
+            try (DeviceBuffer dstart = upload(tileStart, "tile starts"); DeviceBuffer drows = upload(tileRows, "tile rows")) {
+                out.fill((byte) 0);
+                kernels.launch("paged_attention_prefill_bf16", tiles, kvHeads * chunks, 1, 128, out, qWidth, dq, qWidth,
+                        kc, vc, dtable, blocks, dseq, dpos, dstart, drows, heads, kvHeads, headDim, 4, scale);
+                device.synchronize("paged_attention_prefill_bf16");
+                assertClose(expected, download(out, queries * qWidth), "prefill");
+            }
+        }
+    }
+
+    private static float[] download(DeviceBuffer b, int n) {
+        short[] raw = new short[n];
+        b.download(raw);
+        float[] out = new float[n];
+        for (int i = 0; i < n; i++) {
+            out[i] = fromBf16(raw[i]);
+        }
+        return out;
+    }
+
+    /** Outputs are convex combinations of values in (-1, 1): BF16 rounding of the result is below 4e-3. */
+    private static void assertClose(float[] expected, float[] got, String what) {
+        for (int i = 0; i < expected.length; i++) {
+            assertEquals(expected[i], got[i], 1e-2f, what + ": element " + i);
+        }
+    }
+
+    // ---- sampling ----
+
+    private int[] sample(float[] logits, int rows, int vocab, float[] temperature, int[] topK, float[] topP,
+                         float[] minP, long[] seeds, long[] steps) {
+        try (DeviceBuffer dl = upload(logits, "logits"); DeviceBuffer dt = upload(temperature, "temperature");
+             DeviceBuffer dk = upload(topK, "top_k"); DeviceBuffer dp = upload(topP, "top_p");
+             DeviceBuffer dm = upload(minP, "min_p"); DeviceBuffer ds = upload(seeds, "seeds");
+             DeviceBuffer dst = upload(steps, "steps"); DeviceBuffer out = device.allocate(rows * 4L, "ids")) {
+            kernels.launch("sample_tokens_f32", rows, 1, 1, 1024, out, dl, vocab, vocab, dt, dk, dp, dm, ds, dst);
+            device.synchronize("sample_tokens_f32");
+            int[] ids = new int[rows];
+            out.download(ids);
+            return ids;
+        }
+    }
+
+    /** The same logits row in every one of {@code rows} rows, step = row index, one set of parameters. */
+    private int[] sampleRepeated(float[] row, int rows, float t, int k, float p, float minP) {
+        int vocab = row.length;
+        float[] logits = new float[rows * vocab];
+        long[] steps = new long[rows];
+        for (int i = 0; i < rows; i++) {
+            System.arraycopy(row, 0, logits, i * vocab, vocab);
+            steps[i] = i;
+        }
+        return sample(logits, rows, vocab, filled(rows, t), filledInt(rows, k), filled(rows, p), filled(rows, minP),
+                new long[rows], steps);
+    }
+
+    private static float[] filled(int n, float v) {
+        float[] a = new float[n];
+        java.util.Arrays.fill(a, v);
+        return a;
+    }
+
+    private static int[] filledInt(int n, int v) {
+        int[] a = new int[n];
+        java.util.Arrays.fill(a, v);
+        return a;
+    }
+
+    @Test
+    void greedyTakesTheLowestIdAmongTiesAndIgnoresNaN() {
+        float nan = Float.NaN;
+        float[] logits = {1, 3, 3, 2, /**/ nan, -1, nan, -2, /**/ nan, nan, nan, nan};
+        int[] ids = sample(logits, 3, 4, new float[3], new int[3], filled(3, 1f), new float[3], new long[3], new long[3]);
+        assertEquals(1, ids[0]);
+        assertEquals(1, ids[1]);
+        assertEquals(0, ids[2]);   // Sampler.argmax: nothing beats -inf, so the first index
+    }
+
+    @Test
+    void filtersThatKeepOnlyTheMaxAreDeterministic() {
+        float[] row = random(new SplittableRandom(11), 128256, 5);
+        int argmax = 0;
+        for (int i = 1; i < row.length; i++) {
+            if (row[i] > row[argmax]) {
+                argmax = i;
+            }
+        }
+        for (int id : sampleRepeated(row, 8, 1f, 1, 1f, 0f)) {
+            assertEquals(argmax, id, "top-k 1");
+        }
+        for (int id : sampleRepeated(row, 8, 1f, 0, 1e-9f, 0f)) {
+            assertEquals(argmax, id, "top-p 1e-9");
+        }
+        for (int id : sampleRepeated(row, 8, 1f, 0, 1f, 1f)) {
+            assertEquals(argmax, id, "min-p 1");
+        }
+    }
+
+    @Test
+    void topKKeepsExactlyTheKLargestWithLowIdTies() {
+        // ids 10, 20, 30 share the third-largest value; top-3 keeps 5, 7 and the lowest tied id, 10
+        float[] row = new float[100];
+        row[5] = 3f;
+        row[7] = 2.5f;
+        row[10] = row[20] = row[30] = 2f;
+        int[] ids = sampleRepeated(row, 2000, 1f, 3, 1f, 0f);
+        int[] counts = new int[100];
+        for (int id : ids) {
+            counts[id]++;
+        }
+        assertEquals(2000, counts[5] + counts[7] + counts[10], "only ids 5, 7, 10 may be drawn");
+        // softmax of (3, 2.5, 2): 0.506, 0.307, 0.186
+        assertEquals(0.506, counts[5] / 2000.0, 0.04);
+        assertEquals(0.307, counts[7] / 2000.0, 0.04);
+        assertEquals(0.186, counts[10] / 2000.0, 0.04);
+    }
+
+    @Test
+    void topPKeepsTheShortestPrefixReachingP() {
+        // probabilities 0.5, 0.3, 0.15, 0.05: with p = 0.7 the mass before id 2 is 0.8 >= 0.7, so ids 0 and 1 remain
+        float[] row = {(float) Math.log(0.5), (float) Math.log(0.3), (float) Math.log(0.15), (float) Math.log(0.05)};
+        int[] counts = new int[4];
+        for (int id : sampleRepeated(row, 4000, 1f, 0, 0.7f, 0f)) {
+            counts[id]++;
+        }
+        assertEquals(0, counts[2] + counts[3]);
+        assertEquals(0.5 / 0.8, counts[0] / 4000.0, 0.03);
+    }
+
+    @Test
+    void temperatureOneDrawsFromTheSoftmax() {
+        float[] row = {(float) Math.log(0.1), (float) Math.log(0.2), (float) Math.log(0.3), (float) Math.log(0.4)};
+        int[] counts = new int[4];
+        for (int id : sampleRepeated(row, 8000, 1f, 0, 1f, 0f)) {
+            counts[id]++;
+        }
+        for (int i = 0; i < 4; i++) {
+            assertEquals(0.1 * (i + 1), counts[i] / 8000.0, 0.025, "id " + i);
+        }
+        // the same seed and step give the same token: the draw depends on nothing else
+        assertEquals(sampleRepeated(row, 64, 1f, 0, 1f, 0f)[17], sampleRepeated(row, 64, 1f, 0, 1f, 0f)[17]);
+    }
+
+    @Test
+    void penaltiesAsTheCpuSampler() {
+        // id 0 generated twice, id 2 in the prompt only; rep 2, presence 0.5, frequency 0.25:
+        //   x0 = 2 / 2 - (0.25 * 2 + 0.5) = 0;  x2 = -1 * 2 = -2;  x1, x3 unchanged
+        float[] logits = {2f, 1.9f, -1f, 0.5f};
+        try (DeviceBuffer dl = upload(logits, "logits"); DeviceBuffer off = upload(new int[] {0, 2}, "offsets");
+             DeviceBuffer ids = upload(new int[] {0, 2}, "ids"); DeviceBuffer gen = upload(new int[] {2, 0}, "generated");
+             DeviceBuffer rep = upload(new float[] {2f}, "rep"); DeviceBuffer pres = upload(new float[] {0.5f}, "presence");
+             DeviceBuffer freq = upload(new float[] {0.25f}, "frequency")) {
+            kernels.launch("sample_penalties_f32", 1, 1, 1, 128, dl, 4, 4, off, ids, gen, rep, pres, freq);
+            device.synchronize("sample_penalties_f32");
+            float[] got = new float[4];
+            dl.download(got);
+            assertEquals(0f, got[0]);
+            assertEquals(1.9f, got[1]);
+            assertEquals(-2f, got[2]);
+            assertEquals(0.5f, got[3]);
+        }
+    }
+}
