@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
-# One run of the serving-scaling check: starts `./nemotron serve` (demo model by default) on a free port, warms it
-# up, measures `bench serve` at concurrency 1 and 16 in --rounds interleaved rounds (c1, c16, c1, c16, ...: the
-# 2-core VM's noise drifts over seconds, so one pair can land on different sides of a slow spell; the medians of
-# the interleaved runs are compared), then with and without a shared 256-token prompt prefix, prints every JSON
-# line and the ratio of the median throughputs, and stops the server.
+# One run of the serving-scaling check: starts `./nemotron serve` (demo model by default) on a free port, measures
+# `bench serve` at concurrency 1 and 16 from one warm client in --rounds interleaved rounds, then with and without a
+# shared 256-token prompt prefix, prints every JSON line and the ratio of the median throughputs, and stops the
+# server.
 #   scripts/bench-serve-scaling.sh [--model DIR|demo] [--gen-len 128] [--rounds 3]
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -31,35 +30,29 @@ for _ in $(seq 1 120); do
   sleep 1
 done
 bench() { "$ROOT/nemotron" bench serve --target "127.0.0.1:$PORT" --output json "$@" 2>/dev/null; }
-# warm-up: JIT-compiles the server's kernels and streaming path before anything is measured
-# (both shapes: batched steps and single-sequence steps run different kernels, each needs its C2 compile)
-bench --concurrency 8 --requests 16 --prompt-len 16 --gen-len 64 --seed 91 >/dev/null
-bench --concurrency 1 --requests 8 --prompt-len 16 --gen-len 128 --seed 93 >/dev/null
-bench --concurrency 8 --requests 16 --prompt-len 16 --gen-len 64 --seed 92 >/dev/null
-bench --concurrency 1 --requests 8 --prompt-len 16 --gen-len 128 --seed 94 >/dev/null
-C1=()
-C16=()
-for r in $(seq 1 "$ROUNDS"); do
-  C1+=("$(bench --concurrency 1 --requests 8 --prompt-len 16 --gen-len "$GEN" --seed $((30 + r)))")
-  C16+=("$(bench --concurrency 16 --requests 64 --prompt-len 16 --gen-len "$GEN" --seed $((40 + r)))")
-done
+# One client process measures both concurrencies: `bench serve --concurrency 1,16 --rounds N` runs each load once
+# unmeasured (the client's and the server's JIT compilation of both the single-sequence and the batched paths),
+# then N interleaved measured rounds (c1, c16, c1, c16, ...: this VM's noise drifts over seconds), and reports the
+# median throughput of each and their ratio. A fresh client JVM per measurement would spend its first seconds
+# compiling on the same two cores the server is measured on.
+SCALING=$(bench --concurrency 1,16 --rounds "$ROUNDS" --requests 48 --prompt-len 16 --gen-len "$GEN" --seed 31)
 NOSHARE=$(bench --concurrency 1 --requests 8 --prompt-len 320 --gen-len 16 --seed 51)
 SHARE=$(bench --concurrency 1 --requests 8 --prompt-len 320 --gen-len 16 --shared-prefix-len 256 --seed 52)
-for r in $(seq 0 $((ROUNDS - 1))); do
-  echo "c1        ${C1[$r]}"
-  echo "c16       ${C16[$r]}"
-done
+echo "$SCALING"
 echo "no-share  $NOSHARE"
 echo "share-256 $SHARE"
-python3 - "$NOSHARE" "$SHARE" "${C1[@]}" "${C16[@]}" <<'PY'
-import json, statistics, sys
+python3 - "$NOSHARE" "$SHARE" "$SCALING" <<'PY'
+import json, sys
 no, sh = json.loads(sys.argv[1]), json.loads(sys.argv[2])
-runs = [json.loads(a)['output_tokens_per_s'] for a in sys.argv[3:]]
-c1, c16 = runs[:len(runs) // 2], runs[len(runs) // 2:]
-m1, m16 = statistics.median(c1), statistics.median(c16)
-print("output tok/s c1: " + " ".join(f"{v:.0f}" for v in c1) + f" (median {m1:.0f}); c16: "
-      + " ".join(f"{v:.0f}" for v in c16) + f" (median {m16:.0f})")
-print(f"throughput c16/c1 = {m16 / m1:.2f}x (medians)")
+lines = [json.loads(l) for l in sys.argv[3].splitlines() if l.strip()]
+runs = [l for l in lines if 'summary' not in l]
+summary = next(l['summary'] for l in lines if 'summary' in l)
+c1 = [r['output_tokens_per_s'] for r in runs if r['concurrency'] == 1]
+c16 = [r['output_tokens_per_s'] for r in runs if r['concurrency'] == 16]
+m = summary['median_output_tokens_per_s']
+print("output tok/s c1: " + " ".join(f"{v:.0f}" for v in c1) + f" (median {m['1']:.0f}); c16: "
+      + " ".join(f"{v:.0f}" for v in c16) + f" (median {m['16']:.0f})")
+print(f"throughput c16/c1 = {summary['throughput_ratio']:.2f}x (medians)")
 print(f"TTFT p50 without / with a shared 256-token prefix = {no['ttft_ms']['p50']:.1f} / {sh['ttft_ms']['p50']:.1f} ms, "
       f"cached prompt tokens {no['cached_prompt_tokens']} / {sh['cached_prompt_tokens']}")
 PY

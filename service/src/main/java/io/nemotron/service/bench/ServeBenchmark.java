@@ -29,40 +29,84 @@ public final class ServeBenchmark {
     }
 
     public Map<String, Object> run() throws InterruptedException {
-        ManagedChannel channel = ManagedChannelBuilder.forTarget(load.target()).usePlaintext().directExecutor().build();
+        ManagedChannel channel = channel(load.target());
         try {
-            int vocab = vocab(channel);
+            int vocab = vocab(channel, load);
             NemotronGrpc.NemotronStub stub = NemotronGrpc.newStub(channel);
             // unmeasured warm-up: the client's own JIT compilation would otherwise take CPU from the measured server
             warmUp(stub, vocab);
-            List<int[]> prompts = prompts(vocab);
-            List<StreamTimer> timers = new ArrayList<>(load.requests());
-            Semaphore slots = new Semaphore(load.concurrency());
-            CountDownLatch done = new CountDownLatch(load.requests());
-            SplittableRandom arrivals = new SplittableRandom(load.seed() + 1);
-            long start = System.nanoTime();
-            for (int i = 0; i < load.requests(); i++) {
-                if (load.rate() > 0 && i > 0) {
-                    // Poisson arrivals: exponential gaps with mean 1/rate
-                    double gap = -Math.log(1 - arrivals.nextDouble()) / load.rate();
-                    Thread.sleep((long) (gap * 1000));
-                }
-                slots.acquire();
-                StreamTimer timer = new StreamTimer(() -> {
-                    slots.release();
-                    done.countDown();
-                });
-                timers.add(timer);
-                stub.withDeadlineAfter(30, TimeUnit.MINUTES).generate(request(prompts.get(i), "bench-" + load.seed() + "-" + i), timer);
-            }
-            if (!done.await(60, TimeUnit.MINUTES)) {
-                throw new IllegalStateException("requests still running after 60 minutes");
-            }
-            double seconds = (System.nanoTime() - start) / 1e9;
-            return report(timers, seconds);
+            return measure(stub, vocab);
         } finally {
             channel.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
         }
+    }
+
+    /**
+     * Several loads against one server from this one client process, in {@code rounds} interleaved rounds (all
+     * loads, then all again, ...), after running every load once unmeasured. One warm client matters on a small
+     * machine: a fresh client JVM per load spends its first seconds compiling, on the cores the server measures on.
+     */
+    public static List<Map<String, Object>> runAll(List<ServeLoad> loads, int rounds) throws InterruptedException {
+        ManagedChannel channel = channel(loads.getFirst().target());
+        try {
+            NemotronGrpc.NemotronStub stub = NemotronGrpc.newStub(channel);
+            int[] vocabs = new int[loads.size()];
+            for (int i = 0; i < loads.size(); i++) {
+                vocabs[i] = vocab(channel, loads.get(i));
+                // warm-up round: the same shapes, other prompts (seed flipped), so the prefix cache holds nothing
+                // the measured rounds will ask for
+                ServeLoad l = loads.get(i);
+                new ServeBenchmark(new ServeLoad(l.target(), l.concurrency(), l.requests(), l.promptLen(), l.genLen(),
+                        0, l.rate(), l.vocabLimit(), ~l.seed())).measure(stub, vocabs[i]);
+            }
+            List<Map<String, Object>> results = new ArrayList<>();
+            for (int round = 0; round < rounds; round++) {
+                for (int i = 0; i < loads.size(); i++) {
+                    // fresh prompts each round: a repeat would be served from the prefix cache
+                    ServeLoad l = loads.get(i);
+                    Map<String, Object> r = new ServeBenchmark(new ServeLoad(l.target(), l.concurrency(), l.requests(),
+                            l.promptLen(), l.genLen(), l.sharedPrefixLen(), l.rate(), l.vocabLimit(),
+                            l.seed() + 7919L * round)).measure(stub, vocabs[i]);
+                    r.put("round", round + 1);
+                    results.add(r);
+                }
+            }
+            return results;
+        } finally {
+            channel.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+        }
+    }
+
+    private static ManagedChannel channel(String target) {
+        return ManagedChannelBuilder.forTarget(target).usePlaintext().directExecutor().build();
+    }
+
+    private Map<String, Object> measure(NemotronGrpc.NemotronStub stub, int vocab) throws InterruptedException {
+        List<int[]> prompts = prompts(vocab);
+        List<StreamTimer> timers = new ArrayList<>(load.requests());
+        Semaphore slots = new Semaphore(load.concurrency());
+        CountDownLatch done = new CountDownLatch(load.requests());
+        SplittableRandom arrivals = new SplittableRandom(load.seed() + 1);
+        long start = System.nanoTime();
+        for (int i = 0; i < load.requests(); i++) {
+            if (load.rate() > 0 && i > 0) {
+                // Poisson arrivals: exponential gaps with mean 1/rate
+                double gap = -Math.log(1 - arrivals.nextDouble()) / load.rate();
+                Thread.sleep((long) (gap * 1000));
+            }
+            slots.acquire();
+            StreamTimer timer = new StreamTimer(() -> {
+                slots.release();
+                done.countDown();
+            });
+            timers.add(timer);
+            stub.withDeadlineAfter(30, TimeUnit.MINUTES).generate(request(prompts.get(i), "bench-" + load.seed() + "-" + i), timer);
+        }
+        if (!done.await(60, TimeUnit.MINUTES)) {
+            throw new IllegalStateException("requests still running after 60 minutes");
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        return report(timers, seconds);
     }
 
     private Map<String, Object> report(List<StreamTimer> timers, double seconds) {
@@ -131,7 +175,7 @@ public final class ServeBenchmark {
                 .build();
     }
 
-    private int vocab(ManagedChannel channel) {
+    private static int vocab(ManagedChannel channel, ServeLoad load) {
         int fromServer = 0;
         try {
             fromServer = (int) NemotronGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS)

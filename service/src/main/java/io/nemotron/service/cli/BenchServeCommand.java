@@ -3,6 +3,8 @@ package io.nemotron.service.cli;
 import io.nemotron.service.bench.ServeBenchmark;
 import io.nemotron.service.bench.ServeLoad;
 import java.io.PrintWriter;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -20,8 +22,12 @@ final class BenchServeCommand implements Callable<Integer> {
     @Option(names = "--target", required = true, paramLabel = "HOST:PORT")
     String target;
 
-    @Option(names = "--concurrency", defaultValue = "1")
-    int concurrency;
+    @Option(names = "--concurrency", split = ",", defaultValue = "1",
+            description = "streams in flight; several (1,16) are measured from one warm client, in interleaved rounds")
+    List<Integer> concurrency;
+
+    @Option(names = "--rounds", defaultValue = "1", description = "measured rounds of every concurrency (after one unmeasured)")
+    int rounds;
 
     @Option(names = "--requests", defaultValue = "16")
     int requests;
@@ -49,9 +55,13 @@ final class BenchServeCommand implements Callable<Integer> {
         if (!output.equals("text") && !output.equals("json")) {
             throw new IllegalArgumentException("--output must be text or json, got '" + output + "'");
         }
-        Map<String, Object> result = new ServeBenchmark(new ServeLoad(target, concurrency, requests, promptLen,
-                genLen, sharedPrefixLen, rate, 0, seed)).run();
         PrintWriter out = spec.commandLine().getOut();
+        if (concurrency.size() > 1 || rounds > 1) {
+            runMany(out);
+            return 0;
+        }
+        Map<String, Object> result = new ServeBenchmark(new ServeLoad(target, concurrency.getFirst(), requests,
+                promptLen, genLen, sharedPrefixLen, rate, 0, seed)).run();
         if (output.equals("json")) {
             out.println(Json.write(result));
         } else {
@@ -59,5 +69,32 @@ final class BenchServeCommand implements Callable<Integer> {
         }
         out.flush();
         return 0;
+    }
+
+    /** One line per measured run, then the median throughput of each concurrency and their ratio (last / first). */
+    private void runMany(PrintWriter out) throws InterruptedException {
+        if (rounds < 1) {
+            throw new IllegalArgumentException("--rounds must be >= 1, got " + rounds);
+        }
+        List<ServeLoad> loads = concurrency.stream().map(c -> new ServeLoad(target, c, requests, promptLen, genLen,
+                sharedPrefixLen, rate, 0, seed)).toList();
+        List<Map<String, Object>> runs = ServeBenchmark.runAll(loads, rounds);
+        Map<String, Object> medians = new LinkedHashMap<>();
+        for (int c : concurrency) {
+            List<Double> tps = runs.stream().filter(r -> (int) r.get("concurrency") == c)
+                    .map(r -> (Double) r.get("output_tokens_per_s")).sorted().toList();
+            medians.put(Integer.toString(c), tps.get(tps.size() / 2));
+        }
+        Map<String, Object> summary = new LinkedHashMap<>();
+        summary.put("rounds", rounds);
+        summary.put("median_output_tokens_per_s", medians);
+        double first = (Double) medians.get(Integer.toString(concurrency.getFirst()));
+        double last = (Double) medians.get(Integer.toString(concurrency.getLast()));
+        summary.put("throughput_ratio", last / first);
+        for (Map<String, Object> r : runs) {
+            out.println(output.equals("json") ? Json.write(r) : r.toString());
+        }
+        out.println(output.equals("json") ? Json.write(Map.of("summary", summary)) : "summary " + summary);
+        out.flush();
     }
 }
