@@ -12,9 +12,7 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.health.v1.HealthGrpc;
-import io.grpc.stub.StreamObserver;
 import io.nemotron.api.v1.GenerateRequest;
-import io.nemotron.api.v1.GenerateResponse;
 import io.nemotron.api.v1.NemotronGrpc;
 import io.nemotron.api.v1.TokenIds;
 import java.net.ServerSocket;
@@ -26,6 +24,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import io.nemotron.service.testing.GenerateStreams;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -124,29 +123,7 @@ class DrainIT {
 
     private static CompletableFuture<Outcome> start(NemotronGrpc.NemotronStub stub, int i, int maxTokens,
                                                     AtomicInteger tokens, long[] term) {
-        CompletableFuture<Outcome> result = new CompletableFuture<>();
-        stub.generate(request(i, maxTokens), new StreamObserver<>() {
-            @Override
-            public void onNext(GenerateResponse value) {
-                if (value.hasDelta()) {
-                    tokens.addAndGet(value.getDelta().getTokenIdsCount());
-                }
-            }
-
-            @Override
-            public void onError(Throwable t) {
-                result.complete(new Outcome(Status.fromThrowable(t), tokens.get(), sinceTerm(term)));
-            }
-
-            @Override
-            public void onCompleted() {
-                result.complete(new Outcome(Status.OK, tokens.get(), sinceTerm(term)));
-            }
-        });
-        return result;
-    }
-
-    private static long sinceTerm(long[] term) {
-        return term[0] == 0 ? -1 : (System.nanoTime() - term[0]) / 1_000_000;
+        return GenerateStreams.start(stub, request(i, maxTokens), tokens).thenApply(o -> new Outcome(o.status(),
+                o.tokens(), term[0] == 0 ? -1 : (o.endNanos() - term[0]) / 1_000_000));
     }
 }

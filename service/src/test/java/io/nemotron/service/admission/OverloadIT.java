@@ -8,14 +8,13 @@ import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
-import io.grpc.stub.StreamObserver;
 import io.nemotron.api.v1.GenerateRequest;
-import io.nemotron.api.v1.GenerateResponse;
 import io.nemotron.api.v1.GetModelInfoRequest;
 import io.nemotron.api.v1.NemotronGrpc;
 import io.nemotron.api.v1.TokenIds;
 import io.nemotron.core.engine.EngineSnapshot;
 import io.nemotron.service.engine.ModelHost;
+import io.nemotron.service.testing.GenerateStreams;
 import io.nemotron.service.testing.TestServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -91,8 +90,6 @@ class OverloadIT {
     }
 
     private static CompletableFuture<Outcome> start(NemotronGrpc.NemotronStub stub, int i) {
-        CompletableFuture<Outcome> result = new CompletableFuture<>();
-        AtomicInteger tokens = new AtomicInteger();
         long t0 = System.nanoTime();
         GenerateRequest request = GenerateRequest.newBuilder()
                 .setTokenIds(TokenIds.newBuilder().addIds(1).addIds(100 + i).addIds(200 + i))
@@ -100,26 +97,7 @@ class OverloadIT {
                 .setIgnoreEos(true)
                 .setRequestId("overload-" + i)
                 .build();
-        stub.generate(request, new StreamObserver<>() {
-            @Override
-            public void onNext(GenerateResponse value) {
-                if (value.hasDelta()) {
-                    tokens.addAndGet(value.getDelta().getTokenIdsCount());
-                }
-            }
-
-            @Override
-            public void onError(Throwable t) {
-                result.complete(new Outcome(Status.fromThrowable(t), Status.trailersFromThrowable(t), tokens.get(),
-                        (System.nanoTime() - t0) / 1_000_000));
-            }
-
-            @Override
-            public void onCompleted() {
-                result.complete(new Outcome(Status.OK, new Metadata(), tokens.get(),
-                        (System.nanoTime() - t0) / 1_000_000));
-            }
-        });
-        return result;
+        return GenerateStreams.start(stub, request, new AtomicInteger()).thenApply(o -> new Outcome(o.status(),
+                o.trailers(), o.tokens(), (o.endNanos() - t0) / 1_000_000));
     }
 }
