@@ -22,13 +22,6 @@ import io.nemotron.core.weights.TensorSpec;
  * because FP8 checkpoints (ModelOpt, the published Ultra FP8) keep them in BF16.
  */
 public final class ModelStats {
-    /** Fraction of GPU memory the server may use (vLLM's default {@code gpu_memory_utilization}). */
-    public static final double GPU_MEMORY_UTILIZATION = 0.9;
-    /**
-     * Held back per GPU for activations, logits, sampling buffers and communication workspaces at our largest step
-     * (a fixed estimate, as vLLM's profiling run would find for a few thousand batched tokens).
-     */
-    public static final long ACTIVATION_RESERVE_BYTES = 4L << 30;
 
     private final ModelConfig config;
     private final CheckpointLayout layout;
@@ -86,25 +79,6 @@ public final class ModelStats {
             total = Math.addExact(total, Math.multiplyExact(elements, projection ? weightBytes : Math.max(weightBytes, 2)));
         }
         return total;
-    }
-
-    /**
-     * Tokens of KV cache that fit on each GPU: {@code (gpuMemoryBytes · 0.9 − per-rank weights − activation reserve)
-     * / per-rank KV bytes per token}, rounded down; 0 when the weights and reserve do not fit; {@link Long#MAX_VALUE}
-     * when the model fits and has no FULL-attention layer (nothing to cache). Every rank holds the same token count,
-     * so this is also the whole server's capacity.
-     */
-    public long kvCapacityTokens(long gpuMemoryBytes, int tp, int weightBytes, int kvDtypeBytes) {
-        if (gpuMemoryBytes <= 0) {
-            throw new IllegalArgumentException("GPU memory must be positive, got " + gpuMemoryBytes);
-        }
-        long usable = (long) Math.floor(gpuMemoryBytes * GPU_MEMORY_UTILIZATION);
-        long free = usable - perRankWeightBytes(tp, weightBytes) - ACTIVATION_RESERVE_BYTES;
-        if (free <= 0) {
-            return 0;
-        }
-        long perToken = kvBytesPerTokenPerRank(tp, kvDtypeBytes);
-        return perToken == 0 ? Long.MAX_VALUE : free / perToken;
     }
 
     private static long kvHeadsPerRank(long kvHeads, int tp) {

@@ -66,17 +66,7 @@ class ModelStatsTest {
     }
 
     @Test
-    void kvCapacityFollowsTheDocumentedFormula() {
-        long gpu = 8L << 30;
-        long usable = (long) Math.floor(gpu * 0.9);
-        long free = usable - 2 * 263_296L - (4L << 30);
-        assertEquals(free / 256, // per-rank KV bytes per token at tp 2, see kvBytesPerToken
-                tiny.kvCapacityTokens(gpu, 2, 2, 2));
-        assertEquals(0, tiny.kvCapacityTokens(4L << 30, 1, 2, 2), "0.9 · 4 GiB is less than the 4 GiB reserve");
-    }
-
-    @Test
-    void noKvLayersMeansUnboundedCapacity() {
+    void noKvLayersMeansNoKvBytes() {
         ModelConfig base = ModelConfigLoader.load(Reference.tinyF32());
         ModelConfig linearOnly = new ModelConfig(base.architecture(), base.modelType(), base.hiddenSize(),
                 base.numAttentionHeads(), base.headDim(), base.vocabSize(), base.maxPositionEmbeddings(), base.rmsNormEps(),
@@ -84,7 +74,6 @@ class ModelStatsTest {
                 List.of(new BlockConfig(new AttentionKind.Linear(), new FfnKind.Mlp(256))));
         ModelStats s = ModelStats.of(linearOnly);
         assertEquals(0, s.kvBytesPerToken(2));
-        assertEquals(Long.MAX_VALUE, s.kvCapacityTokens(80L << 30, 1, 2, 2));
     }
 
     @Test

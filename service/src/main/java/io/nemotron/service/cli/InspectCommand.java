@@ -3,6 +3,9 @@ package io.nemotron.service.cli;
 import io.nemotron.core.config.BlockCounts;
 import io.nemotron.core.config.ModelConfig;
 import io.nemotron.core.config.ModelConfigLoader;
+import io.nemotron.core.backend.cuda.MemoryPlan;
+import io.nemotron.core.backend.cuda.MemoryPlanException;
+import io.nemotron.core.backend.cuda.MemoryPlanner;
 import io.nemotron.core.config.ModelStats;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -42,6 +45,18 @@ final class InspectCommand implements Callable<Integer> {
     @Option(names = "--gpu-memory-gib", defaultValue = "80", paramLabel = "G", description = "memory per GPU in GiB (default 80)")
     double gpuMemoryGib;
 
+    @Option(names = "--gpu-memory-utilization", defaultValue = "0.9", paramLabel = "F",
+            description = "fraction of each GPU's memory the server may use (default 0.9)")
+    double utilization;
+
+    @Option(names = "--max-num-batched-tokens", defaultValue = "2048", paramLabel = "N",
+            description = "rows of the largest step: sizes the activation workspace (default 2048)")
+    int maxRows;
+
+    @Option(names = "--max-num-seqs", defaultValue = "256", paramLabel = "N",
+            description = "sequences of the largest step (default 256)")
+    int maxSeqs;
+
     @Option(names = "--output", defaultValue = "text", paramLabel = "text|json", description = "output format (default text)")
     String output;
 
@@ -61,9 +76,19 @@ final class InspectCommand implements Callable<Integer> {
         ModelConfig model = ModelConfigLoader.load(config);
         ModelStats stats = ModelStats.of(model);
         long gpuBytes = (long) (gpuMemoryGib * GIB);
+        // the CUDA backend's own start-up plan: what the server would reserve, or why it would refuse to start
+        MemoryPlan plan = null;
+        String refusal = null;
+        try {
+            plan = MemoryPlanner.forModel(model).tensorParallel(tensorParallel).weightBytes(weightBytes)
+                    .kvBytes(kvBytes).deviceMemory(gpuBytes).utilization(utilization).maxRows(maxRows)
+                    .maxSeqs(maxSeqs).plan();
+        } catch (MemoryPlanException e) {
+            refusal = e.getMessage();
+        }
         Report r = new Report(model, stats.parameters(), stats.kvBytesPerToken(kvBytes), stats.blockCounts(),
-                stats.perRankWeightBytes(tensorParallel, weightBytes),
-                stats.kvCapacityTokens(gpuBytes, tensorParallel, weightBytes, kvBytes));
+                stats.perRankWeightBytes(tensorParallel, weightBytes), plan == null ? 0 : plan.kvTokens(), plan,
+                refusal);
         PrintWriter out = spec.commandLine().getOut();
         out.println(output.equals("json") ? json(r) : text(r));
         out.flush();
@@ -71,7 +96,7 @@ final class InspectCommand implements Callable<Integer> {
     }
 
     private record Report(ModelConfig model, long parameters, long kvBytesPerToken, BlockCounts blocks,
-                          long perRankWeightBytes, long kvCapacityTokens) {}
+                          long perRankWeightBytes, long kvCapacityTokens, MemoryPlan plan, String refusal) {}
 
     private String json(Report r) {
         JsonMapper json = JsonMapper.builder().build();
@@ -85,6 +110,12 @@ final class InspectCommand implements Callable<Integer> {
                 .put("none", r.blocks().ffnNone());
         root.put("per_rank_weight_bytes", r.perRankWeightBytes());
         root.put("kv_capacity_tokens", r.kvCapacityTokens());
+        if (r.plan() != null) {
+            root.put("kv_blocks", r.plan().kvBlocks());
+            root.put("workspace_bytes", r.plan().workspace().total());
+        } else {
+            root.put("does_not_fit", r.refusal());
+        }
         root.put("layers", r.model().numLayers());
         root.put("tensor_parallel", tensorParallel);
         root.put("weights_dtype", weightsDtype.toLowerCase(Locale.ROOT));
@@ -96,9 +127,12 @@ final class InspectCommand implements Callable<Integer> {
     private String text(Report r) {
         BlockCounts b = r.blocks();
         ModelConfig m = r.model();
-        String capacity = r.kvCapacityTokens() == Long.MAX_VALUE ? "unbounded (no layer keeps KV)"
-                : String.format(Locale.ROOT, "%,d tokens", r.kvCapacityTokens())
-                        + (r.kvCapacityTokens() == 0 ? ": the weights do not fit" : "");
+        String capacity = r.plan() == null ? "0 tokens: " + r.refusal()
+                : String.format(Locale.ROOT, "%,d tokens in %,d blocks (%s GiB GPUs, %.0f%% utilisation; workspace %.2f GiB"
+                                + " for %d rows / %d sequences, %.0f GiB runtime reserve)", r.kvCapacityTokens(),
+                        r.plan().kvBlocks(), fmt(gpuMemoryGib), utilization * 100,
+                        r.plan().workspace().total() / (double) GIB, maxRows, maxSeqs,
+                        MemoryPlanner.DEFAULT_RUNTIME_RESERVE_BYTES / (double) GIB);
         return String.join("\n",
                 String.format(Locale.ROOT, "model               %s (%s), %d layers, hidden %d, %d heads x %d, vocab %d",
                         m.modelType(), m.architecture(), m.numLayers(), m.hiddenSize(), m.numAttentionHeads(), m.headDim(),
@@ -110,9 +144,7 @@ final class InspectCommand implements Callable<Integer> {
                 String.format(Locale.ROOT, "kv bytes per token  %,d (%s)", r.kvBytesPerToken(), kvDtype),
                 String.format(Locale.ROOT, "weights per GPU     %,d bytes (%.2f GiB; tensor parallel %d, %s)",
                         r.perRankWeightBytes(), r.perRankWeightBytes() / (double) GIB, tensorParallel, weightsDtype),
-                String.format(Locale.ROOT, "kv capacity         %s (%s GiB GPUs, %.0f%% utilisation, %d GiB activation reserve)",
-                        capacity, fmt(gpuMemoryGib), ModelStats.GPU_MEMORY_UTILIZATION * 100,
-                        ModelStats.ACTIVATION_RESERVE_BYTES / GIB));
+                "kv capacity         " + capacity);
     }
 
     private static String fmt(double gib) {
