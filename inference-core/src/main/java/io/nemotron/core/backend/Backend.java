@@ -25,6 +25,14 @@ public interface Backend extends AutoCloseable {
     /** Most rows one call may carry (the prefill chunk size). */
     int maxRows();
 
+    /**
+     * Called by the forward pass once per step, before any op, with the step's batch: a device backend copies the
+     * step's ids, positions, slot mapping and block tables down in one transfer here (the ops of the step then find
+     * them by the batch's arrays). Ops called outside a step still work. Nothing to do on the CPU.
+     */
+    default void beginStep(StepBatch batch) {
+    }
+
     /** X[r] = embed_tokens[tokenIds[r]] for r in [0, rows). */
     void embed(int[] tokenIds, int rows);
 

@@ -81,6 +81,7 @@ public final class Transformer implements ForwardPass {
         int rows = batch.rows;
         int[] tokens = batch.tokenIds;
         int[] positions = batch.positions;
+        backend.beginStep(batch);
         backend.embed(tokens, rows);
         backend.allReduce(X, rows);   // vocab-parallel embedding: each token's row comes from one rank
         for (int layer = 0; layer < weights.blocks().size(); layer++) {

@@ -13,7 +13,7 @@ import jcuda.driver.JCudaDriver;
  * step inputs are small, and the only per-step download is the sampled ids.
  */
 public final class DeviceBuffer implements AutoCloseable {
-    private final CUdeviceptr ptr = new CUdeviceptr();
+    private final AddressedDevicePtr ptr = new AddressedDevicePtr();
     private final long bytes;
     private final String what;
     private boolean freed;
@@ -37,6 +37,60 @@ public final class DeviceBuffer implements AutoCloseable {
             throw new IllegalStateException("device buffer for " + what + " was freed");
         }
         return ptr;
+    }
+
+    /**
+     * The raw device address, for libraries bound through {@code java.lang.foreign} (cuBLAS) and for kernel arguments
+     * that point into the middle of a buffer (passed as Long: a device pointer argument is 8 bytes).
+     */
+    public long address() {
+        pointer();   // not freed
+        return ptr.address();
+    }
+
+    /** Uploads {@code count} values of {@code src} to byte offset {@code byteOffset} of this buffer. */
+    public void uploadAt(long byteOffset, short[] src, int count) {
+        copyIn(byteOffset, Pointer.to(src), (long) count * Sizeof.SHORT);
+    }
+
+    public void uploadAt(long byteOffset, int[] src, int count) {
+        copyIn(byteOffset, Pointer.to(src), (long) count * Sizeof.INT);
+    }
+
+    public void uploadAt(long byteOffset, float[] src, int count) {
+        copyIn(byteOffset, Pointer.to(src), (long) count * Sizeof.FLOAT);
+    }
+
+    /** Downloads {@code count} floats from byte offset {@code byteOffset} into {@code dst[dstOffset ..]}. */
+    public void downloadAt(long byteOffset, float[] dst, int dstOffset, int count) {
+        long n = (long) count * Sizeof.FLOAT;
+        checkRange(byteOffset, n, "download from");
+        if (dstOffset < 0 || dstOffset + count > dst.length) {
+            throw new IllegalArgumentException("download from " + what + ": " + count + " floats at " + dstOffset
+                    + " do not fit an array of " + dst.length);
+        }
+        check(JCudaDriver.cuMemcpyDtoH(Pointer.to(dst).withByteOffset((long) dstOffset * Sizeof.FLOAT),
+                pointer().withByteOffset(byteOffset), n), "cuMemcpyDtoH(" + n + " bytes at " + byteOffset + " of " + what + ")");
+    }
+
+    /** Sets {@code bytes} bytes from {@code byteOffset} to zero. */
+    public void zero(long byteOffset, long n) {
+        checkRange(byteOffset, n, "zero");
+        check(JCudaDriver.cuMemsetD8(pointer().withByteOffset(byteOffset), (byte) 0, n),
+                "cuMemsetD8(" + n + " bytes at " + byteOffset + " of " + what + ")");
+    }
+
+    private void copyIn(long byteOffset, Pointer src, long n) {
+        checkRange(byteOffset, n, "upload to");
+        check(JCudaDriver.cuMemcpyHtoD(pointer().withByteOffset(byteOffset), src, n),
+                "cuMemcpyHtoD(" + n + " bytes at " + byteOffset + " of " + what + ")");
+    }
+
+    private void checkRange(long byteOffset, long n, String op) {
+        if (byteOffset < 0 || n < 0 || byteOffset + n > bytes) {
+            throw new IllegalArgumentException(op + " " + what + ": " + n + " bytes at offset " + byteOffset
+                    + " outside a buffer of " + bytes);
+        }
     }
 
     public void upload(float[] src) { upload(Pointer.to(src), (long) src.length * Sizeof.FLOAT); }
@@ -66,6 +120,18 @@ public final class DeviceBuffer implements AutoCloseable {
     private void checkSize(long n, String op) {
         if (n > bytes) {
             throw new IllegalArgumentException(op + " " + what + ": " + n + " bytes into a buffer of " + bytes);
+        }
+    }
+
+    /**
+     * JCuda keeps the address in NativePointerObject's private field and exposes it only through the protected
+     * {@code getNativePointer()}; CUdeviceptr is not final, so this subclass (filled in by cuMemAlloc like any
+     * CUdeviceptr) reads it without reflection. The byte offset of {@code withByteOffset} views is separate and zero
+     * here, so this is the allocation's base address.
+     */
+    static final class AddressedDevicePtr extends CUdeviceptr {
+        long address() {
+            return getNativePointer();
         }
     }
 

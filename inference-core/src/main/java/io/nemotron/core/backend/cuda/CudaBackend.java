@@ -1,0 +1,454 @@
+package io.nemotron.core.backend.cuda;
+
+import io.nemotron.core.backend.Backend;
+import io.nemotron.core.backend.KvPool;
+import io.nemotron.core.backend.StepBatch;
+import io.nemotron.core.backend.cpu.RopeFrequencies;
+import io.nemotron.core.config.AttentionKind;
+import io.nemotron.core.config.BlockConfig;
+import io.nemotron.core.config.FfnKind;
+import io.nemotron.core.config.ModelConfig;
+import io.nemotron.core.model.ModelWeights;
+import io.nemotron.core.parallel.Communicator;
+import io.nemotron.core.weights.Tensor;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+
+/**
+ * The {@link Backend} on one GPU: the cuda-kernels fatbin for the elementwise ops, norms, rope and paged attention, and
+ * cuBLAS ({@link Cublas}) for every linear layer. All on the legacy default stream, so each op is ordered after the
+ * previous one without events; the only synchronising calls of a step are its two copies: the step inputs down
+ * ({@link #beginStep}) and the logit rows back ({@link #logits}), where an asynchronous kernel failure surfaces as a
+ * {@link CudaException} naming that copy (which fails the step; the engine fails its requests and carries on).
+ *
+ * <p>Precision: weights BF16 on the device ({@link DeviceWeights}: F32/F16 checkpoints are rounded once at upload);
+ * activations BF16 in device buffers of {@code maxRows × widest} values, accumulation FP32 inside every kernel and GEMM,
+ * logits FP32 (the lm_head GEMM writes FP32). This is Hugging Face's BF16 inference (the kernels round as HF's BF16
+ * modules do), so the GPU differs from the CPU backend, which keeps FP32 activations, by BF16 rounding noise.
+ *
+ * <p>Buffers hold rows at the width of the op that wrote them (row r of K at {@code r · kvHeads·headDim} for that
+ * layer), as the CPU backend does. Sampling stays on the host for now: {@code logits} copies back only the logit rows
+ * ([numLogitRows][vocab] FP32); the device sampling kernels (sampling.cu) exist but are not wired to the engine.
+ * One rank only: tensor parallelism over NCCL is issue 7.
+ */
+public final class CudaBackend implements Backend {
+    /** Logit rows per lm_head GEMM: bounds the FP32 logits buffer (256 × 128256 × 4 B = 131 MB for Ultra). */
+    static final int LOGIT_CHUNK = 256;
+    private static final int ELEMENTWISE_THREADS = 256;
+    private static final int BF16_PACK = 8;   // BF16 elements per 16-byte pack (the kernels' unit of work per thread)
+
+    private final ModelConfig config;
+    private final CudaDevice device;      // not owned
+    private final Tensor embedTokens;     // [vocab, hidden]
+    private final int maxRows;
+    private final int hidden;
+    private final int headDim;
+    private final float eps;
+    private final float attentionScale;
+    private final CudaModule kernels;
+    private final Cublas blas;
+    private final DeviceWeights weights;
+    private final Map<Buf, DeviceBuffer> bufs = new EnumMap<>(Buf.class);
+    private final Map<Buf, Integer> widths = new EnumMap<>(Buf.class);
+    private final DeviceBuffer invFreq;         // [headDim / 2] float, llama3-scaled by the CPU's RopeFrequencies
+    private final DeviceBuffer looseInts;       // [2][maxRows]: ids / positions of calls made outside a step
+    private final DeviceBuffer logitsDev;       // [LOGIT_CHUNK][vocab] float
+    private final StepInputs inputs;
+    private final List<CudaKvPool> pools = new ArrayList<>();
+    private DeviceBuffer stepArgs;              // StepInputs, grown to the largest step seen
+    private DeviceBuffer partials;              // split-KV partial outputs, grown on demand
+    private StepBatch step;                     // the batch whose inputs are on the device, null outside a step
+    private Thread current;                     // the thread the device's context was last made current on
+    private int splitPartitionTokens = 512;     // split-KV decode: P (a multiple of 32)
+    private int splitAboveTokens = 1024;        // ... used when the longest context exceeds this
+    private static final int SPLIT_MAX_ROWS = 16;   // ... and the step has at most this many rows (where CTAs are few)
+
+    /** One GPU, one rank: uploads every weight of {@code weights} and allocates the activation buffers. */
+    public CudaBackend(ModelConfig config, ModelWeights model, CudaDevice device, int maxRows) {
+        this(config, model, device, maxRows, null);
+    }
+
+    /**
+     * As above; a {@code comm} of more than one rank is refused: the CUDA all-reduce (NCCL) is issue 7, and silently
+     * skipping it would compute wrong results.
+     */
+    public CudaBackend(ModelConfig config, ModelWeights model, CudaDevice device, int maxRows, Communicator comm) {
+        if (comm != null && comm.size() > 1) {
+            throw new UnsupportedOperationException("the CUDA backend runs one rank; tensor parallelism over "
+                    + comm.size() + " GPUs needs its NCCL all-reduce (issue 7)");
+        }
+        if (maxRows < 1 || maxRows > 65535) {
+            throw new IllegalArgumentException("maxRows must be in [1, 65535] (a CUDA grid's y extent), got " + maxRows);
+        }
+        this.config = config;
+        this.device = device;
+        this.current = Thread.currentThread();
+        this.embedTokens = model.embedTokens();
+        this.maxRows = maxRows;
+        this.hidden = config.hiddenSize();
+        this.headDim = config.headDim();
+        this.eps = (float) config.rmsNormEps();
+        this.attentionScale = (float) (1.0 / Math.sqrt(headDim));   // as the CPU's Attention
+        int heads = config.numAttentionHeads();
+        // what the kernels support, checked at load time rather than at the first request
+        if (headDim % 2 != 0 || headDim > 128) {
+            throw new IllegalArgumentException("the CUDA attention kernels need an even head_dim <= 128, got " + headDim);
+        }
+        int kvWidth = 0;
+        int inter = 0;
+        TreeSet<Integer> groups = new TreeSet<>();
+        for (BlockConfig b : config.blocks()) {
+            if (b.attention() instanceof AttentionKind.Full f) {
+                if (heads % f.kvHeads() != 0) {
+                    throw new IllegalArgumentException(heads + " heads are not a multiple of " + f.kvHeads() + " kv heads");
+                }
+                kvWidth = Math.max(kvWidth, f.kvHeads() * headDim);
+                groups.add(heads / f.kvHeads());
+            }
+            if (b.ffn() instanceof FfnKind.Mlp m) {
+                inter = Math.max(inter, m.intermediateSize());
+            }
+        }
+        this.inputs = new StepInputs(groups.stream().mapToInt(Integer::intValue).toArray());
+        List<AutoCloseable> made = new ArrayList<>();
+        try {
+            this.kernels = device.loadKernels();
+            made.add(kernels);
+            this.blas = Cublas.open();
+            made.add(blas);
+            this.weights = DeviceWeights.upload(device, model);
+            made.add(this.weights);
+            widths.put(Buf.X, hidden);
+            widths.put(Buf.XB, hidden);
+            widths.put(Buf.OUT, hidden);
+            widths.put(Buf.Q, heads * headDim);
+            widths.put(Buf.ATT, heads * headDim);
+            widths.put(Buf.K, kvWidth);
+            widths.put(Buf.V, kvWidth);
+            widths.put(Buf.GATE, inter);
+            widths.put(Buf.UP, inter);
+            for (Map.Entry<Buf, Integer> e : widths.entrySet()) {
+                if (e.getValue() > 0) {
+                    DeviceBuffer b = device.allocate((long) maxRows * e.getValue() * 2, "activations " + e.getKey()
+                            + " (" + maxRows + " x " + e.getValue() + " bf16)");
+                    made.add(b);
+                    bufs.put(e.getKey(), b);
+                }
+            }
+            float[] freq = RopeFrequencies.inverse(headDim, config.ropeTheta(), config.ropeScaling());
+            this.invFreq = device.allocate((long) freq.length * 4, "rope inv_freq");
+            made.add(invFreq);
+            invFreq.upload(freq);
+            this.looseInts = device.allocate(2L * maxRows * 4, "loose token ids / positions");
+            made.add(looseInts);
+            this.logitsDev = device.allocate((long) Math.min(maxRows, LOGIT_CHUNK) * config.vocabSize() * 4, "logits (f32)");
+            made.add(logitsDev);
+        } catch (RuntimeException | Error e) {
+            for (int i = made.size() - 1; i >= 0; i--) {
+                try {
+                    made.get(i).close();
+                } catch (Exception suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
+            throw e;
+        }
+    }
+
+    /** Split-KV decode settings (tests use small partitions to exercise the reduce on tiny models). */
+    void splitKv(int partitionTokens, int aboveTokens) {
+        if (partitionTokens < 32 || partitionTokens % 32 != 0) {
+            throw new IllegalArgumentException("split-KV partitions are a positive multiple of 32 tokens, got " + partitionTokens);
+        }
+        this.splitPartitionTokens = partitionTokens;
+        this.splitAboveTokens = aboveTokens;
+    }
+
+    /** Bytes of weights on the device. */
+    public long weightBytes() {
+        return weights.bytes();
+    }
+
+    @Override
+    public int maxRows() {
+        return maxRows;
+    }
+
+    /** Packs the step's ids, positions, slots, block tables and attention tiles and copies them down in one go. */
+    @Override
+    public void beginStep(StepBatch batch) {
+        if (batch.rows > maxRows) {
+            throw new IllegalArgumentException(batch.rows + " rows in a step, the backend holds " + maxRows);
+        }
+        ensureCurrent();
+        step = null;
+        inputs.pack(batch);
+        long bytes = (long) inputs.length * 4;
+        if (stepArgs == null || stepArgs.bytes() < bytes) {
+            if (stepArgs != null) {
+                stepArgs.close();
+                stepArgs = null;
+            }
+            stepArgs = device.allocate(Math.max(bytes, 64L * 1024), "step inputs");
+        }
+        stepArgs.uploadAt(0, inputs.host, inputs.length);
+        step = batch;
+    }
+
+    /**
+     * A CUDA context is current per thread, and the engine runs steps on its own thread: the first call from a new
+     * thread makes the device's primary context current there (cheap identity check otherwise).
+     */
+    private void ensureCurrent() {
+        Thread t = Thread.currentThread();
+        if (t != current) {
+            device.makeCurrent();
+            current = t;
+        }
+    }
+
+    private long stepAddress(int intOffset) {
+        return stepArgs.address() + 4L * intOffset;
+    }
+
+    private long buf(Buf b) {
+        DeviceBuffer d = bufs.get(b);
+        if (d == null) {
+            throw new IllegalArgumentException("this model has no " + b + " buffer");
+        }
+        return d.address();
+    }
+
+    private long weight(Tensor t) {
+        return weights.of(t).address();
+    }
+
+    private static int threadsFor(int packs) {
+        return Math.min(1024, Math.max(32, (packs + 31) / 32 * 32));
+    }
+
+    @Override
+    public void embed(int[] tokenIds, int rows) {
+        ensureCurrent();
+        for (int r = 0; r < rows; r++) {
+            int id = tokenIds[r];
+            if (id < 0 || id >= config.vocabSize()) {
+                throw new IllegalArgumentException("token id " + id + " outside the vocabulary [0, " + config.vocabSize() + ")");
+            }
+        }
+        long ids;
+        if (step != null && tokenIds == step.tokenIds && rows == step.rows) {
+            ids = stepAddress(inputs.tokens);
+        } else {
+            looseInts.uploadAt(0, tokenIds, rows);
+            ids = looseInts.address();
+        }
+        Tensor table = embedTokens;
+        kernels.launch("embedding_gather_bf16", rows, 1, 1, threadsFor(hidden / BF16_PACK), buf(Buf.X), weight(table), ids,
+                hidden, 0, table.rows());
+    }
+
+    @Override
+    public void rmsNorm(Buf in, Buf out, Tensor weight, int rows) {
+        int width = (int) weight.numel();
+        kernels.launch("rmsnorm_bf16", rows, 1, 1, threadsFor(width / BF16_PACK), buf(out), buf(in), weight(weight), width, eps);
+    }
+
+    @Override
+    public void linear(Buf in, Buf out, Tensor weight, int rows) {
+        checkWidths(in, out, weight);
+        blas.linear(weight(weight), weight.rows(), weight.cols(), buf(in), weight.cols(), buf(out), weight.rows(),
+                Cublas.CUDA_R_16BF, rows, weight.name());
+    }
+
+    private void checkWidths(Buf in, Buf out, Tensor weight) {
+        if (weight.cols() > widths.get(in) || weight.rows() > widths.get(out)) {
+            throw new IllegalArgumentException(weight.name() + " " + weight.shapeString() + " does not fit " + in + " ("
+                    + widths.get(in) + ") -> " + out + " (" + widths.get(out) + ")");
+        }
+    }
+
+    @Override
+    public void linearSlice(Buf in, Buf out, Tensor weight, int offset, int rows) {
+        int width = weight.rows();
+        if (offset == 0 && width == hidden) {
+            linear(in, out, weight, rows);
+            return;
+        }
+        if (offset < 0 || offset + width > widths.get(out) || weight.cols() > widths.get(in)) {
+            throw new IllegalArgumentException(weight.name() + " " + weight.shapeString() + " at column " + offset
+                    + " does not fit " + in + " -> " + out);
+        }
+        // zero the whole rows, then the GEMM writes the slice in place: C's leading dimension is the hidden row
+        int outWidth = widths.get(out);
+        bufs.get(out).zero(0, (long) rows * outWidth * 2);
+        blas.linear(weight(weight), width, weight.cols(), buf(in), weight.cols(), buf(out) + 2L * offset, outWidth,
+                Cublas.CUDA_R_16BF, rows, weight.name() + " slice at " + offset);
+    }
+
+    @Override
+    public void rope(Buf buf, int heads, int[] positions, int rows) {
+        long pos;
+        if (step != null && positions == step.positions && rows == step.rows) {
+            pos = stepAddress(inputs.positions);
+        } else {
+            for (int r = 0; r < rows; r++) {
+                if (positions[r] < 0 || positions[r] >= config.maxPositionEmbeddings()) {
+                    throw new IndexOutOfBoundsException("RoPE position " + positions[r] + " outside [0, "
+                            + config.maxPositionEmbeddings() + ")");
+                }
+            }
+            looseInts.uploadAt(4L * maxRows, positions, rows);
+            pos = looseInts.address() + 4L * maxRows;
+        }
+        int width = heads * headDim;
+        kernels.launch("rope_bf16", rows, 1, 1, 128, buf(buf), width, pos, invFreq, heads, headDim);
+    }
+
+    @Override
+    public void attention(int layer, int kvHeads, KvPool kv, StepBatch batch) {
+        if (batch != step) {
+            beginStep(batch);
+        }
+        CudaKvPool pool = (CudaKvPool) kv;
+        DeviceBuffer kc = pool.keys(layer);
+        DeviceBuffer vc = pool.values(layer);
+        int rows = batch.rows;
+        int heads = config.numAttentionHeads();
+        int kvWidth = kvHeads * headDim;
+        int qWidth = heads * headDim;
+        int log2 = pool.blockSizeLog2();
+        kernels.launch("kv_write_bf16", rows, 1, 1, 128, kc, vc, buf(Buf.K), buf(Buf.V), kvWidth,
+                stepAddress(inputs.slots), kvHeads, headDim, log2);
+        int group = heads / kvHeads;
+        int chunks = (group + StepInputs.MAX_QUERY_VECTORS - 1) / StepInputs.MAX_QUERY_VECTORS;
+        long tables = stepAddress(inputs.tables);
+        long seqOfRow = stepAddress(inputs.seqOfRow);
+        long positions = stepAddress(inputs.positions);
+        if (inputs.decodeOnly) {
+            if (rows <= SPLIT_MAX_ROWS && inputs.maxContext > splitAboveTokens) {
+                int p = splitPartitionTokens;
+                int parts = (inputs.maxContext + p - 1) / p;
+                long slots = (long) rows * heads * parts;
+                DeviceBuffer part = partials(slots * (headDim + 2) * 4);
+                long out = part.address();
+                long max = out + slots * headDim * 4;
+                long sum = max + slots * 4;
+                kernels.launch("paged_attention_decode_bf16", rows, kvHeads * chunks, parts, 128, buf(Buf.ATT), qWidth,
+                        buf(Buf.Q), qWidth, kc, vc, tables, inputs.tableStride, seqOfRow, positions, heads, kvHeads,
+                        headDim, log2, attentionScale, p, out, max, sum, parts);
+                kernels.launch("paged_attention_reduce_bf16", rows, heads, 1, threadsFor(headDim), buf(Buf.ATT), qWidth,
+                        out, max, sum, positions, heads, headDim, p, parts);
+            } else {
+                kernels.launch("paged_attention_decode_bf16", rows, kvHeads * chunks, 1, 128, buf(Buf.ATT), qWidth,
+                        buf(Buf.Q), qWidth, kc, vc, tables, inputs.tableStride, seqOfRow, positions, heads, kvHeads,
+                        headDim, log2, attentionScale, 0, null, null, null, 0);
+            }
+        } else {
+            int g = inputs.groupIndex(group);
+            kernels.launch("paged_attention_prefill_bf16", inputs.tileCount[g], kvHeads * chunks, 1, 128, buf(Buf.ATT),
+                    qWidth, buf(Buf.Q), qWidth, kc, vc, tables, inputs.tableStride, seqOfRow, positions,
+                    stepAddress(inputs.tileStarts[g]), stepAddress(inputs.tileRows[g]), heads, kvHeads, headDim, log2,
+                    attentionScale);
+        }
+    }
+
+    private DeviceBuffer partials(long bytes) {
+        if (partials == null || partials.bytes() < bytes) {
+            if (partials != null) {
+                partials.close();
+                partials = null;
+            }
+            partials = device.allocate(bytes, "split-KV partials");
+        }
+        return partials;
+    }
+
+    @Override
+    public void siluMul(int width, int rows) {
+        int grid = (width + ELEMENTWISE_THREADS * BF16_PACK - 1) / (ELEMENTWISE_THREADS * BF16_PACK);
+        long gate = buf(Buf.GATE);
+        kernels.launch("silu_mul_bf16", grid, rows, 1, ELEMENTWISE_THREADS, gate, width, gate, buf(Buf.UP), width, width);
+    }
+
+    @Override
+    public void allReduce(Buf buf, int rows) {
+        if (buf != Buf.X && buf != Buf.OUT && buf != Buf.XB) {
+            throw new IllegalArgumentException("allReduce sums hidden-wide buffers, not " + buf);
+        }
+        // one rank: nothing to sum (the constructor refuses a communicator of several ranks)
+    }
+
+    @Override
+    public void add(Buf acc, Buf delta, int rows) {
+        long n = (long) rows * hidden;
+        long grid = (n + (long) ELEMENTWISE_THREADS * BF16_PACK - 1) / ((long) ELEMENTWISE_THREADS * BF16_PACK);
+        kernels.launch("add_bf16", (int) grid, 1, 1, ELEMENTWISE_THREADS, buf(acc), buf(delta), n);
+    }
+
+    @Override
+    public void logits(StepBatch batch, Tensor norm, Tensor lmHead, float[] logits) {
+        if (batch != step) {
+            beginStep(batch);
+        }
+        int vocab = lmHead.rows();
+        int n = batch.numLogitRows;
+        int chunk = Math.min(maxRows, LOGIT_CHUNK);
+        for (int i0 = 0; i0 < n; i0 += chunk) {
+            int c = Math.min(chunk, n - i0);
+            // only the rows that sample are normed (into XB, densely) and projected
+            kernels.launch("rmsnorm_rows_bf16", c, 1, 1, threadsFor(hidden / BF16_PACK), buf(Buf.XB), buf(Buf.X),
+                    weight(norm), stepAddress(inputs.logitRows + i0), hidden, eps);
+            blas.linear(weight(lmHead), vocab, hidden, buf(Buf.XB), hidden, logitsDev.address(), vocab, Cublas.CUDA_R_32F,
+                    c, lmHead.name());
+            // synchronous on the default stream: waits for the step's work and reports its failures
+            logitsDev.downloadAt(0, logits, i0 * vocab, c * vocab);
+        }
+    }
+
+    @Override
+    public KvPool newKvPool(int numBlocks, int blockSize) {
+        ensureCurrent();
+        CudaKvPool pool = new CudaKvPool(device, config, numBlocks, blockSize);
+        pools.add(pool);
+        return pool;
+    }
+
+    @Override
+    public long kvBytesPerBlock(int blockSize) {
+        return CudaKvPool.bytesPerBlock(config, blockSize);
+    }
+
+    @Override
+    public void close() {
+        ensureCurrent();
+        List<AutoCloseable> all = new ArrayList<>(pools);
+        all.addAll(bufs.values());
+        for (DeviceBuffer b : new DeviceBuffer[] {stepArgs, partials, invFreq, looseInts, logitsDev}) {
+            if (b != null) {
+                all.add(b);
+            }
+        }
+        all.add(weights);
+        all.add(blas);
+        all.add(kernels);
+        RuntimeException first = null;
+        for (AutoCloseable c : all) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                if (first == null) {
+                    first = e instanceof RuntimeException re ? re : new IllegalStateException(e);
+                }
+            }
+        }
+        pools.clear();
+        bufs.clear();
+        if (first != null) {
+            throw first;
+        }
+    }
+}
