@@ -22,6 +22,11 @@ public final class FaultInjectingBackend implements Backend {
     }
 
     @Override
+    public void beginStep(StepBatch batch) {
+        delegate.beginStep(batch);
+    }
+
+    @Override
     public void embed(int[] tokenIds, int rows) {
         if (failing) {
             failures.incrementAndGet();
