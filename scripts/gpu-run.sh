@@ -16,6 +16,8 @@
 # bundle had no tests tagged gpu or no benchmark. Exit 1 when tests fail or a step times out, 2 on bad usage.
 # The whole run fits in 8 minutes: each step has its own timeout (self-check 60 s, tests 300 s, benchmark 100 s).
 # NEMOTRON_NVIDIA_SMI overrides the nvidia-smi used for detection (a non-executable path simulates no GPU).
+# NCCL: when NEMOTRON_SITE_PACKAGES is unset, it is set from python3's site-packages folders, so that the NCCL tests
+# find a pip-installed libnccl.so.2 (see the NCCL block below).
 set -uo pipefail
 
 readonly SELFCHECK_TIMEOUT_S=60
@@ -137,6 +139,29 @@ IFS=, read -r gpu_name gpu_mem gpu_driver gpu_cc < <("$smi" --query-gpu=name,mem
   --format=csv,noheader 2>/dev/null | head -1)
 gpu_json="{\"present\": true, \"name\": $(json_str "${gpu_name:-?}"), \"memory\": $(json_str "${gpu_mem# }"), \"driver\": $(json_str "${gpu_driver# }"), \"compute_capability\": $(json_str "${gpu_cc# }")}"
 say "GPU: ${gpu_name:-?},${gpu_mem:-?}, driver${gpu_driver:-?}"
+
+# NCCL. The GPU machines may carry NCCL only as a pip wheel (PyTorch's nvidia-nccl-cu12:
+# <site-packages>/nvidia/nccl/lib/libnccl.so.2), which no loader path covers. NcclLibrary tries the system loader
+# (LD_LIBRARY_PATH, ld.so cache), then $NCCL_LIBRARY, then that wheel under each folder of $NEMOTRON_SITE_PACKAGES;
+# unless the caller set it, ask Python for its site-packages folders (NEMOTRON_PYTHON overrides python3).
+if [[ -z ${NEMOTRON_SITE_PACKAGES:-} ]]; then
+  py=${NEMOTRON_PYTHON:-$(command -v python3 || true)}
+  if [[ -n $py && -x $py ]]; then
+    NEMOTRON_SITE_PACKAGES=$("$py" -c 'import os, site
+print(os.pathsep.join(site.getsitepackages() + [site.getusersitepackages()]))' 2>/dev/null || true)
+  fi
+fi
+export NEMOTRON_SITE_PACKAGES=${NEMOTRON_SITE_PACKAGES:-}
+nccl_wheel=""
+IFS=: read -r -a site_dirs <<< "$NEMOTRON_SITE_PACKAGES"
+for d in "${site_dirs[@]}"; do
+  if [[ -n $d && -f $d/nvidia/nccl/lib/libnccl.so.2 ]]; then nccl_wheel=$d/nvidia/nccl/lib/libnccl.so.2; break; fi
+done
+if [[ -n $nccl_wheel ]]; then
+  say "NCCL: pip wheel $nccl_wheel (used when the system loader and \$NCCL_LIBRARY find none)"
+else
+  say "NCCL: no pip wheel under NEMOTRON_SITE_PACKAGES='$NEMOTRON_SITE_PACKAGES'; the NCCL tests need the system loader or \$NCCL_LIBRARY to find libnccl.so.2, else they skip"
+fi
 
 # 3. The GPU tests: everything tagged "gpu" in the bundled test classes.
 say "GPU tests (tag gpu, timeout ${TESTS_TIMEOUT_S}s)"

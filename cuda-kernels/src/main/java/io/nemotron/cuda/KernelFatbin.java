@@ -35,7 +35,8 @@ public final class KernelFatbin {
             "silu_mul_bf16", "silu_mul_f32", "add_bf16", "add_f32",
             "kv_write_bf16",
             "paged_attention_decode_bf16", "paged_attention_reduce_bf16", "paged_attention_prefill_bf16",
-            "sample_penalties_f32", "sample_tokens_f32");
+            "sample_penalties_f32", "sample_tokens_f32",
+            "loopback_all_reduce_f32", "loopback_all_reduce_bf16", "loopback_all_gather_u16");
 
     /** First four bytes of every fatbin: the header magic 0xBA55ED50, stored little-endian. */
     public static final int MAGIC = 0xBA55ED50;

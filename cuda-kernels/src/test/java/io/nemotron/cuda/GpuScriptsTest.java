@@ -157,6 +157,48 @@ class GpuScriptsTest {
         assertTrue(Files.readString(results.resolve("gpu-run.json")).contains("\"status\": \"failed\""));
     }
 
+    @Test
+    void ncclFromPythonsSitePackagesReachesTheGpuTests(@TempDir Path dir) throws Exception {
+        // The fake java records the NEMOTRON_SITE_PACKAGES it was started with, and reports one passing test.
+        String java = """
+                echo "$NEMOTRON_SITE_PACKAGES" > "$(dirname "$0")/../../site-packages-seen.txt"
+                while [ $# -gt 0 ]; do
+                  if [ "$1" = --reports-dir ]; then
+                    mkdir -p "$2"
+                    echo '<testsuite name="a" tests="1" skipped="0" failures="0" errors="0">' > "$2/TEST-a.xml"
+                    exit 0
+                  fi
+                  shift
+                done
+                exit 0
+                """;
+        Path b = fakeBundle(dir, java);
+        Path smi = dir.resolve("nvidia-smi");
+        executable(smi, "#!/bin/sh\necho 'NVIDIA H100 80GB HBM3, 81559 MiB, 580.65, 9.0'\n");
+        Path empty = Files.createDirectories(dir.resolve("dist-packages"));
+        Path site = dir.resolve("site-packages");
+        Path lib = site.resolve("nvidia/nccl/lib/libnccl.so.2");
+        Files.createDirectories(lib.getParent());
+        Files.writeString(lib, "x");
+        // python3 -c '...site.getsitepackages()...' prints the folders joined by os.pathsep
+        Path python = dir.resolve("python3");
+        executable(python, "#!/bin/sh\necho '" + empty + ":" + site + "'\n");
+        Path results = dir.resolve("results");
+        Result r = run(Map.of("NEMOTRON_NVIDIA_SMI", smi.toString(), "NEMOTRON_PYTHON", python.toString()), "bash",
+                b.resolve("gpu-run.sh").toString(), b.toString(), results.toString());
+        assertEquals(0, r.code, r.out);
+        assertTrue(r.out.contains("NCCL: pip wheel " + lib + " "), r.out);
+        assertEquals(empty + ":" + site, Files.readString(b.resolve("site-packages-seen.txt")).strip());
+
+        // set by the caller: left alone, and Python is not asked
+        Result given = run(Map.of("NEMOTRON_NVIDIA_SMI", smi.toString(), "NEMOTRON_PYTHON", "/no/python",
+                "NEMOTRON_SITE_PACKAGES", empty.toString()), "bash", b.resolve("gpu-run.sh").toString(), b.toString(),
+                results.toString());
+        assertEquals(0, given.code, given.out);
+        assertTrue(given.out.contains("NCCL: no pip wheel under NEMOTRON_SITE_PACKAGES='" + empty + "'"), given.out);
+        assertEquals(empty.toString(), Files.readString(b.resolve("site-packages-seen.txt")).strip());
+    }
+
     private record Result(int code, String out) {}
 
     private static Result run(Map<String, String> env, String... command) throws Exception {

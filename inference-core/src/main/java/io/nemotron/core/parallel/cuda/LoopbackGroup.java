@@ -1,0 +1,187 @@
+package io.nemotron.core.parallel.cuda;
+
+import io.nemotron.core.backend.cuda.CudaDevice;
+import io.nemotron.core.backend.cuda.CudaModule;
+import io.nemotron.core.parallel.CommunicatorException;
+import io.nemotron.core.parallel.DeviceCommunicator;
+import io.nemotron.core.parallel.DeviceGroup;
+import io.nemotron.core.weights.DType;
+import java.util.concurrent.BrokenBarrierException;
+import java.util.concurrent.CyclicBarrier;
+
+/**
+ * Several tensor-parallel ranks on ONE GPU, for testing the tensor-parallel CUDA path where one GPU is all there is
+ * (NCCL refuses two ranks on one device). The ranks are threads sharing the GPU's one context, each with its own
+ * buffers. A collective works like {@link io.nemotron.core.parallel.InProcessGroup}'s: every rank synchronises the
+ * context (so its work on any stream is done), publishes its buffer address and waits at a barrier; the last rank to
+ * arrive runs one kernel over all ranks' buffers (loopback.cu: the sum in rank order, identical bits everywhere) and
+ * synchronises again before anyone is released. Slow and simple on purpose: it is a test double, not a transport.
+ *
+ * <p>Failures: a collective whose kernel fails, or whose ranks disagree on count or dtype, fails on every rank with a
+ * {@link CommunicatorException} carrying the cause; {@link #abort()} (a rank failed before its collective) breaks the
+ * ranks waiting at the barrier. Either way the group is usable for the next step.
+ */
+public final class LoopbackGroup implements DeviceGroup {
+
+    /** What the collectives do on the device: CUDA in production ({@link #onGpu}), host arrays in unit tests. */
+    public interface Kernels extends AutoCloseable {
+        /** Waits for all queued work in the shared context (any stream); {@code after} names it in errors. */
+        void synchronize(String after);
+
+        /** Sums element-wise in rank order into every rank's buffer, then waits for it. */
+        void allReduceSum(long[] bufs, long count, DType dtype);
+
+        /** Rank r's send lands at recv + r * count on every rank, then waits for it. */
+        void allGather(long[] sends, long[] recvs, long count, DType dtype);
+
+        @Override
+        void close();
+    }
+
+    private enum Kind { ALL_REDUCE, ALL_GATHER }
+
+    private record Call(Kind kind, long send, long recv, long count, DType dtype) {}
+
+    private final int size;
+    private final Kernels kernels;
+    private final CyclicBarrier barrier;
+    private final Call[] calls;
+    private RuntimeException failure;   // of the current collective; written by the barrier action, read after it
+
+    public LoopbackGroup(int size, Kernels kernels) {
+        if (size < 1) {
+            throw new IllegalArgumentException("group size must be >= 1, got " + size);
+        }
+        this.size = size;
+        this.kernels = kernels;
+        this.calls = new Call[size];
+        this.barrier = new CyclicBarrier(size, this::runCollective);
+    }
+
+    /**
+     * {@code size} ranks on {@code device}, whose context every rank thread must make current
+     * ({@link CudaDevice#makeCurrent()}) before its first collective. {@code module} must hold loopback.cu's kernels
+     * ({@link CudaDevice#loadKernels()} loads them all).
+     */
+    public static LoopbackGroup onGpu(CudaDevice device, CudaModule module, int size) {
+        return new LoopbackGroup(size, new CudaLoopbackKernels(device, module, size));
+    }
+
+    @Override
+    public int size() {
+        return size;
+    }
+
+    @Override
+    public DeviceCommunicator member(int rank) {
+        if (rank < 0 || rank >= size) {
+            throw new IllegalArgumentException("rank " + rank + " outside [0, " + size + ")");
+        }
+        return new Member(rank);
+    }
+
+    /** Breaks the ranks waiting in a collective (another rank failed); the group is usable for the next step. */
+    @Override
+    public void abort() {
+        barrier.reset();
+    }
+
+    @Override
+    public boolean reusableAfterAbort() {
+        return true;
+    }
+
+    @Override
+    public void close() {
+        kernels.close();
+    }
+
+    /** The barrier action: runs on the last rank to arrive, before any rank is released. */
+    private void runCollective() {
+        failure = null;
+        try {
+            Call first = calls[0];
+            for (int r = 1; r < size; r++) {
+                Call c = calls[r];
+                if (c.kind != first.kind || c.count != first.count || c.dtype != first.dtype) {
+                    throw new IllegalArgumentException("ranks disagree: rank 0 called " + describe(first) + ", rank " + r
+                            + " called " + describe(c));
+                }
+            }
+            long[] sends = new long[size];
+            long[] recvs = new long[size];
+            for (int r = 0; r < size; r++) {
+                sends[r] = calls[r].send;
+                recvs[r] = calls[r].recv;
+            }
+            switch (first.kind) {
+                case ALL_REDUCE -> kernels.allReduceSum(recvs, first.count, first.dtype);
+                case ALL_GATHER -> kernels.allGather(sends, recvs, first.count, first.dtype);
+            }
+        } catch (RuntimeException e) {
+            failure = e;
+        }
+    }
+
+    private static String describe(Call c) {
+        return (c.kind == Kind.ALL_REDUCE ? "allReduceSum(" : "allGather(") + c.count + " x " + c.dtype + ")";
+    }
+
+    private final class Member implements DeviceCommunicator {
+        private final int rank;
+
+        Member(int rank) {
+            this.rank = rank;
+        }
+
+        @Override
+        public int rank() {
+            return rank;
+        }
+
+        @Override
+        public int size() {
+            return size;
+        }
+
+        @Override
+        public void allReduceSum(long buf, long count, DType dtype, long stream) {
+            collective(new Call(Kind.ALL_REDUCE, buf, buf, count, dtype));
+        }
+
+        @Override
+        public void allGather(long send, long recv, long count, DType dtype, long stream) {
+            collective(new Call(Kind.ALL_GATHER, send, recv, count, dtype));
+        }
+
+        // The stream is not needed: synchronising the shared context before and after orders the collective after
+        // everything queued on any stream, and everything queued later after it.
+        private void collective(Call call) {
+            if (call.count < 0) {
+                throw new IllegalArgumentException("rank " + rank + ": negative count " + call.count);
+            }
+            if (call.dtype != DType.F32 && call.dtype != DType.BF16) {
+                throw new IllegalArgumentException("rank " + rank + ": the loopback communicator handles F32 and BF16, not "
+                        + call.dtype);
+            }
+            if (size == 1 && call.kind == Kind.ALL_REDUCE) {
+                return;   // the sum over one rank is its own buffer
+            }
+            kernels.synchronize("rank " + rank + "'s work before a loopback " + describe(call));
+            calls[rank] = call;
+            try {
+                barrier.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new CommunicatorException("rank " + rank + " was interrupted in a loopback collective", e);
+            } catch (BrokenBarrierException e) {
+                throw new CommunicatorException("rank " + rank + ": another rank failed during the step", e);
+            }
+            RuntimeException f = failure;
+            if (f != null) {
+                throw new CommunicatorException("rank " + rank + ": loopback " + describe(call) + " failed: "
+                        + f.getMessage(), f);
+            }
+        }
+    }
+}
