@@ -1,6 +1,9 @@
 package io.nemotron.core.model;
 
+import io.nemotron.core.backend.Backend;
 import io.nemotron.core.backend.cpu.CpuBackend;
+import io.nemotron.core.backend.cuda.CudaBackend;
+import io.nemotron.core.backend.cuda.CudaDevice;
 import io.nemotron.core.parallel.TensorParallelTransformer;
 import java.lang.foreign.Arena;
 import io.nemotron.core.config.ModelConfig;
@@ -23,31 +26,40 @@ public final class LoadedModel implements AutoCloseable {
     private final Path dir;
     private final ModelConfig config;
     private final SafetensorsReader weights;
-    private final CpuBackend backend;
+    private final Backend backend;
     private final Transformer transformer;
     private final ForwardPass forwardPass;   // the transformer, or its tensor-parallel split
     private final Arena shardArena;          // the copied column slices of the ranks' shards
+    private final CudaDevice device;         // the GPU the backend runs on; null on the CPU
     private final Tokenizer tokenizer;
 
-    private LoadedModel(Path dir, int threads, int prefillChunk, int tensorParallel) {
+    /** Makes the single-rank backend once the weights are validated. */
+    @FunctionalInterface
+    private interface BackendFactory {
+        Backend create(ModelConfig config, ModelWeights weights);
+    }
+
+    private LoadedModel(Path dir, BackendFactory backends, CudaDevice device, int threads, int prefillChunk,
+                        int tensorParallel) {
         this.dir = dir;
+        this.device = device;
         this.config = ModelConfigLoader.load(dir);
         this.weights = SafetensorsReader.open(dir);
         this.shardArena = Arena.ofShared();
-        CpuBackend cpu = null;
+        Backend made = null;
         try {
             // every tensor's presence, dtype and shape is checked before any compute, naming tensor and file
             CheckpointLayout.validate(config, weights);
             ModelWeights w = ModelWeights.from(config, weights);
-            cpu = new CpuBackend(config, w.embedTokens(), threads, prefillChunk);
-            this.backend = cpu;
+            made = backends.create(config, w);
+            this.backend = made;
             this.transformer = new Transformer(config, w, backend);
             this.forwardPass = tensorParallel == 1 ? transformer : TensorParallelTransformer.cpu(config, w,
                     tensorParallel, Math.max(1, threads / tensorParallel), prefillChunk, shardArena);
             this.tokenizer = Files.exists(dir.resolve("tokenizer.json")) ? Tokenizer.load(dir) : null;
         } catch (RuntimeException e) {
-            if (cpu != null) {
-                cpu.close();
+            if (made != null) {
+                made.close();
             }
             shardArena.close();
             weights.close();
@@ -82,7 +94,29 @@ public final class LoadedModel implements AutoCloseable {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         }
-        return new LoadedModel(dir, threads, maxRows, tensorParallel);
+        return new LoadedModel(dir, (c, w) -> new CpuBackend(c, w.embedTokens(), threads, maxRows), null, threads,
+                maxRows, tensorParallel);
+    }
+
+    /**
+     * Opens {@code dir} on GPU {@code ordinal} with the CUDA backend ({@code maxRows} rows per forward call). Refused
+     * with the reason when no GPU can be used here (no libcuda, no driver, no device).
+     */
+    public static LoadedModel openCuda(Path dir, int ordinal, int maxRows) {
+        if (!Files.isDirectory(dir)) {
+            throw new IllegalArgumentException("model folder " + dir + " does not exist");
+        }
+        var unavailable = CudaDevice.unavailableReason();
+        if (unavailable.isPresent()) {
+            throw new IllegalArgumentException("--backend cuda: no usable GPU: " + unavailable.get());
+        }
+        CudaDevice gpu = CudaDevice.open(ordinal);
+        try {
+            return new LoadedModel(dir, (c, w) -> new CudaBackend(c, w, gpu, maxRows), gpu, 1, maxRows, 1);
+        } catch (RuntimeException e) {
+            gpu.close();
+            throw e;
+        }
     }
 
     public Path dir() {
@@ -112,7 +146,7 @@ public final class LoadedModel implements AutoCloseable {
         return tokenizer;
     }
 
-    public CpuBackend backend() {
+    public Backend backend() {
         return backend;
     }
 
@@ -152,6 +186,9 @@ public final class LoadedModel implements AutoCloseable {
         }
         backend.close();
         shardArena.close();
+        if (device != null) {
+            device.close();
+        }
         if (tokenizer != null) {
             tokenizer.close();
         }

@@ -20,7 +20,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code ./nemotron generate}: one prompt through the model on this machine, text streamed or JSON at the end. */
 @Command(name = "generate", mixinStandardHelpOptions = true,
-        description = "Generate from a prompt with a local checkpoint (CPU backend).")
+        description = "Generate from a prompt with a local checkpoint (CPU or CUDA backend).")
 final class GenerateCommand implements Callable<Integer> {
 
     @Spec
@@ -97,17 +97,21 @@ final class GenerateCommand implements Callable<Integer> {
         if (!output.equals("text") && !output.equals("json")) {
             throw new IllegalArgumentException("--output must be text or json, got '" + output + "'");
         }
-        if (!backend.equals("cpu")) {
-            throw new IllegalArgumentException("--backend " + backend + " is not available in this build (cpu only; "
-                    + "the CUDA backend comes with the GPU issues)");
+        if (!backend.equals("cpu") && !backend.equals("cuda")) {
+            throw new IllegalArgumentException("--backend must be cpu or cuda, got '" + backend + "'");
+        }
+        if (backend.equals("cuda") && tensorParallel != 1) {
+            throw new IllegalArgumentException("--tensor-parallel " + tensorParallel
+                    + ": the CUDA backend runs one GPU until its NCCL all-reduce is wired (issue 7)");
         }
         if (tensorParallel < 1) {
             throw new IllegalArgumentException("--tensor-parallel must be at least 1, got " + tensorParallel);
         }
         Path dir = ModelPaths.resolve(model);
         int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
-        try (LoadedModel loaded = LoadedModel.openCpu(dir, nThreads, LoadedModel.DEFAULT_PREFILL_CHUNK,
-                tensorParallel)) {
+        try (LoadedModel loaded = backend.equals("cuda")
+                ? LoadedModel.openCuda(dir, 0, LoadedModel.DEFAULT_PREFILL_CHUNK)
+                : LoadedModel.openCpu(dir, nThreads, LoadedModel.DEFAULT_PREFILL_CHUNK, tensorParallel)) {
             PromptInput input = PromptInput.resolve(prompt.text, prompt.ids, prompt.chatRequest, loaded);
             SamplingParams params = sampling(input.thinking()).validate();
             Generator generator = new Generator(loaded.forwardPass(), loaded.tokenizer());

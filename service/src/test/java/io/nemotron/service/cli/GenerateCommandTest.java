@@ -53,6 +53,23 @@ class GenerateCommandTest {
     }
 
     @Test
+    void theCudaBackendWithoutAUsableGpuIsOneErrorLineSayingWhy() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(
+                io.nemotron.core.backend.cuda.CudaDevice.unavailableReason().isPresent(), "this machine has a GPU");
+        CliRun run = CliRun.of("generate", "--model", CliRun.reference("stories260k/hf").toString(), "--prompt-ids",
+                "1,2", "--backend", "cuda");
+        assertEquals(1, run.exitCode());
+        assertTrue(run.err().startsWith("error: --backend cuda: no usable GPU: "), run.err());
+        assertEquals(1, run.err().strip().lines().count(), run.err());
+        CliRun tp = CliRun.of("generate", "--model", CliRun.reference("stories260k/hf").toString(), "--prompt-ids",
+                "1,2", "--backend", "cuda", "--tensor-parallel", "2");
+        assertTrue(tp.err().contains("the CUDA backend runs one GPU"), tp.err());
+        CliRun other = CliRun.of("generate", "--model", CliRun.reference("stories260k/hf").toString(), "--prompt-ids",
+                "1,2", "--backend", "tpu");
+        assertEquals("error: --backend must be cpu or cuda, got 'tpu'", other.err().strip());
+    }
+
+    @Test
     void tensorParallelGenerateReproducesTheReferenceAndRefusesASplitThatDoesNotDivide() throws Exception {
         String model = CliRun.reference("nemotron-nas-tiny/nas-tiny-a-bf16").toString();
         JsonNode c = read("nemotron-nas-tiny/nas-tiny-a-bf16/expected.json").get("cases").get(0);

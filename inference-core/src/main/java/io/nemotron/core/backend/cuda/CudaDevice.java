@@ -71,8 +71,24 @@ public final class CudaDevice implements AutoCloseable {
             }
             return count[0] > 0 ? Optional.empty() : Optional.of("the CUDA driver reports no GPU");
         } catch (LinkageError e) {
-            return Optional.of("JCuda could not load its native library or libcuda: " + e.getMessage());
+            return Optional.of("JCuda could not load its native library or libcuda: " + rootCause(e));
         }
+    }
+
+    /**
+     * One line: JCuda's load failure carries every attempt's stack trace in its message; the innermost
+     * UnsatisfiedLinkError says what is missing (e.g. {@code libcuda.so.1: cannot open shared object file}).
+     */
+    static String rootCause(LinkageError e) {
+        String message = String.valueOf(e.getMessage());
+        String last = null;
+        for (String line : message.lines().toList()) {
+            int at = line.indexOf("UnsatisfiedLinkError: ");
+            if (at >= 0) {
+                last = line.substring(at + "UnsatisfiedLinkError: ".length()).strip();
+            }
+        }
+        return last != null ? last : message.lines().findFirst().orElse(e.getClass().getSimpleName()).strip();
     }
 
     public void makeCurrent() {
