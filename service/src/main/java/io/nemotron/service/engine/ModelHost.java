@@ -1,6 +1,7 @@
 package io.nemotron.service.engine;
 
 import io.nemotron.service.rag.DocumentPrompts;
+import io.nemotron.service.rag.EmbeddingRanker;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.nemotron.api.v1.NemotronGrpc;
@@ -123,6 +124,9 @@ public class ModelHost implements SmartLifecycle {
                 loaded.complete(serving);
                 refreshHealth();
             }
+            // the RAG ranker's embedding model (ONNX, ~3 s to load) off the request path, after readiness: a request
+            // with documents that arrives first simply waits for it
+            Thread.ofVirtual().name("rag-embedding-warmup").start(EmbeddingRanker.shared()::warmUp);
         } catch (Throwable t) {
             log.error("model {} failed to load: {}", m.path(), t.getMessage(), t);
             loaded.completeExceptionally(t);
