@@ -50,6 +50,7 @@ public class NemotronGrpcService implements NemotronGrpc.AsyncService, BindableS
     private final RequestGuard guard;
     private final int maxPending;
     private final RequestLimits limits;
+    private volatile Guarded guarded;
     private final RequestMetrics metrics;
 
     public NemotronGrpcService(ModelHost host, ChatPipelineFactory pipelines,
@@ -72,6 +73,7 @@ public class NemotronGrpcService implements NemotronGrpc.AsyncService, BindableS
     @Override
     public void chat(ChatRequest request, StreamObserver<ChatResponse> observer) {
         ServingModel m = host.ready();
+        controlTokens(m).check(request);
         limits.check(request);
         var toolChoice = ChatRequests.toolChoice(request);
         var folded = m.documents().fold(ChatRequests.toCore(request), m.prompts()::build, m.contextLength(),
@@ -138,6 +140,18 @@ public class NemotronGrpcService implements NemotronGrpc.AsyncService, BindableS
         observer.onNext(host.ready().info());
         observer.onCompleted();
     }
+
+    /** The model's control-token guard, built once per loaded model (its tokenizer's special tokens). */
+    private ControlTokens controlTokens(ServingModel m) {
+        Guarded g = guarded;
+        if (g == null || g.model() != m) {
+            g = new Guarded(m, ControlTokens.of(m.tokenizer()));
+            guarded = g;
+        }
+        return g.tokens();
+    }
+
+    private record Guarded(ServingModel model, ControlTokens tokens) {}
 
     private static int[] promptIds(GenerateRequest request, ServingModel m) {
         return switch (request.getPromptCase()) {
