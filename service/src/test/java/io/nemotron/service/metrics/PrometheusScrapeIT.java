@@ -73,13 +73,23 @@ class PrometheusScrapeIT {
             return family.equals(name) || type.startsWith("histogram") && family.equals(name + "_max");
         }
 
-        /** The query that returns this row's series. */
+        /**
+         * The query that returns this row's series: their last sample within a minute, so that one scrape that timed
+         * out on a busy machine (its staleness markers hide the series from an instant query) cannot hide them.
+         */
         String query() {
+            String selector;
             if (isPattern()) {
-                return "{__name__=~\"" + prefix() + ".*\"}"; // prefixes are plain names: no regex characters
+                selector = "{__name__=~\"" + prefix() + ".*\"}"; // prefixes are plain names: no regex characters
+            } else {
+                selector = type.startsWith("histogram") ? name + "_bucket" : "{__name__=\"" + name + "\"}";
             }
-            return type.startsWith("histogram") ? name + "_bucket" : "{__name__=\"" + name + "\"}";
+            return lastMinute(selector);
         }
+    }
+
+    private static String lastMinute(String selector) {
+        return "last_over_time(" + selector + "[1m])";
     }
 
     @Test
@@ -131,11 +141,11 @@ class PrometheusScrapeIT {
                         "vllm:num_requests_waiting", "vllm:cache_config_info", "jvm_*", "resilience4j_circuitbreaker_*",
                         "resilience4j_bulkhead_*", "resilience4j_ratelimiter_*");
                 // the requests above went through: a Chat and a Generate were counted OK
-                assertThat(query(api, "nemotron_requests_total{method=\"Chat\",code=\"OK\"}").get(0)
+                assertThat(query(api, lastMinute("nemotron_requests_total{method=\"Chat\",code=\"OK\"}")).get(0)
                         .at("/value/1").asString()).isEqualTo("2");
-                assertThat(query(api, "nemotron_requests_total{method=\"Generate\",code=\"INVALID_ARGUMENT\"}")
+                assertThat(query(api, lastMinute("nemotron_requests_total{method=\"Generate\",code=\"INVALID_ARGUMENT\"}"))
                         .get(0).at("/value/1").asString()).isEqualTo("1");
-                assertThat(query(api, "nemotron_rag_documents_dropped_total{reason=\"duplicate\"}").get(0)
+                assertThat(query(api, lastMinute("nemotron_rag_documents_dropped_total{reason=\"duplicate\"}")).get(0)
                         .at("/value/1").asString()).isEqualTo("1");
             } finally {
                 prometheus.destroy();
