@@ -324,7 +324,8 @@ def compare(ours_path, torch_json, path):
         if b1:
             cmp["bar"] = {"decode_b1_fraction_of_peak": b1["ours_bandwidth_fraction_of_peak"],
                           "decode_b1_ratio": b1["ratio"],
-                          "met": b1["ours_bandwidth_fraction_of_peak"] >= 0.70 and b1["ratio"] < 1.0}
+                          "met": None if b1["ours_bandwidth_fraction_of_peak"] is None
+                          else b1["ours_bandwidth_fraction_of_peak"] >= 0.70 and b1["ratio"] < 1.0}
     with open(path, "w") as f:
         json.dump(cmp, f, indent=2)
         f.write("\n")
