@@ -2,9 +2,10 @@
 // never exists on the host).
 //
 //   fill_uniform_bf16(out, n, seed, stream, lo, hi)                        (DeviceWeights.random)
-//     out[i] = bf16(lo + (hi - lo) * u_i) for i < n, u_i in (0, 1); lo == hi writes the constant lo
+//     out[i] = bf16_rn(fma(hi - lo, u_i, lo)) for i < n, u_i in (0, 1); lo == hi writes the constant lo
 //     u_i comes from Philox4x32-10 keyed by seed with counter (i / 8 low, i / 8 high, stream, 0): one call gives
-//     128 bits = eight 16-bit uniforms, (bits + 0.5) / 2^16. So the value of element i of stream s is a pure
+//     128 bits = eight 16-bit uniforms, (bits + 0.5) / 2^16: element 8p + j takes word j / 2 of call p, its low
+//     half for even j, its high half for odd j. So the value of element i of stream s is a pure
 //     function of (seed, s, i): independent of the launch shape, and distinct tensors (distinct s) get
 //     independent numbers. 16 bits are plenty for a BF16 (8-bit significand) random weight.
 //   Launch: any grid, block = (threads) a multiple of 32 (256); a grid-stride loop over packs of 8 elements.
@@ -31,7 +32,8 @@ __device__ __forceinline__ void fill_uniform(__nv_bfloat16* out, unsigned long l
 #pragma unroll
     for (int j = 0; j < 8; ++j) {
       const uint32_t word = r.v[j / 2];
-      v.v[j] = __float2bfloat16_rn(lo + span * uniform16(j % 2 == 0 ? word : word >> 16));
+      // one explicit fma, so the value is defined (a host twin: Math.fma) whatever nvcc's contraction
+      v.v[j] = __float2bfloat16_rn(__fmaf_rn(span, uniform16(j % 2 == 0 ? word : word >> 16), lo));
     }
     const unsigned long long base = p * 8;
     if (aligned && base + 8 <= n) {

@@ -188,6 +188,11 @@ public final class CudaBackend implements Backend {
         return model;
     }
 
+    /** The device copies of the weights (tests read random weights back through it). */
+    DeviceWeights deviceWeights() {
+        return weights;
+    }
+
     /** Bytes of weights on the device. */
     public long weightBytes() {
         return weights.bytes();
