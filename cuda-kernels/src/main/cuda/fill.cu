@@ -9,8 +9,9 @@
 //     function of (seed, s, i): independent of the launch shape, and distinct tensors (distinct s) get
 //     independent numbers. 16 bits are plenty for a BF16 (8-bit significand) random weight.
 //   Launch: any grid, block = (threads) a multiple of 32 (256); a grid-stride loop over packs of 8 elements.
-//   Each thread stores 16 bytes per pack when out is 16-byte aligned (cuMemAlloc's 256-byte alignment), so the
-//   fill runs at write bandwidth: 40 GB in about 15 ms on an H100, not the time a host upload would take.
+//   Each thread stores 16 bytes per pack when out is 16-byte aligned (cuMemAlloc's 256-byte alignment): the fill
+//   should be bounded by write bandwidth (tens of ms for the benchmark's 61 GB; not measured yet), where a host
+//   upload of the same bytes would take tens of seconds over PCIe.
 #include "common.cuh"
 #include "philox.cuh"
 
