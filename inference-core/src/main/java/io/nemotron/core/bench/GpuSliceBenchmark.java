@@ -6,6 +6,7 @@ import io.nemotron.core.backend.cuda.CudaBackend;
 import io.nemotron.core.backend.cuda.CudaDevice;
 import io.nemotron.core.config.ModelConfig;
 import io.nemotron.core.config.ModelConfigLoader;
+import io.nemotron.core.model.ForwardPass;
 import io.nemotron.core.model.Transformer;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -81,12 +82,8 @@ public final class GpuSliceBenchmark {
     }
 
     private static void run(GpuSlice slice, ModelConfig config, ObjectNode out) {
-        int ctx = slice.decodeContext();
-        int chunk = slice.prefillChunk();
-        int bs = slice.blockSize();
-        int maxBatch = slice.decodeBatches().stream().mapToInt(Integer::intValue).max().orElseThrow();
         try (CudaDevice gpu = CudaDevice.open(0);
-             CudaBackend backend = CudaBackend.withRandomWeights(config, gpu, chunk, slice.seed())) {
+             CudaBackend backend = CudaBackend.withRandomWeights(config, gpu, slice.prefillChunk(), slice.seed())) {
             double peak = GpuSlice.peakBandwidth(gpu.memoryClockKHz(), gpu.memoryBusWidthBits());
             ObjectNode d = out.putObject("device");
             d.put("name", gpu.name());
@@ -97,46 +94,61 @@ public final class GpuSliceBenchmark {
             d.put("weights_on_device_bytes", backend.weightBytes());
             System.out.printf("gpu-slice: %s, peak HBM %.1f GB/s (clock %d kHz x 2 x %d bits / 8), slice weights %.2f GB%n",
                     gpu.name(), peak / 1e9, gpu.memoryClockKHz(), gpu.memoryBusWidthBits(), backend.weightBytes() / 1e9);
-            Transformer model = new Transformer(config, backend.model(), backend);
-            int decodeBlocks = (ctx + 1 + bs - 1) / bs;
-            int prefillBlocks = (slice.prefillTokens() + bs - 1) / bs;
-            KvPool kv = model.newKvPool(maxBatch * decodeBlocks + prefillBlocks, bs);
-            SplittableRandom random = new SplittableRandom(slice.seed());
-            int[][] tokens = new int[maxBatch + 1][];
-            int[][] tables = new int[maxBatch + 1][];
-            for (int s = 0; s <= maxBatch; s++) {
-                int len = s < maxBatch ? ctx + 1 : slice.prefillTokens();
-                tokens[s] = random.ints(len, 0, config.vocabSize()).toArray();
-                int first = s * decodeBlocks;
-                tables[s] = IntStream.range(first, first + (len + bs - 1) / bs).toArray();
-            }
-            StepBatch batch = new StepBatch(chunk, maxBatch);
-            float[] noLogits = new float[0];
-            long t0 = System.nanoTime();
-            for (int s = 0; s < maxBatch; s++) {   // the context of every decode sequence, prefilled as the engine would
-                prefill(model, kv, batch, tokens[s], ctx, tables[s], chunk, bs, noLogits);
-            }
-            gpu.synchronize("KV fill");
-            System.out.printf("gpu-slice: KV of %d x %d tokens filled by prefill in %.1f s%n", maxBatch, ctx,
-                    (System.nanoTime() - t0) / 1e9);
-            ArrayNode cases = out.putArray("cases");
-            for (int b : slice.decodeBatches()) {
-                batch.clear();
-                for (int s = 0; s < b; s++) {
-                    batch.addSequence(tokens[s], ctx, 1, tables[s], bs);   // the token at position ctx, same each repeat
-                }
-                double[] ms = time(gpu, slice, () -> model.forward(batch, kv, noLogits));
-                cases.add(result("decode_b" + b, "decode", b, ctx, b, ms,
-                        GpuSlice.decodeBytes(config, b, ctx), GpuSlice.decodeFlops(config, b, ctx), peak));
-            }
-            int[] p = tokens[maxBatch];
-            double[] ms = time(gpu, slice, () -> prefill(model, kv, batch, p, p.length, tables[maxBatch], chunk, bs, noLogits));
-            cases.add(result("prefill_" + p.length, "prefill", 1, 0, p.length, ms,
-                    GpuSlice.prefillBytes(config, p.length, chunk), GpuSlice.prefillFlops(config, p.length), peak));
+            out.set("cases", measure(slice, new Transformer(config, backend.model(), backend),
+                    () -> gpu.synchronize("benchmark step"), peak));
         }
     }
 
-    private static void prefill(Transformer model, KvPool kv, StepBatch batch, int[] tokens, int n, int[] table, int chunk,
+    /**
+     * The cases on {@code model} (whose maxRows is the prefill chunk): the KV of every decode sequence filled by
+     * prefill, decode at each batch size, then the chunked prefill. {@code sync} waits for the device.
+     */
+    static ArrayNode measure(GpuSlice slice, ForwardPass model, Runnable sync, double peak) {
+        ModelConfig config = model.config();
+        int ctx = slice.decodeContext();
+        int chunk = slice.prefillChunk();
+        int bs = slice.blockSize();
+        int maxBatch = slice.decodeBatches().stream().mapToInt(Integer::intValue).max().orElseThrow();
+        int decodeBlocks = (ctx + 1 + bs - 1) / bs;
+        int prefillBlocks = (slice.prefillTokens() + bs - 1) / bs;
+        KvPool kv = model.newKvPool(maxBatch * decodeBlocks + prefillBlocks, bs);
+        SplittableRandom random = new SplittableRandom(slice.seed());
+        int[][] tokens = new int[maxBatch + 1][];   // [maxBatch]: the prefill case's sequence
+        int[][] tables = new int[maxBatch + 1][];
+        for (int s = 0; s <= maxBatch; s++) {
+            int len = s < maxBatch ? ctx + 1 : slice.prefillTokens();
+            tokens[s] = random.ints(len, 0, config.vocabSize()).toArray();
+            int first = s * decodeBlocks;
+            tables[s] = IntStream.range(first, first + (len + bs - 1) / bs).toArray();
+        }
+        StepBatch batch = new StepBatch(chunk, maxBatch);
+        float[] noLogits = new float[0];
+        long t0 = System.nanoTime();
+        for (int s = 0; s < maxBatch; s++) {   // the context of every decode sequence, prefilled as the engine would
+            prefill(model, kv, batch, tokens[s], ctx, tables[s], chunk, bs, noLogits);
+        }
+        sync.run();
+        System.out.printf("gpu-slice: KV of %d x %d tokens filled by prefill in %.1f s%n", maxBatch, ctx,
+                (System.nanoTime() - t0) / 1e9);
+        ArrayNode cases = JSON.createArrayNode();
+        for (int b : slice.decodeBatches()) {
+            batch.clear();
+            for (int s = 0; s < b; s++) {
+                batch.addSequence(tokens[s], ctx, 1, tables[s], bs);   // the token at position ctx, same each repeat
+            }
+            double[] ms = time(sync, slice, () -> model.forward(batch, kv, noLogits));
+            cases.add(result("decode_b" + b, "decode", b, ctx, b, ms, GpuSlice.decodeBytes(config, b, ctx),
+                    GpuSlice.decodeFlops(config, b, ctx), peak));
+        }
+        int[] p = tokens[maxBatch];
+        int[] table = tables[maxBatch];
+        double[] ms = time(sync, slice, () -> prefill(model, kv, batch, p, p.length, table, chunk, bs, noLogits));
+        cases.add(result("prefill_" + p.length, "prefill", 1, 0, p.length, ms,
+                GpuSlice.prefillBytes(config, p.length, chunk), GpuSlice.prefillFlops(config, p.length), peak));
+        return cases;
+    }
+
+    private static void prefill(ForwardPass model, KvPool kv, StepBatch batch, int[] tokens, int n, int[] table, int chunk,
                                 int bs, float[] noLogits) {
         for (int start = 0; start < n; start += chunk) {
             batch.clear();
@@ -145,16 +157,16 @@ public final class GpuSliceBenchmark {
         }
     }
 
-    private static double[] time(CudaDevice gpu, GpuSlice slice, Runnable step) {
+    private static double[] time(Runnable sync, GpuSlice slice, Runnable step) {
         for (int i = 0; i < slice.warmup(); i++) {
             step.run();
         }
         double[] ms = new double[slice.repeats()];
         for (int i = 0; i < ms.length; i++) {
-            gpu.synchronize("benchmark step");
+            sync.run();
             long t0 = System.nanoTime();
             step.run();
-            gpu.synchronize("benchmark step");
+            sync.run();
             ms[i] = (System.nanoTime() - t0) / 1e6;
         }
         return ms;

@@ -4,18 +4,26 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.nemotron.core.backend.cpu.CpuBackend;
 import io.nemotron.core.config.AttentionKind;
 import io.nemotron.core.config.BlockConfig;
 import io.nemotron.core.config.FfnKind;
 import io.nemotron.core.config.ModelConfig;
 import io.nemotron.core.config.ModelConfigLoader;
+import io.nemotron.core.model.ModelWeights;
+import io.nemotron.core.model.Transformer;
 import io.nemotron.core.testing.Reference;
+import io.nemotron.core.weights.DType;
+import io.nemotron.core.weights.RandomCheckpoint;
+import io.nemotron.core.weights.SafetensorsReader;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
@@ -162,5 +170,42 @@ class GpuSliceTest {
         JsonNode c = JSON.readTree(Files.readString(cmp));
         assertEquals("skipped", c.get("status").asString());
         assertTrue(log.contains("gpu-slice-torch: skipped: "), log);
+    }
+
+    /**
+     * The measuring loop itself (KV fill by chunked prefill, block tables, decode batches, chunked prefill, counting)
+     * on the CPU backend, at a shrunk slice of the same structure (a no-op-attention wide FFN, then two FULL blocks),
+     * so that a GPU session does not find its bookkeeping bugs.
+     */
+    @Test
+    void theMeasuringLoopRunsOnTheCpuBackendAtAShrunkSlice(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        String json = Files.readString(SPEC)
+                .replace("\"batches\": [1, 8, 64], \"context\": 1024", "\"batches\": [1, 3], \"context\": 40")
+                .replace("\"tokens\": 2048, \"chunk\": 512", "\"tokens\": 50, \"chunk\": 16")
+                .replace("\"warmup\": 3", "\"warmup\": 1");
+        GpuSlice slice = GpuSlice.parse(json);
+        assertEquals(40, slice.decodeContext());
+        ModelConfig c = new ModelConfig("DeciLMForCausalLM", "nemotron-nas", 64, 4, 16, 4096, 131072, 1e-5, 500000,
+                ultra().ropeScaling(), false, 0, List.of(1), "bfloat16", List.of(
+                        new BlockConfig(new AttentionKind.None(), new FfnKind.Mlp(512)),
+                        new BlockConfig(new AttentionKind.Full(2), new FfnKind.Mlp(256)),
+                        new BlockConfig(new AttentionKind.Full(2), new FfnKind.Mlp(256))));
+        RandomCheckpoint.write(tmp, c, DType.BF16, 7, null);
+        try (SafetensorsReader st = SafetensorsReader.open(tmp)) {
+            ModelWeights w = ModelWeights.from(c, st);
+            try (CpuBackend cpu = new CpuBackend(c, w.embedTokens(), 1, 16)) {
+                ArrayNode cases = GpuSliceBenchmark.measure(slice, new Transformer(c, w, cpu), () -> { }, 1e12);
+                List<String> names = new ArrayList<>();
+                cases.forEach(x -> names.add(x.get("name").asString()));
+                assertEquals(List.of("decode_b1", "decode_b3", "prefill_50"), names);
+                for (JsonNode x : cases) {
+                    assertEquals(20, x.get("repeats").asInt());
+                    assertTrue(x.get("median_ms").asDouble() > 0, x.toString());
+                }
+                assertEquals(GpuSlice.decodeBytes(c, 3, 40), cases.get(1).get("bytes").asLong());
+                assertEquals(GpuSlice.prefillFlops(c, 50), cases.get(2).get("flops").asLong());
+                assertEquals(3, cases.get(1).get("tokens").asInt());
+            }
+        }
     }
 }
