@@ -34,6 +34,8 @@ check_bundle() {
   local dir=$1 missing=()
   [[ -x $dir/jdk/bin/java ]] || missing+=("jdk/bin/java")
   [[ -f $dir/gpu-run.sh ]] || missing+=("gpu-run.sh")
+  [[ -f $dir/gpu-slice.json ]] || missing+=("gpu-slice.json")
+  [[ -f $dir/gpu-slice-torch.py ]] || missing+=("gpu-slice-torch.py")
   [[ -f $dir/bundle.properties ]] || missing+=("bundle.properties")
   compgen -G "$dir/junit/junit-platform-console-standalone-*.jar" >/dev/null || missing+=("junit/junit-platform-console-standalone-*.jar")
   compgen -G "$dir/lib/inference-core-*.jar" >/dev/null || missing+=("lib/inference-core-*.jar")
@@ -137,9 +139,12 @@ fi
 
 cp "$root/scripts/gpu-run.sh" "$out/gpu-run.sh"
 chmod +x "$out/gpu-run.sh"
+# The benchmark's slice spec and its PyTorch eager twin (gpu-run.sh runs both sides from the one spec).
+cp "$root/scripts/gpu-slice.json" "$root/scripts/gpu-slice-torch.py" "$out/"
+chmod +x "$out/gpu-slice-torch.py"
 
 # The GPU benchmark's main class, when this build has one (gpu-run.sh skips the benchmark otherwise).
-bench_main=io.nemotron.core.backend.cuda.GpuBenchmark
+bench_main=io.nemotron.core.bench.GpuSliceBenchmark
 bench_class=${bench_main//.//}.class
 if ! unzip -l "$out"/lib/inference-core-*.jar | grep -q " $bench_class\$"; then
   bench_main=

@@ -7,22 +7,28 @@
 #   nvidia-smi.txt        the GPU as the driver reports it
 #   selfcheck.log         a CPU-only JUnit run that proves the bundled runtime works on this machine
 #   junit/ , junit.log    JUnit console reports (XML) and output of the tests tagged "gpu"
-#   benchmark.json, benchmark.log   the GPU benchmark, when the bundle has one
+#   benchmark.json, benchmark.log   the GPU benchmark (GpuSliceBenchmark: a slice of Ultra, gpu-slice.json), when
+#                         the bundle has one
+#   benchmark-torch.json, benchmark-torch.log   the same slice in PyTorch eager (gpu-slice-torch.py, python3)
+#   benchmark-comparison.json   the side-by-side: ours / torch median step time per case, and the issue's bar
 #
 #   BUNDLE_DIR/gpu-run.sh BUNDLE_DIR RESULTS_DIR        (or scripts/gpu-run.sh from a checkout)
 #
 # Without a GPU (nvidia-smi absent or failing) the GPU part is skipped with a message and gpu-run.json says
 # "status": "skipped"; the exit code is then 0. "status": "incomplete" (exit 0) means the run was clean but the
 # bundle had no tests tagged gpu or no benchmark. Exit 1 when tests fail or a step times out, 2 on bad usage.
-# The whole run fits in 8 minutes: each step has its own timeout (self-check 60 s, tests 300 s, benchmark 100 s).
-# NEMOTRON_NVIDIA_SMI overrides the nvidia-smi used for detection (a non-executable path simulates no GPU).
+# The whole run fits in 8 minutes: each step has its own timeout (self-check 45 s, tests 240 s, benchmark 90 s,
+# PyTorch twin 90 s).
+# NEMOTRON_NVIDIA_SMI overrides the nvidia-smi used for detection (a non-executable path simulates no GPU);
+# NEMOTRON_PYTHON the python3 that runs the PyTorch twin (and is asked for site-packages).
 # NCCL: when NEMOTRON_SITE_PACKAGES is unset, it is set from python3's site-packages folders, so that the NCCL tests
 # find a pip-installed libnccl.so.2 (see the NCCL block below).
 set -uo pipefail
 
-readonly SELFCHECK_TIMEOUT_S=60
-readonly TESTS_TIMEOUT_S=300
-readonly BENCH_TIMEOUT_S=100
+readonly SELFCHECK_TIMEOUT_S=45
+readonly TESTS_TIMEOUT_S=240
+readonly BENCH_TIMEOUT_S=90
+readonly TORCH_TIMEOUT_S=90
 
 if [[ $# -ne 2 ]]; then
   echo "usage: $0 BUNDLE_DIR RESULTS_DIR" >&2
@@ -182,24 +188,59 @@ if [[ $t -gt 0 && $s -eq $t ]]; then
   say "every GPU test was skipped although nvidia-smi sees a GPU: see junit.log for the reason"
 fi
 
-# 4. The GPU benchmark, when this build has one.
+# The "status" of a JSON file written by the benchmark or its PyTorch twin ("ok", "skipped"), empty when absent
+# (the first "status" key: both write it at the top, before any nested object).
+json_status() {
+  grep -o '"status" *: *"[a-z]*"' "$1" 2>/dev/null | head -1 | sed 's/.*"\([a-z]*\)"$/\1/'
+}
+
+# 4. The GPU benchmark, when this build has one: the slice of Ultra on our CUDA backend, then the same slice (the one
+# spec, gpu-slice.json) in PyTorch eager, which also writes the side-by-side.
 bench_main=$(prop benchmark.main)
+torch_missing=""
 if [[ -z $bench_main ]]; then
-  bench_json='{"ran": false, "reason": "this build has no GPU benchmark entry point (io.nemotron.core.backend.cuda.GpuBenchmark)"}'
+  bench_json='{"ran": false, "reason": "this build has no GPU benchmark entry point (io.nemotron.core.bench.GpuSliceBenchmark)"}'
   say "benchmark: not in this build"
 else
+  spec=$bundle/gpu-slice.json
   say "benchmark: $bench_main (timeout ${BENCH_TIMEOUT_S}s)"
-  timeout "$BENCH_TIMEOUT_S" "$java" "${jvm_flags[@]}" -cp "$classpath" "$bench_main" --output "$results/benchmark.json" \
-    > "$results/benchmark.log" 2>&1
+  timeout "$BENCH_TIMEOUT_S" "$java" "${jvm_flags[@]}" -cp "$classpath" "$bench_main" --spec "$spec" \
+    --ultra-config "$bundle/reference/nemotron/Llama-3_1-Nemotron-Ultra-253B-v1.config.json" \
+    --output "$results/benchmark.json" > "$results/benchmark.log" 2>&1
   rc=$?
-  bench_json="{\"ran\": true, \"exit_code\": $rc, \"timed_out\": $([[ $rc -eq 124 ]] && echo true || echo false), \"json\": \"benchmark.json\"}"
-  if [[ $rc -ne 0 ]]; then status=failed; fi
+  ours=$(json_status "$results/benchmark.json")
+  # it skips only without a usable GPU, and nvidia-smi sees one here: a skip is a failure
+  if [[ $rc -ne 0 || $ours != ok ]]; then
+    status=failed
+    say "benchmark failed (exit $rc, status '${ours}'), see benchmark.log"
+  fi
+  py=${NEMOTRON_PYTHON:-$(command -v python3 || true)}
+  if [[ -n $py && -x $py ]]; then
+    say "PyTorch eager twin: $py gpu-slice-torch.py (timeout ${TORCH_TIMEOUT_S}s)"
+    timeout "$TORCH_TIMEOUT_S" "$py" "$bundle/gpu-slice-torch.py" --spec "$spec" --output "$results/benchmark-torch.json" \
+      --compare "$results/benchmark.json" --comparison "$results/benchmark-comparison.json" \
+      > "$results/benchmark-torch.log" 2>&1
+    trc=$?
+  else
+    trc=127
+    echo "no python3 to run gpu-slice-torch.py" > "$results/benchmark-torch.log"
+  fi
+  theirs=$(json_status "$results/benchmark-torch.json")
+  if [[ $trc -ne 0 ]]; then
+    status=failed
+    say "PyTorch twin failed (exit $trc), see benchmark-torch.log"
+  elif [[ $theirs != ok ]]; then
+    torch_missing="no PyTorch baseline ($(head -1 "$results/benchmark-torch.log"))"
+    say "PyTorch twin: $theirs, see benchmark-torch.log"
+  fi
+  bench_json="{\"ran\": true, \"exit_code\": $rc, \"status\": $(json_str "$ours"), \"timed_out\": $([[ $rc -eq 124 ]] && echo true || echo false), \"json\": \"benchmark.json\", \"torch\": {\"exit_code\": $trc, \"status\": $(json_str "$theirs"), \"timed_out\": $([[ $trc -eq 124 ]] && echo true || echo false), \"json\": \"benchmark-torch.json\"}, \"comparison\": \"benchmark-comparison.json\"}"
 fi
 
 # A clean run that had nothing to measure is not a pass: say what was missing.
 missing=()
 [[ $t -eq 0 ]] && missing+=("no tests tagged gpu")
 [[ -z $bench_main ]] && missing+=("no GPU benchmark")
+[[ -n $torch_missing ]] && missing+=("$torch_missing")
 if [[ $status == ok && ${#missing[@]} -gt 0 ]]; then
   status=incomplete
   message="GPU run finished, but this bundle has $(IFS=';'; echo "${missing[*]}" | sed 's/;/ and /g')"

@@ -33,7 +33,8 @@ class GpuScriptsTest {
         Files.writeString(b.resolve("bundle.properties"),
                 "commit=abc\nbuilt=now\njava.version=25\njvm.flags=--add-modules jdk.incubator.vector\nbenchmark.main=\n");
         for (String f : List.of("junit/junit-platform-console-standalone-6.0.3.jar", "lib/inference-core-0.1.jar",
-                "lib/cuda-kernels-0.1.jar", "reference/stories260k/hf/model.safetensors",
+                "lib/cuda-kernels-0.1.jar", "gpu-slice.json", "gpu-slice-torch.py",
+                "reference/stories260k/hf/model.safetensors",
                 "reference/nemotron-nas-tiny/nas-tiny-a-bf16/model.safetensors",
                 "reference/nemotron-nas-tiny/nas-tiny-a-f32/model.safetensors",
                 "reference/nemotron/Llama-3_1-Nemotron-Ultra-253B-v1.config.json")) {
@@ -197,6 +198,93 @@ class GpuScriptsTest {
         assertEquals(0, given.code, given.out);
         assertTrue(given.out.contains("NCCL: no pip wheel under NEMOTRON_SITE_PACKAGES='" + empty + "'"), given.out);
         assertEquals(empty.toString(), Files.readString(b.resolve("site-packages-seen.txt")).strip());
+    }
+
+    /** A fake java for a GPU machine: one passing GPU test; the benchmark writes {@code "status" : "<status>"}. */
+    private static String javaWithBenchmark(String status) {
+        return """
+                all="$*"
+                while [ $# -gt 0 ]; do
+                  case "$1" in
+                    --reports-dir)
+                      mkdir -p "$2"
+                      echo '<testsuite name="a" tests="1" skipped="0" failures="0" errors="0">' > "$2/TEST-a.xml"
+                      exit 0 ;;
+                    --output)
+                      echo "$all" > "$(dirname "$2")/benchmark-args.txt"
+                      printf '{\\n  "implementation" : "nemotron-cuda",\\n  "status" : "%s"\\n}\\n' STATUS > "$2"
+                      exit 0 ;;
+                  esac
+                  shift
+                done
+                exit 0
+                """.replace("STATUS", status);
+    }
+
+    /** A fake python3: site-packages for -c; as the torch twin, writes its JSON and the comparison with "status". */
+    private static Path fakePython(Path dir, String status) throws IOException {
+        Path python = dir.resolve("python3");
+        executable(python, """
+                #!/bin/bash
+                if [ "$1" = -c ]; then echo /nonexistent; exit 0; fi
+                echo "$*" > "$(dirname "$0")/python-args.txt"
+                while [ $# -gt 0 ]; do
+                  case "$1" in
+                    --output) printf '{"implementation": "pytorch-eager", "status": "%s"}\\n' STATUS > "$2" ;;
+                    --comparison) echo '{"status": "ok"}' > "$2" ;;
+                  esac
+                  shift
+                done
+                echo "gpu-slice-torch: STATUS"
+                exit 0
+                """.replace("STATUS", status));
+        return python;
+    }
+
+    private static Result runBenchmarkBundle(Path dir, String javaStatus, String torchStatus) throws Exception {
+        Path b = fakeBundle(dir, javaWithBenchmark(javaStatus));
+        String props = Files.readString(b.resolve("bundle.properties"));
+        Files.writeString(b.resolve("bundle.properties"),
+                props.replace("benchmark.main=\n", "benchmark.main=io.nemotron.core.bench.GpuSliceBenchmark\n"));
+        Path smi = dir.resolve("nvidia-smi");
+        executable(smi, "#!/bin/sh\necho 'NVIDIA H100 80GB HBM3, 81559 MiB, 580.65, 9.0'\n");
+        return run(Map.of("NEMOTRON_NVIDIA_SMI", smi.toString(), "NEMOTRON_PYTHON", fakePython(dir, torchStatus).toString()),
+                "bash", b.resolve("gpu-run.sh").toString(), b.toString(), dir.resolve("results").toString());
+    }
+
+    @Test
+    void benchmarkAndItsTorchTwinRunFromTheOneSpec(@TempDir Path dir) throws Exception {
+        Result r = runBenchmarkBundle(dir, "ok", "ok");
+        assertEquals(0, r.code, r.out);
+        Path results = dir.resolve("results");
+        String json = Files.readString(results.resolve("gpu-run.json"));
+        assertTrue(json.contains("\"status\": \"ok\""), json);
+        assertTrue(json.contains("\"benchmark\": {\"ran\": true, \"exit_code\": 0, \"status\": \"ok\""), json);
+        assertTrue(json.contains("\"torch\": {\"exit_code\": 0, \"status\": \"ok\""), json);
+        assertTrue(json.contains("\"comparison\": \"benchmark-comparison.json\""), json);
+        Path bundle = dir.resolve("bundle");
+        String javaArgs = Files.readString(results.resolve("benchmark-args.txt"));
+        assertTrue(javaArgs.contains("io.nemotron.core.bench.GpuSliceBenchmark --spec " + bundle.resolve("gpu-slice.json")
+                + " --ultra-config " + bundle.resolve("reference/nemotron/Llama-3_1-Nemotron-Ultra-253B-v1.config.json")
+                + " --output " + results.resolve("benchmark.json")), javaArgs);
+        assertEquals(bundle.resolve("gpu-slice-torch.py") + " --spec " + bundle.resolve("gpu-slice.json") + " --output "
+                + results.resolve("benchmark-torch.json") + " --compare " + results.resolve("benchmark.json")
+                + " --comparison " + results.resolve("benchmark-comparison.json"),
+                Files.readString(dir.resolve("python-args.txt")).strip());
+        assertTrue(Files.exists(results.resolve("benchmark-comparison.json")));
+    }
+
+    @Test
+    void aBenchmarkThatSkipsOnAGpuMachineFailsAndAMissingTorchIsIncomplete(@TempDir Path dir) throws Exception {
+        Result skipped = runBenchmarkBundle(dir.resolve("a"), "skipped", "ok");
+        assertEquals(1, skipped.code, skipped.out);
+        assertTrue(skipped.out.contains("benchmark failed (exit 0, status 'skipped')"), skipped.out);
+
+        Result noTorch = runBenchmarkBundle(dir.resolve("b"), "ok", "skipped");
+        assertEquals(0, noTorch.code, noTorch.out);
+        String json = Files.readString(dir.resolve("b/results/gpu-run.json"));
+        assertTrue(json.contains("\"status\": \"incomplete\""), json);
+        assertTrue(json.contains("no PyTorch baseline (gpu-slice-torch: skipped)"), json);
     }
 
     private record Result(int code, String out) {}

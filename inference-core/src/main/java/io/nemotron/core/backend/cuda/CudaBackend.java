@@ -16,6 +16,7 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.function.Function;
 
 /**
  * The {@link Backend} on one GPU: the cuda-kernels fatbin for the elementwise ops, norms, rope and paged attention, and
@@ -42,7 +43,7 @@ public final class CudaBackend implements Backend {
 
     private final ModelConfig config;
     private final CudaDevice device;      // not owned
-    private final Tensor embedTokens;     // [vocab, hidden]
+    private final ModelWeights model;     // the tensors the forward pass names; their device copies are in weights
     private final int maxRows;
     private final int hidden;
     private final int headDim;
@@ -76,6 +77,21 @@ public final class CudaBackend implements Backend {
      * skipping it would compute wrong results.
      */
     public CudaBackend(ModelConfig config, ModelWeights model, CudaDevice device, int maxRows, Communicator comm) {
+        this(config, model, device, maxRows, comm, kernels -> DeviceWeights.upload(device, model));
+    }
+
+    /**
+     * A backend whose weights are random BF16 values written on the device ({@link DeviceWeights#random}: seeded,
+     * norms 1, linear layers U(±1/sqrt(in))), for benchmarks of real shapes without a checkpoint on the host. Run it
+     * with {@code new Transformer(config, backend.model(), backend)}.
+     */
+    public static CudaBackend withRandomWeights(ModelConfig config, CudaDevice device, int maxRows, long seed) {
+        return new CudaBackend(config, null, device, maxRows, null,
+                kernels -> DeviceWeights.random(device, kernels, config, seed));
+    }
+
+    private CudaBackend(ModelConfig config, ModelWeights model, CudaDevice device, int maxRows, Communicator comm,
+                        Function<CudaModule, DeviceWeights> weightsOf) {
         if (comm != null && comm.size() > 1) {
             throw new UnsupportedOperationException("the CUDA backend runs one rank; tensor parallelism over "
                     + comm.size() + " GPUs needs its NCCL all-reduce (issue 7)");
@@ -86,7 +102,6 @@ public final class CudaBackend implements Backend {
         this.config = config;
         this.device = device;
         this.current = Thread.currentThread();
-        this.embedTokens = model.embedTokens();
         this.maxRows = maxRows;
         this.hidden = config.hiddenSize();
         this.headDim = config.headDim();
@@ -119,8 +134,9 @@ public final class CudaBackend implements Backend {
             made.add(kernels);
             this.blas = Cublas.open();
             made.add(blas);
-            this.weights = DeviceWeights.upload(device, model);
+            this.weights = weightsOf.apply(kernels);
             made.add(this.weights);
+            this.model = model != null ? model : weights.model();
             widths.put(Buf.X, hidden);
             widths.put(Buf.XB, hidden);
             widths.put(Buf.OUT, hidden);
@@ -165,6 +181,16 @@ public final class CudaBackend implements Backend {
         }
         this.splitPartitionTokens = partitionTokens;
         this.splitAboveTokens = aboveTokens;
+    }
+
+    /** The weights this backend runs: the caller's, or the shape-only tensors of {@link #withRandomWeights}. */
+    public ModelWeights model() {
+        return model;
+    }
+
+    /** The device copies of the weights (tests read random weights back through it). */
+    DeviceWeights deviceWeights() {
+        return weights;
     }
 
     /** Bytes of weights on the device. */
@@ -246,7 +272,7 @@ public final class CudaBackend implements Backend {
             looseInts.uploadAt(0, tokenIds, rows);
             ids = looseInts.address();
         }
-        Tensor table = embedTokens;
+        Tensor table = model.embedTokens();
         kernels.launch("embedding_gather_bf16", rows, 1, 1, threadsFor(hidden / BF16_PACK), buf(Buf.X), weight(table), ids,
                 hidden, 0, table.rows());
     }

@@ -40,8 +40,8 @@ public final class CudaDevice implements AutoCloseable {
             len++;
         }
         this.name = new String(raw, 0, len, StandardCharsets.US_ASCII);
-        this.computeCapability = 10 * attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, "major")
-                + attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, "minor");
+        this.computeCapability = 10 * attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, "compute capability major")
+                + attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, "compute capability minor");
         long[] total = new long[1];
         check(JCudaDriver.cuDeviceTotalMem(total, device), "cuDeviceTotalMem(" + ordinal + ")");
         this.totalMemory = total[0];
@@ -130,9 +130,19 @@ public final class CudaDevice implements AutoCloseable {
         return totalMemory;
     }
 
+    /** Peak memory clock in kHz (CU_DEVICE_ATTRIBUTE_MEMORY_CLOCK_RATE); HBM transfers twice per clock. */
+    public int memoryClockKHz() {
+        return attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MEMORY_CLOCK_RATE, "memory clock rate");
+    }
+
+    /** Memory bus width in bits (CU_DEVICE_ATTRIBUTE_GLOBAL_MEMORY_BUS_WIDTH). */
+    public int memoryBusWidthBits() {
+        return attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_GLOBAL_MEMORY_BUS_WIDTH, "global memory bus width");
+    }
+
     private int attribute(int attribute, String what) {
         int[] v = new int[1];
-        check(JCudaDriver.cuDeviceGetAttribute(v, attribute, device), "cuDeviceGetAttribute(compute capability " + what + ")");
+        check(JCudaDriver.cuDeviceGetAttribute(v, attribute, device), "cuDeviceGetAttribute(" + what + ")");
         return v[0];
     }
 

@@ -1,15 +1,22 @@
 package io.nemotron.core.backend.cuda;
 
+import io.nemotron.core.config.ModelConfig;
 import io.nemotron.core.model.BlockWeights;
 import io.nemotron.core.model.ModelWeights;
+import io.nemotron.core.weights.CheckpointLayout;
 import io.nemotron.core.weights.DType;
 import io.nemotron.core.weights.DTypeCodec;
 import io.nemotron.core.weights.Tensor;
+import io.nemotron.core.weights.TensorSpec;
+import io.nemotron.core.weights.WeightSource;
+import io.nemotron.core.weights.WeightsException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Every weight of a model uploaded once, as BF16 (STYLE point 3: weights stay where they are used). BF16 checkpoints
@@ -18,13 +25,20 @@ import java.util.Map;
  * So a GPU run of an F32 checkpoint equals a GPU run of its BF16 rounding, not the CPU backend's FP32 result.
  * Tensors are found by identity (the {@link Tensor} records the forward pass passes in); a tied lm_head is the
  * embedding and is uploaded once.
+ *
+ * <p>{@link #random} is the other way in, for benchmarks of real shapes: the same buffers, filled on the device by the
+ * {@code fill_uniform_bf16} kernel, behind host {@link Tensor}s that carry only a name and a shape.
  */
 final class DeviceWeights implements AutoCloseable {
     private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final int CHUNK = 1 << 23;   // elements per host staging copy (16 MiB of BF16)
 
+    private static final int FILL_THREADS = 256;
+    private static final int FILL_GRID = 8192;   // grid-stride: enough CTAs to fill every SM several times over
+
     private final Map<Tensor, DeviceBuffer> buffers = new IdentityHashMap<>();
     private long bytes;
+    private ModelWeights model;   // the random path's shape-only tensors; null for uploaded weights
 
     static DeviceWeights upload(CudaDevice device, ModelWeights w) {
         DeviceWeights d = new DeviceWeights();
@@ -45,6 +59,75 @@ final class DeviceWeights implements AutoCloseable {
             d.close();
             throw e;
         }
+    }
+
+    /**
+     * Every tensor of {@code config}'s checkpoint layout ({@link CheckpointLayout}, a tied head once) allocated on the
+     * device and filled there with seeded uniform BF16 values: norms 1, each linear layer U(-1/sqrt(in), 1/sqrt(in))
+     * so activations keep their scale through the blocks (their values do not matter to a timing, but inf/NaN might).
+     * Nothing of the weights' size touches the host. {@link #model()} is the {@link ModelWeights} to run them with.
+     */
+    static DeviceWeights random(CudaDevice device, CudaModule kernels, ModelConfig config, long seed) {
+        DeviceWeights d = new DeviceWeights();
+        try {
+            Map<String, Tensor> byName = new LinkedHashMap<>();
+            int stream = 0;
+            for (TensorSpec spec : CheckpointLayout.of(config).required()) {
+                Tensor t = placeholder(spec);
+                byName.put(spec.name(), t);
+                DeviceBuffer buf = device.allocate(t.numel() * 2, t.name() + " (" + t.shapeString() + " bf16, random)");
+                d.buffers.put(t, buf);
+                d.bytes += buf.bytes();
+                float bound = spec.shape().length == 1 ? 1f : (float) (1 / Math.sqrt(spec.shape()[1]));
+                float lo = spec.shape().length == 1 ? 1f : -bound;
+                kernels.launch("fill_uniform_bf16", FILL_GRID, 1, 1, FILL_THREADS, buf.address(), t.numel(), seed,
+                        stream++, lo, bound);
+            }
+            device.synchronize("fill_uniform_bf16 of " + byName.size() + " random tensors");
+            d.model = ModelWeights.from(config, new Placeholders(byName));
+            return d;
+        } catch (RuntimeException e) {
+            d.close();
+            throw e;
+        }
+    }
+
+    /** A tensor with a name and a shape and no host bytes: only its identity and shape are used on the GPU path. */
+    static Tensor placeholder(TensorSpec spec) {
+        return new Tensor(spec.name(), DType.BF16, spec.shape(), MemorySegment.NULL);
+    }
+
+    /** The model of {@link #random}'s tensors; empty-handed for uploaded weights, whose caller holds the model. */
+    ModelWeights model() {
+        if (model == null) {
+            throw new IllegalStateException("uploaded weights: the caller's ModelWeights is the model");
+        }
+        return model;
+    }
+
+    /** {@link ModelWeights#from} over shape-only tensors. */
+    record Placeholders(Map<String, Tensor> tensors) implements WeightSource {
+        @Override
+        public Tensor tensor(String name) {
+            Tensor t = tensors.get(name);
+            if (t == null) {
+                throw new WeightsException("no tensor " + name + " in the random weights");
+            }
+            return t;
+        }
+
+        @Override
+        public boolean contains(String name) {
+            return tensors.containsKey(name);
+        }
+
+        @Override
+        public Set<String> names() {
+            return tensors.keySet();
+        }
+
+        @Override
+        public void close() {}
     }
 
     private void add(CudaDevice device, Tensor t) {
