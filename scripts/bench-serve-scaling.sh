@@ -3,7 +3,7 @@
 # `bench serve` at concurrency 1 and 16 from one warm client in --rounds interleaved rounds, then with and without a
 # shared 256-token prompt prefix, prints every JSON line and the ratio of the median throughputs, and stops the
 # server.
-#   scripts/bench-serve-scaling.sh [--model DIR|demo] [--gen-len 128] [--rounds 3]
+#   scripts/bench-serve-scaling.sh [--model DIR|demo] [--gen-len 128] [--rounds 5]
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 MODEL=demo
