@@ -125,8 +125,9 @@ public class ModelHost implements SmartLifecycle {
                 refreshHealth();
             }
             // the RAG ranker's embedding model (ONNX, ~3 s to load) off the request path, after readiness: a request
-            // with documents that arrives first simply waits for it
-            Thread.ofVirtual().name("rag-embedding-warmup").start(EmbeddingRanker.shared()::warmUp);
+            // with documents that arrives first simply waits for it. A platform thread: the load is seconds of native
+            // code, which would pin a virtual thread's carrier and starve the streams' virtual-thread writers.
+            Thread.ofPlatform().daemon(true).name("rag-embedding-warmup").start(EmbeddingRanker.shared()::warmUp);
         } catch (Throwable t) {
             log.error("model {} failed to load: {}", m.path(), t.getMessage(), t);
             loaded.completeExceptionally(t);
