@@ -1,18 +1,18 @@
 package io.nemotron.core.parallel;
 
-import java.util.concurrent.BrokenBarrierException;
-import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.Phaser;
 
 /**
  * Ranks that are threads of one process (the CPU backend's tensor parallelism): an all-reduce publishes each rank's
  * buffer, waits for all, and lets every rank sum the buffers itself in rank order (identical bits everywhere, no
  * reduction tree to keep deterministic). Two barriers per collective: one before reading, one before anyone may
- * overwrite its buffer with the sum. {@link #abort} breaks a collective that will never complete because a rank
- * failed; the group is usable again for the next step.
+ * overwrite its buffer with the sum. {@link #abort} ends the step's collectives for good (a rank failed): ranks
+ * waiting now and ranks that arrive later all fail at once, so none can wait for a rank that will never come;
+ * {@link #reset} opens the next step.
  */
 public final class InProcessGroup {
     private final int size;
-    private final CyclicBarrier barrier;
+    private volatile Phaser barrier;
     private final float[][] published;
     private final int[] offsets;
     private final float[][] scratch;
@@ -22,7 +22,7 @@ public final class InProcessGroup {
             throw new IllegalArgumentException("group size must be >= 1, got " + size);
         }
         this.size = size;
-        this.barrier = new CyclicBarrier(size);
+        this.barrier = new Phaser(size);
         this.published = new float[size][];
         this.offsets = new int[size];
         this.scratch = new float[size][0];
@@ -40,9 +40,16 @@ public final class InProcessGroup {
         return new Member(rank);
     }
 
-    /** Fails every rank waiting in a collective (another rank threw); resets the group for the next step. */
+    /** Fails every rank in a collective of this step, now or later (another rank threw). */
     public void abort() {
-        barrier.reset();
+        barrier.forceTermination();
+    }
+
+    /** A fresh step after an abort; call while no rank is inside a collective. */
+    public void reset() {
+        if (barrier.isTerminated()) {
+            barrier = new Phaser(size);
+        }
     }
 
     private final class Member implements Communicator {
@@ -86,13 +93,8 @@ public final class InProcessGroup {
         }
 
         private void await() {
-            try {
-                barrier.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new CommunicatorException("rank " + rank + " was interrupted in a collective", e);
-            } catch (BrokenBarrierException e) {
-                throw new CommunicatorException("rank " + rank + ": another rank failed during the step", e);
+            if (barrier.arriveAndAwaitAdvance() < 0) {   // terminated: abort() ran
+                throw new CommunicatorException("rank " + rank + ": another rank failed during the step", null);
             }
         }
     }

@@ -108,7 +108,14 @@ public final class TensorParallelTransformer implements ForwardPass, AutoCloseab
         List<Future<?>> others = new ArrayList<>(ranks.length - 1);
         for (int r = 1; r < ranks.length; r++) {
             int rank = r;
-            others.add(rankThreads.submit(() -> ranks[rank].forward(batch, pools[rank], rankLogits[rank])));
+            others.add(rankThreads.submit(() -> {
+                try {
+                    ranks[rank].forward(batch, pools[rank], rankLogits[rank]);
+                } catch (RuntimeException | Error e) {
+                    group.abort();   // the others must not wait for this rank in a collective
+                    throw e;
+                }
+            }));
         }
         List<Throwable> failures = new ArrayList<>();
         try {
@@ -130,7 +137,7 @@ public final class TensorParallelTransformer implements ForwardPass, AutoCloseab
             }
         }
         if (!failures.isEmpty()) {
-            group.abort();   // leave the barrier clean for the next step
+            group.reset();   // every rank has returned: the next step starts on a fresh barrier
             // report the rank that really failed, not the ranks its failure broke out of a collective
             Throwable cause = failures.stream().filter(t -> !(t instanceof CommunicatorException)).findFirst()
                     .orElse(failures.getFirst());

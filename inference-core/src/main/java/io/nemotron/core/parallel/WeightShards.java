@@ -2,6 +2,7 @@ package io.nemotron.core.parallel;
 
 import io.nemotron.core.config.AttentionKind;
 import io.nemotron.core.config.FfnKind;
+import io.nemotron.core.config.ModelConfig;
 import io.nemotron.core.model.BlockWeights;
 import io.nemotron.core.model.ModelWeights;
 import io.nemotron.core.weights.Tensor;
@@ -25,6 +26,7 @@ public final class WeightShards {
         }
         int headDim = plan.config().headDim();
         ShardPlan.Range q = plan.queryHeads(rank);
+        ModelConfig rankConfig = plan.rankConfig(rank);
         List<BlockWeights> blocks = new ArrayList<>();
         for (BlockWeights b : full.blocks()) {
             Tensor qProj = null, kProj = null, vProj = null, oProj = null;
@@ -45,7 +47,7 @@ public final class WeightShards {
             ShardPlan.Range h = plan.hidden(rank);
             Tensor linearAttn = b.linearAttn() == null ? null : rows(b.linearAttn(), h.from(), h.to());
             Tensor linearMlp = b.linearMlp() == null ? null : rows(b.linearMlp(), h.from(), h.to());
-            blocks.add(new BlockWeights(plan.rankConfig(rank).blocks().get(blocks.size()), b.inputLayernorm(),
+            blocks.add(new BlockWeights(rankConfig.blocks().get(blocks.size()), b.inputLayernorm(),
                     qProj, kProj, vProj, oProj, linearAttn, b.postAttentionLayernorm(), gate, up, down, linearMlp));
         }
         ShardPlan.Range vocab = plan.vocab(rank);

@@ -38,6 +38,11 @@ class InProcessGroupTest {
                     () -> f.get(5, TimeUnit.SECONDS));
             assertInstanceOf(CommunicatorException.class, e.getCause());
         }
+        // rank 0 comes to the same collective after the abort: it fails at once instead of waiting forever
+        var late = org.junit.jupiter.api.Assertions.assertThrows(CommunicatorException.class,
+                () -> group.member(0).allReduceSum(new float[] {1f}, 0, 1));
+        assertInstanceOf(CommunicatorException.class, late);
+        group.reset();
         float[][] bufs = {{1f}, {2f}, {4f}};
         run(group, bufs);
         for (float[] b : bufs) {

@@ -44,7 +44,7 @@ final class ToolsParseCommand implements Callable<Integer> {
                     + " BFCL function docs) to validate the calls against.")
     private Path toolsFile;
 
-    /** What the {@code <think>} splitter will make of the output; until it lands, everything is the answer. */
+    /** What the {@code <think>} splitter makes of the output. */
     record ReasoningSplit(String reasoning, String answer) {}
 
     @Override

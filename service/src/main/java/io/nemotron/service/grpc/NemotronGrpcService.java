@@ -73,8 +73,8 @@ public class NemotronGrpcService implements NemotronGrpc.AsyncService, BindableS
     @Override
     public void chat(ChatRequest request, StreamObserver<ChatResponse> observer) {
         ServingModel m = host.ready();
-        controlTokens(m).check(request);
         limits.check(request);
+        controlTokens(m).check(request);   // after the cheap count limits: it walks every string
         var toolChoice = ChatRequests.toolChoice(request);
         var folded = m.documents().fold(ChatRequests.toCore(request), m.prompts()::build, m.contextLength(),
                         request.hasMaxTokens() ? unsigned(request.getMaxTokens()) : null);

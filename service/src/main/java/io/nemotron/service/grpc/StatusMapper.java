@@ -31,12 +31,13 @@ public class StatusMapper implements GrpcExceptionHandler {
 
     @Override
     public StatusException handleException(Throwable exception) {
-        if (exception instanceof EngineOverloadedException overloaded) {
-            // the engine's waiting queue is full: the same retry hint as the admission interceptor's rejections
-            RetryHint.Rejection r = RetryHint.reject(Status.Code.RESOURCE_EXHAUSTED, overloaded.getMessage(), retryAfter);
+        Status status = toStatus(exception);
+        if (status.getCode() == Status.Code.RESOURCE_EXHAUSTED || status.getCode() == Status.Code.UNAVAILABLE) {
+            // every "come back later" answer carries the same retry hint as the admission interceptor's rejections
+            RetryHint.Rejection r = RetryHint.reject(status.getCode(), status.getDescription(), retryAfter);
             return r.status().asException(r.trailers());
         }
-        return toStatus(exception).asException();
+        return status.asException();
     }
 
     public static Status toStatus(Throwable e) {

@@ -1,5 +1,7 @@
 package io.nemotron.service.reasoning;
 
+import io.nemotron.service.grpc.stream.TagPrefix;
+
 import io.nemotron.service.grpc.stream.ChatOutput;
 import io.nemotron.service.grpc.stream.ChatTextPipeline;
 
@@ -85,7 +87,7 @@ public final class ThinkSplitter implements ChatTextPipeline {
             }
             return;
         }
-        int keep = partialSuffix(pending, CLOSE);
+        int keep = TagPrefix.partialSuffix(pending, CLOSE);
         if (pending.length() > keep) {
             reasoning(pending.substring(0, pending.length() - keep));
             pending.delete(0, pending.length() - keep);
@@ -135,23 +137,5 @@ public final class ThinkSplitter implements ChatTextPipeline {
             i++;
         }
         return i;
-    }
-
-    /** Length of the longest suffix of s that is a proper prefix of tag. */
-    static int partialSuffix(CharSequence s, String tag) {
-        int max = Math.min(s.length(), tag.length() - 1);
-        for (int n = max; n > 0; n--) {
-            boolean match = true;
-            for (int i = 0; i < n; i++) {
-                if (s.charAt(s.length() - n + i) != tag.charAt(i)) {
-                    match = false;
-                    break;
-                }
-            }
-            if (match) {
-                return n;
-            }
-        }
-        return 0;
     }
 }

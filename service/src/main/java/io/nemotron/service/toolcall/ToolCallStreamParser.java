@@ -1,5 +1,7 @@
 package io.nemotron.service.toolcall;
 
+import io.nemotron.service.grpc.stream.TagPrefix;
+
 import java.util.ArrayList;
 import java.util.List;
 
@@ -103,22 +105,12 @@ public final class ToolCallStreamParser {
                     closeSearchFrom = OPEN.length();
                     continue;
                 }
-                int release = pending.length() - possibleTagStart(pending);
+                int release = pending.length() - TagPrefix.partialSuffix(pending, OPEN);
                 emitContent(pending.substring(0, release));
                 pending.delete(0, release);
                 return;
             }
         }
-    }
-
-    /** Length of the longest suffix of {@code text} that is a proper prefix of the opening tag. */
-    static int possibleTagStart(CharSequence text) {
-        for (int k = Math.min(OPEN.length() - 1, text.length()); k > 0; k--) {
-            if (OPEN.regionMatches(0, text.subSequence(text.length() - k, text.length()).toString(), 0, k)) {
-                return k;
-            }
-        }
-        return 0;
     }
 
     private void closeBlock(String raw) {

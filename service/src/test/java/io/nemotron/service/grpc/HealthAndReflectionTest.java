@@ -40,6 +40,8 @@ class HealthAndReflectionTest {
                     .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
                         assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
                         assertThat(e.getStatus().getDescription()).contains("loading");
+                        // come back later: the configured retry hint (nemotron.admission.retry-after, 1 s)
+                        assertThat(e.getTrailers().get(io.nemotron.service.admission.RetryHint.PUSHBACK)).isEqualTo("1000");
                     });
 
             server.openGate();

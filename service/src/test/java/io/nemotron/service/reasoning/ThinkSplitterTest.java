@@ -100,9 +100,10 @@ class ThinkSplitterTest {
 
     @Test
     void partialSuffixFindsTheLongestTagPrefix() {
-        assertEquals(0, ThinkSplitter.partialSuffix("abc", "</think>"));
-        assertEquals(1, ThinkSplitter.partialSuffix("abc<", "</think>"));
-        assertEquals(5, ThinkSplitter.partialSuffix("x</thi", "</think>"));
-        assertEquals(0, ThinkSplitter.partialSuffix("</think>", "</think>"), "a whole tag is not a partial one");
+        assertEquals(0, io.nemotron.service.grpc.stream.TagPrefix.partialSuffix("abc", "</think>"));
+        assertEquals(1, io.nemotron.service.grpc.stream.TagPrefix.partialSuffix("abc<", "</think>"));
+        assertEquals(5, io.nemotron.service.grpc.stream.TagPrefix.partialSuffix("x</thi", "</think>"));
+        assertEquals(0, io.nemotron.service.grpc.stream.TagPrefix.partialSuffix("</think>", "</think>"), "a whole tag is not a partial one");
+        assertEquals(9, io.nemotron.service.grpc.stream.TagPrefix.partialSuffix("x<TOOLCALL", "<TOOLCALL>"));
     }
 }
