@@ -52,8 +52,8 @@ class InspectCommandTest {
         long norms = (64 + 81 + 1) * 16384L;
         assertEquals((2 * 253_401_268_224L - 2 * norms) / 8 + 2 * norms, weights);
         // the CUDA backend's start-up plan; MemoryPlannerTest recomputes this figure from the raw config JSON
-        assertEquals(350_656L, j.get("kv_capacity_tokens").asLong());
-        assertEquals(350_656L / 16, j.get("kv_blocks").asLong());
+        assertEquals(366_256L, j.get("kv_capacity_tokens").asLong());
+        assertEquals(366_256L / 16, j.get("kv_blocks").asLong());
     }
 
     @Test

@@ -63,9 +63,9 @@ public final class CudaBackend implements Backend {
     private DeviceBuffer partials;              // split-KV partial outputs, grown on demand
     private StepBatch step;                     // the batch whose inputs are on the device, null outside a step
     private Thread current;                     // the thread the device's context was last made current on
-    private int splitPartitionTokens = 512;     // split-KV decode: P (a multiple of 32)
+    private int splitPartitionTokens = MemoryPlanner.SPLIT_KV_PARTITION_TOKENS;   // split-KV decode: P (× 32)
     private int splitAboveTokens = 1024;        // ... used when the longest context exceeds this
-    private static final int SPLIT_MAX_ROWS = 16;   // ... and the step has at most this many rows (where CTAs are few)
+    static final int SPLIT_MAX_ROWS = 16;   // ... and the step has at most this many rows (where CTAs are few)
 
     /** One GPU, one rank: uploads every weight of {@code weights} and allocates the activation buffers. */
     public CudaBackend(ModelConfig config, ModelWeights model, CudaDevice device, int maxRows) {

@@ -3,6 +3,7 @@ package io.nemotron.core.backend.cuda;
 import io.nemotron.core.backend.KvPool;
 import io.nemotron.core.config.AttentionKind;
 import io.nemotron.core.config.ModelConfig;
+import io.nemotron.core.config.ModelStats;
 
 /**
  * BF16 paged K/V of every FULL-attention layer in device memory, in the layout the kernels read (paged_kv.cuh): per
@@ -50,13 +51,7 @@ final class CudaKvPool implements KvPool, AutoCloseable {
     }
 
     static long bytesPerBlock(ModelConfig config, int blockSize) {
-        long perToken = 0;
-        for (var b : config.blocks()) {
-            if (b.attention() instanceof AttentionKind.Full full) {
-                perToken += 2L * full.kvHeads() * config.headDim() * 2;   // K and V, BF16
-            }
-        }
-        return perToken * blockSize;
+        return ModelStats.of(config).kvBytesPerToken(2) * blockSize;   // K and V of every FULL layer, BF16
     }
 
     DeviceBuffer keys(int layer) {

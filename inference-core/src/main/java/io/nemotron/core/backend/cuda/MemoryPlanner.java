@@ -130,10 +130,14 @@ public final class MemoryPlanner {
         }
         long activations = (long) maxRows * activationBytes * (3 * hidden + 2 * qWidth + 2 * kvWidth + 2 * inter);
         long vocab = config.vocabSize();
-        long logits = (long) maxSeqs * Float.BYTES * (ceilDiv(vocab, tp) + (tp > 1 ? vocab : 0));
+        // what CudaBackend allocates: logits come back LOGIT_CHUNK rows at a time, and only steps of at most
+        // SPLIT_MAX_ROWS rows use split-KV decode
+        long logitRows = Math.min(maxSeqs, CudaBackend.LOGIT_CHUNK);
+        long logits = logitRows * Float.BYTES * (ceilDiv(vocab, tp) + (tp > 1 ? vocab : 0));
         long partitions = ceilDiv(maxModelLen, SPLIT_KV_PARTITION_TOKENS);
+        long splitRows = Math.min(maxSeqs, CudaBackend.SPLIT_MAX_ROWS);
         long splitKv = hasFullAttention()
-                ? (long) maxSeqs * (config.numAttentionHeads() / tp) * partitions * (headDim + 2) * Float.BYTES
+                ? splitRows * (config.numAttentionHeads() / tp) * partitions * (headDim + 2) * Float.BYTES
                 : 0;
         long stepInputs = (long) maxRows * ROW_INPUT_INTS * Integer.BYTES
                 + (long) maxSeqs * (ceilDiv(maxModelLen, blockSize) * Integer.BYTES + PER_SEQUENCE_STEP_BYTES);
