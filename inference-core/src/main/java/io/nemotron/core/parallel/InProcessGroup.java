@@ -4,9 +4,10 @@ import java.util.concurrent.Phaser;
 
 /**
  * Ranks that are threads of one process (the CPU backend's tensor parallelism): an all-reduce publishes each rank's
- * buffer, waits for all, and lets every rank sum the buffers itself in rank order (identical bits everywhere, no
- * reduction tree to keep deterministic). Two barriers per collective: one before reading, one before anyone may
- * overwrite its buffer with the sum. {@link #abort} ends the step's collectives for good (a rank failed): ranks
+ * buffer, waits for all, lets each rank sum its 1/size slice of the elements over all buffers in rank order
+ * (identical bits whoever sums, no reduction tree to keep deterministic), and then every rank copies all slices.
+ * Two barriers per collective: one before reading, one before anyone overwrites its buffer; a rank's slice sum
+ * is read by the others only before the next collective's first barrier, the earliest its owner can rewrite it. {@link #abort} ends the step's collectives for good (a rank failed): ranks
  * waiting now and ranks that arrive later all fail at once, so none can wait for a rank that will never come;
  * {@link #reset} opens the next step.
  */
@@ -77,19 +78,28 @@ public final class InProcessGroup {
             published[rank] = buf;
             offsets[rank] = offset;
             await();
-            float[] sum = scratch[rank].length >= length ? scratch[rank] : (scratch[rank] = new float[length]);
-            float[] first = published[0];
-            int firstOffset = offsets[0];
-            System.arraycopy(first, firstOffset, sum, 0, length);
+            // reduce-scatter: this rank sums only its slice of the elements (in rank order, so the bits do not
+            // depend on who sums), then every rank gathers all slices
+            int from = slice(length, rank);
+            int n = slice(length, rank + 1) - from;
+            float[] sum = scratch[rank].length >= n ? scratch[rank] : (scratch[rank] = new float[n]);
+            System.arraycopy(published[0], offsets[0] + from, sum, 0, n);
             for (int r = 1; r < size; r++) {
                 float[] other = published[r];
-                int o = offsets[r];
-                for (int i = 0; i < length; i++) {
+                int o = offsets[r] + from;
+                for (int i = 0; i < n; i++) {
                     sum[i] += other[o + i];
                 }
             }
-            await();   // every rank has read every buffer: now each may overwrite its own
-            System.arraycopy(sum, 0, buf, offset, length);
+            await();   // every slice is summed and nobody reads the inputs any more: gather into the own buffer
+            for (int r = 0; r < size; r++) {
+                int at = slice(length, r);
+                System.arraycopy(scratch[r], 0, buf, offset + at, slice(length, r + 1) - at);
+            }
+        }
+
+        private int slice(int length, int r) {
+            return (int) ((long) length * r / size);
         }
 
         private void await() {
