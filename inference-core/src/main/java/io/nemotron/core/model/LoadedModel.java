@@ -47,19 +47,30 @@ public final class LoadedModel implements AutoCloseable {
         this.weights = SafetensorsReader.open(dir);
         this.shardArena = Arena.ofShared();
         Backend made = null;
+        TensorParallelTransformer split = null;
         try {
             // every tensor's presence, dtype and shape is checked before any compute, naming tensor and file
             CheckpointLayout.validate(config, weights);
             ModelWeights w = ModelWeights.from(config, weights);
-            made = backends.create(config, w);
-            this.backend = made;
-            this.transformer = new Transformer(config, w, backend);
-            this.forwardPass = tensorParallel == 1 ? transformer : TensorParallelTransformer.cpu(config, w,
-                    tensorParallel, Math.max(1, threads / tensorParallel), prefillChunk, shardArena);
+            if (tensorParallel == 1) {
+                made = backends.create(config, w);
+                this.transformer = new Transformer(config, w, made);
+                this.forwardPass = transformer;
+            } else {
+                // only the ranks: a whole-model backend beside them would hold its own threads and buffers unused
+                split = TensorParallelTransformer.cpu(config, w, tensorParallel,
+                        Math.max(1, threads / tensorParallel), prefillChunk, shardArena);
+                this.transformer = split.rank(0);
+                this.forwardPass = split;
+            }
+            this.backend = transformer.backend();
             this.tokenizer = Files.exists(dir.resolve("tokenizer.json")) ? Tokenizer.load(dir) : null;
         } catch (RuntimeException e) {
             if (made != null) {
                 made.close();
+            }
+            if (split != null) {
+                split.close();
             }
             shardArena.close();
             weights.close();
@@ -127,7 +138,7 @@ public final class LoadedModel implements AutoCloseable {
         return config;
     }
 
-    /** The single-rank forward pass (the decode benchmark and reference tests use it). */
+    /** The single-rank forward pass (the decode benchmark and reference tests use it); rank 0's when split. */
     public Transformer transformer() {
         return transformer;
     }
@@ -146,6 +157,7 @@ public final class LoadedModel implements AutoCloseable {
         return tokenizer;
     }
 
+    /** The backend of {@link #transformer()}: rank 0's when the model is split. */
     public Backend backend() {
         return backend;
     }
@@ -182,9 +194,10 @@ public final class LoadedModel implements AutoCloseable {
     @Override
     public void close() {
         if (forwardPass instanceof TensorParallelTransformer tp) {
-            tp.close();
+            tp.close();   // every rank's backend, rank 0's included
+        } else {
+            backend.close();
         }
-        backend.close();
         shardArena.close();
         if (device != null) {
             device.close();
