@@ -33,6 +33,14 @@ public interface Backend extends AutoCloseable {
     default void beginStep(StepBatch batch) {
     }
 
+    /**
+     * Called by the forward pass once per step after its last op, also when the step failed: what follows on the
+     * calling thread (sampling, streaming the tokens out, scheduling the next step) is serial, so a backend with
+     * spinning workers lets them sleep now.
+     */
+    default void endStep() {
+    }
+
     /** X[r] = embed_tokens[tokenIds[r]] for r in [0, rows). */
     void embed(int[] tokenIds, int rows);
 

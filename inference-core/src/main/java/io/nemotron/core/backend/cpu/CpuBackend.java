@@ -102,6 +102,11 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void endStep() {
+        pool.rest();
+    }
+
+    @Override
     public void embed(int[] tokenIds, int rows) {
         float[] x = bufs.get(Buf.X);
         int hidden = config.hiddenSize();

@@ -35,6 +35,7 @@ public final class CpuThreadPool implements AutoCloseable {
 
     private volatile long generation;
     private volatile boolean closed;
+    private volatile boolean resting;
     private final AtomicInteger pending = new AtomicInteger();
     private volatile Throwable failure;
 
@@ -57,6 +58,15 @@ public final class CpuThreadPool implements AutoCloseable {
 
     public int threads() {
         return threads;
+    }
+
+    /**
+     * Tells idle workers to park now instead of spinning until the next call: for the caller's long serial stretches
+     * (between engine steps: sampling, streaming the tokens out), where a spinning worker would hold a core that
+     * the server's own threads need. The next call wakes them (one unpark each, a few microseconds).
+     */
+    public void rest() {
+        resting = true;
     }
 
     /** Splits [0, n) into contiguous chunks, one per thread (caller runs one), returns when all are done. */
@@ -98,6 +108,7 @@ public final class CpuThreadPool implements AutoCloseable {
             cursor.set(0);
             failure = null;
             pending.set(workers.length);
+            resting = false;
             generation = generation + 1;               // publishes task and n
             for (Worker w : workers) {
                 if (w.parked) {                        // unpark is a syscall: only for workers that stopped spinning
@@ -218,13 +229,16 @@ public final class CpuThreadPool implements AutoCloseable {
             }
         }
 
-        /** Spins for spinNanos, then parks; the parked flag and the re-check pair with the caller's unpark. */
+        /**
+         * Spins for spinNanos (none once the caller rests), then parks; the parked flag and the re-check pair with
+         * the caller's unpark.
+         */
         private long awaitGeneration(long seen) {
             long g;
             long spinStart = System.nanoTime();
             int spins = 0;
             while ((g = generation) == seen) {
-                if ((++spins & 63) != 0 || System.nanoTime() - spinStart < spinNanos) {
+                if (!resting && ((++spins & 63) != 0 || System.nanoTime() - spinStart < spinNanos)) {
                     Thread.onSpinWait();
                     continue;
                 }

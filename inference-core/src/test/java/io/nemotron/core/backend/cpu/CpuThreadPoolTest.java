@@ -1,5 +1,6 @@
 package io.nemotron.core.backend.cpu;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -42,6 +43,37 @@ class CpuThreadPoolTest {
                     for (int i = 0; i < sizes[s]; i++) {
                         assertEquals(calls, counts[s][i], "n=" + sizes[s] + " index " + i);
                     }
+                }
+            }
+        });
+    }
+
+    @Test
+    void restParksSpinningWorkersAtOnceAndTheNextCallWakesThem() {
+        // a minute of spinning: without rest() the worker would stay RUNNABLE for the whole test
+        assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+            try (CpuThreadPool pool = new CpuThreadPool(2, 60_000_000_000L)) {
+                Set<Thread> ran = ConcurrentHashMap.newKeySet();
+                pool.parallelFor(2, (from, to) -> ran.add(Thread.currentThread()));
+                Thread worker = ran.stream().filter(t -> t != Thread.currentThread()).findFirst().orElseThrow();
+                Thread.sleep(50);
+                assertEquals(Thread.State.RUNNABLE, worker.getState(), "a worker spins between calls");
+                for (int round = 0; round < 3; round++) {
+                    pool.rest();
+                    long deadline = System.nanoTime() + 5_000_000_000L;
+                    while (worker.getState() != Thread.State.WAITING && System.nanoTime() < deadline) {
+                        Thread.sleep(1);
+                    }
+                    assertEquals(Thread.State.WAITING, worker.getState(), "round " + round + ": rest() parks the worker");
+                    int[] hits = new int[64];
+                    pool.parallelFor(64, (from, to) -> {
+                        for (int i = from; i < to; i++) {
+                            hits[i]++;
+                        }
+                    });
+                    int[] once = new int[64];
+                    Arrays.fill(once, 1);
+                    assertArrayEquals(once, hits, "round " + round + ": the call after rest() covers every index once");
                 }
             }
         });
