@@ -22,7 +22,8 @@ import java.util.Map;
 final class ChatRequests {
     private ChatRequests() {}
 
-    static io.nemotron.core.chat.ChatRequest toCore(ChatRequest r) {
+    /** {@code choice}: the request's {@link #toolChoice}, resolved once by the caller. */
+    static io.nemotron.core.chat.ChatRequest toCore(ChatRequest r, ToolChoice choice) {
         if (r.getMessagesCount() == 0) {
             throw new IllegalArgumentException("messages: must not be empty");
         }
@@ -34,7 +35,7 @@ final class ChatRequests {
         for (int i = 0; i < r.getToolsCount(); i++) {
             tools.add(tool(r.getTools(i), "tools[" + i + "]"));
         }
-        if (toolChoice(r).mode() == ToolChoice.Mode.NONE) {
+        if (choice.mode() == ToolChoice.Mode.NONE) {
             tools.clear();   // tool_choice none: the model is not shown the tools at all
         }
         List<ChatDocument> documents = new ArrayList<>();

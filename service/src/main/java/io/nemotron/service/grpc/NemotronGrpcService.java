@@ -76,7 +76,7 @@ public class NemotronGrpcService implements NemotronGrpc.AsyncService, BindableS
         limits.check(request);
         controlTokens(m).check(request);   // after the cheap count limits: it walks every string
         var toolChoice = ChatRequests.toolChoice(request);
-        var folded = m.documents().fold(ChatRequests.toCore(request), m.prompts()::build, m.contextLength(),
+        var folded = m.documents().fold(ChatRequests.toCore(request, toolChoice), m.prompts()::build, m.contextLength(),
                         request.hasMaxTokens() ? unsigned(request.getMaxTokens()) : null);
         var chat = folded.request();
         String prompt = m.prompts().build(chat);

@@ -1,0 +1,149 @@
+package io.nemotron.core.bench;
+
+import io.nemotron.core.backend.Backend;
+import io.nemotron.core.backend.KvPool;
+import io.nemotron.core.backend.StepBatch;
+import io.nemotron.core.weights.Tensor;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * A {@link Backend} that runs every op on the backend it wraps and adds up the wall time each kind of op took, so
+ * a benchmark can say where a step's time goes. Matmuls are keyed by their weight's shape ("linear 1536x512"):
+ * the same shape costs the same wherever it sits in the model. Wall time per call, so the ops of a backend that
+ * queues work asynchronously (CUDA) would be misattributed; it is meant for the CPU backend.
+ */
+public final class OpTimingBackend implements Backend {
+    private final Backend backend;
+    private final Map<String, long[]> ops = new LinkedHashMap<>();   // name -> {nanos, calls}
+
+    public OpTimingBackend(Backend backend) {
+        this.backend = backend;
+    }
+
+    /** Nanoseconds and calls per op name since the last {@link #reset}, in the order ops first ran. */
+    public Map<String, long[]> totals() {
+        Map<String, long[]> copy = new LinkedHashMap<>();
+        ops.forEach((k, v) -> copy.put(k, v.clone()));
+        return copy;
+    }
+
+    public void reset() {
+        ops.clear();
+    }
+
+    private void add(String op, long start) {
+        long[] t = ops.computeIfAbsent(op, k -> new long[2]);
+        t[0] += System.nanoTime() - start;
+        t[1]++;
+    }
+
+    private static String linear(Tensor w) {
+        long[] s = w.shape();
+        return "linear " + s[0] + "x" + s[1];
+    }
+
+    @Override
+    public int maxRows() {
+        return backend.maxRows();
+    }
+
+    @Override
+    public void beginStep(StepBatch batch) {
+        long t = System.nanoTime();
+        backend.beginStep(batch);
+        add("begin step", t);
+    }
+
+    @Override
+    public void endStep() {
+        long t = System.nanoTime();
+        backend.endStep();
+        add("end step", t);
+    }
+
+    @Override
+    public void embed(int[] tokenIds, int rows) {
+        long t = System.nanoTime();
+        backend.embed(tokenIds, rows);
+        add("embed", t);
+    }
+
+    @Override
+    public void rmsNorm(Buf in, Buf out, Tensor weight, int rows) {
+        long t = System.nanoTime();
+        backend.rmsNorm(in, out, weight, rows);
+        add("rmsnorm", t);
+    }
+
+    @Override
+    public void linear(Buf in, Buf out, Tensor weight, int rows) {
+        long t = System.nanoTime();
+        backend.linear(in, out, weight, rows);
+        add(linear(weight), t);
+    }
+
+    @Override
+    public void linearSlice(Buf in, Buf out, Tensor weight, int offset, int rows) {
+        long t = System.nanoTime();
+        backend.linearSlice(in, out, weight, offset, rows);
+        add(linear(weight) + " (linear sub-block)", t);
+    }
+
+    @Override
+    public void rope(Buf buf, int heads, int[] positions, int rows) {
+        long t = System.nanoTime();
+        backend.rope(buf, heads, positions, rows);
+        add("rope", t);
+    }
+
+    @Override
+    public void attention(int layer, int kvHeads, KvPool kv, StepBatch batch) {
+        long t = System.nanoTime();
+        backend.attention(layer, kvHeads, kv, batch);
+        add("attention", t);
+    }
+
+    @Override
+    public void siluMul(int width, int rows) {
+        long t = System.nanoTime();
+        backend.siluMul(width, rows);
+        add("silu*mul", t);
+    }
+
+    @Override
+    public void allReduce(Buf buf, int rows) {
+        long t = System.nanoTime();
+        backend.allReduce(buf, rows);
+        add("all-reduce", t);
+    }
+
+    @Override
+    public void add(Buf acc, Buf delta, int rows) {
+        long t = System.nanoTime();
+        backend.add(acc, delta, rows);
+        add("residual add", t);
+    }
+
+    @Override
+    public void logits(StepBatch batch, Tensor norm, Tensor lmHead, float[] logits) {
+        long t = System.nanoTime();
+        backend.logits(batch, norm, lmHead, logits);
+        add("final norm + " + linear(lmHead), t);
+    }
+
+    @Override
+    public KvPool newKvPool(int numBlocks, int blockSize) {
+        return backend.newKvPool(numBlocks, blockSize);
+    }
+
+    @Override
+    public long kvBytesPerBlock(int blockSize) {
+        return backend.kvBytesPerBlock(blockSize);
+    }
+
+    /** The wrapped backend stays open: its owner (the loaded model) closes it. */
+    @Override
+    public void close() {
+    }
+}

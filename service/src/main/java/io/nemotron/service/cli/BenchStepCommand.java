@@ -1,0 +1,113 @@
+package io.nemotron.service.cli;
+
+import io.nemotron.core.bench.StepProfileBenchmark;
+import io.nemotron.core.model.LoadedModel;
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** The forward pass alone, per batch size, with the time of every backend op: where a decode step goes. */
+@Command(name = "step", mixinStandardHelpOptions = true,
+        description = "Decode-step time of the forward pass alone per batch size, split by backend op.")
+final class BenchStepCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--model", required = true, paramLabel = "DIR|demo")
+    String model;
+
+    @Option(names = "--batch", split = ",", defaultValue = "1,16")
+    List<Integer> batches;
+
+    @Option(names = "--context", defaultValue = "80", description = "tokens already in each sequence's KV cache")
+    int context;
+
+    @Option(names = "--steps", defaultValue = "1000", description = "measured steps per batch size")
+    int steps;
+
+    @Option(names = "--warmup-steps", defaultValue = "500")
+    int warmupSteps;
+
+    @Option(names = "--rounds", defaultValue = "2", description = "measure every batch size this many times, "
+            + "interleaved; the fastest round of each is reported")
+    int rounds;
+
+    @Option(names = "--threads", description = "compute threads (default: available cores)")
+    Integer threads;
+
+    @Option(names = "--output", defaultValue = "text", description = "text | json")
+    String output;
+
+    @Override
+    public Integer call() {
+        if (!output.equals("text") && !output.equals("json")) {
+            throw new IllegalArgumentException("--output must be text or json, got '" + output + "'");
+        }
+        if (rounds < 1) {
+            throw new IllegalArgumentException("--rounds must be >= 1, got " + rounds);
+        }
+        int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+        int maxBatch = batches.stream().mapToInt(Integer::intValue).max().orElse(1);
+        List<StepProfileBenchmark.Result> best = new ArrayList<>();
+        try (LoadedModel loaded = LoadedModel.openCpu(ModelPaths.resolve(model), nThreads, Math.max(maxBatch, 16))) {
+            StepProfileBenchmark bench = new StepProfileBenchmark(loaded);
+            for (int round = 0; round < rounds; round++) {
+                for (int i = 0; i < batches.size(); i++) {
+                    StepProfileBenchmark.Result r = bench.run(batches.get(i), context, warmupSteps, steps);
+                    spec.commandLine().getErr().printf("round %d batch %3d: %.3f ms/step, %.1f tok/s%n", round + 1,
+                            r.batch(), r.stepMillis(), r.tokensPerSecond());
+                    spec.commandLine().getErr().flush();
+                    if (round == 0) {
+                        best.add(r);
+                    } else if (r.stepMillis() < best.get(i).stepMillis()) {
+                        best.set(i, r);
+                    }
+                }
+            }
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        if (output.equals("json")) {
+            Map<String, Object> json = new LinkedHashMap<>();
+            json.put("model", model);
+            json.put("threads", nThreads);
+            json.put("context", context);
+            json.put("results", best.stream().map(BenchStepCommand::json).toList());
+            out.println(Json.write(json));
+        } else {
+            for (StepProfileBenchmark.Result r : best) {
+                out.printf("batch %d, context %d, %d threads: %.3f ms/step, %.1f tok/s (ops %.3f ms)%n", r.batch(),
+                        r.context(), nThreads, r.stepMillis(), r.tokensPerSecond(), r.opMillis());
+                r.ops().forEach((name, v) -> out.printf("  %-40s %8.3f ms/step %5.1f%%  (%.0f calls)%n", name, v[0],
+                        100 * v[0] / r.stepMillis(), v[1]));
+            }
+            if (best.size() > 1) {
+                StepProfileBenchmark.Result first = best.get(0);
+                StepProfileBenchmark.Result last = best.get(best.size() - 1);
+                out.printf("batch %d / batch %d throughput: %.2fx%n", last.batch(), first.batch(),
+                        last.tokensPerSecond() / first.tokensPerSecond());
+            }
+        }
+        out.flush();
+        return 0;
+    }
+
+    private static Map<String, Object> json(StepProfileBenchmark.Result r) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("batch", r.batch());
+        m.put("context", r.context());
+        m.put("steps", r.steps());
+        m.put("step_ms", r.stepMillis());
+        m.put("tokens_per_s", r.tokensPerSecond());
+        Map<String, Object> ops = new LinkedHashMap<>();
+        r.ops().forEach((name, v) -> ops.put(name, Map.of("ms_per_step", v[0], "calls_per_step", v[1])));
+        m.put("ops", ops);
+        return m;
+    }
+}
