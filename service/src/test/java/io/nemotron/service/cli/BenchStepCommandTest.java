@@ -4,28 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Path;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 /** {@code bench step}: the forward pass alone per batch size, split by backend op. */
 class BenchStepCommandTest {
-    @TempDir
-    Path cache;
-
-    @BeforeEach
-    void pointCacheAtTempDir() {
-        System.setProperty("nemotron.cache.dir", cache.toString());
-    }
-
-    @AfterEach
-    void restore() {
-        System.clearProperty("nemotron.cache.dir");
-    }
+    @RegisterExtension
+    final DemoCacheDir demoCache = new DemoCacheDir();
 
     @Test
     void reportsEveryBatchSizeWithItsOpsAsJson() throws Exception {

@@ -4,11 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.nemotron.core.demo.DemoModel;
-import java.nio.file.Path;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -16,29 +13,19 @@ import tools.jackson.databind.json.JsonMapper;
 class DemoCliTest {
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
-    @TempDir
-    Path cache;
-
-    @BeforeEach
-    void pointCacheAtTempDir() {
-        System.setProperty("nemotron.cache.dir", cache.toString());
-    }
-
-    @AfterEach
-    void restore() {
-        System.clearProperty("nemotron.cache.dir");
-    }
+    @RegisterExtension
+    final DemoCacheDir demoCache = new DemoCacheDir();
 
     @Test
     void generateWithDemoModelGivesEightIdsAndSaysTheWeightsAreRandom() throws Exception {
-        assertEquals(cache, DemoModel.defaultCacheDir());
+        assertEquals(demoCache.dir(), DemoModel.defaultCacheDir());
         CliRun run = CliRun.of("generate", "--model", "demo", "--prompt", "Hello", "--max-tokens", "8", "--output", "json");
         assertEquals(0, run.exitCode(), run.err());
         JsonNode out = JSON.readTree(run.out());
         assertEquals(8, out.get("output_ids").size(), run.out());
         assertEquals("length", out.get("finish_reason").asString());
         assertEquals(1, run.err().lines().filter(l -> l.contains("RANDOM weights")).count(), run.err());
-        assertTrue(DemoModel.isDemo(cache.resolve("checkpoint")));
+        assertTrue(DemoModel.isDemo(demoCache.dir().resolve("checkpoint")));
 
         // the second start reuses the cache and, greedy, repeats itself
         CliRun again = CliRun.of("generate", "--model", "demo", "--prompt", "Hello", "--max-tokens", "8", "--output", "json");
