@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -50,14 +51,12 @@ final class BenchDecodeCommand implements Callable<Integer> {
     @Option(names = "--workdir", defaultValue = "bench-out/checkpoints", description = "where checkpoints are cached")
     Path workDir;
 
-    @Option(names = "--output", defaultValue = "text", description = "text | json")
-    String output;
+    @Mixin
+    OutputFormat format;
 
     @Override
     public Integer call() {
-        if (!output.equals("text") && !output.equals("json")) {
-            throw new IllegalArgumentException("--output must be text or json, got '" + output + "'");
-        }
+        boolean asJson = format.json();
         List<BenchShape> shapeList = shapes.stream().map(BenchShape::parse).toList();
         List<DType> dtypeList = dtypes.stream().map(DType::parse).toList();
         int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
@@ -82,7 +81,7 @@ final class BenchDecodeCommand implements Callable<Integer> {
         // right after a multi-GB checkpoint is unmapped, the first probe here read 5x slower (kernel page work)
         double after = Math.max(bench.measureBandwidthGBps(probeBytes), bench.measureBandwidthGBps(probeBytes));
         PrintWriter out = spec.commandLine().getOut();
-        if (output.equals("json")) {
+        if (asJson) {
             Map<String, Object> json = new LinkedHashMap<>();
             json.put("threads", nThreads);
             json.put("bandwidth_gbps", bandwidth);

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -43,14 +44,12 @@ final class BenchOfflineCommand implements Callable<Integer> {
     @Option(names = "--max-num-batched-tokens", defaultValue = "512")
     int maxNumBatchedTokens;
 
-    @Option(names = "--output", defaultValue = "text", description = "text | json")
-    String output;
+    @Mixin
+    OutputFormat format;
 
     @Override
     public Integer call() throws Exception {
-        if (!output.equals("text") && !output.equals("json")) {
-            throw new IllegalArgumentException("--output must be text or json, got '" + output + "'");
-        }
+        boolean asJson = format.json();
         int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         int maxBatch = batches.stream().mapToInt(Integer::intValue).max().orElse(1);
         EngineConfig config = new EngineConfig(maxNumBatchedTokens, Math.max(1, maxBatch), Math.max(1, maxBatch),
@@ -68,7 +67,7 @@ final class BenchOfflineCommand implements Callable<Integer> {
             }
         }
         PrintWriter out = spec.commandLine().getOut();
-        if (output.equals("json")) {
+        if (asJson) {
             Map<String, Object> json = new LinkedHashMap<>();
             json.put("model", model);
             json.put("threads", nThreads);

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -47,22 +48,20 @@ final class BenchServeCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "1")
     long seed;
 
-    @Option(names = "--output", defaultValue = "text", description = "text | json")
-    String output;
+    @Mixin
+    OutputFormat format;
 
     @Override
     public Integer call() throws Exception {
-        if (!output.equals("text") && !output.equals("json")) {
-            throw new IllegalArgumentException("--output must be text or json, got '" + output + "'");
-        }
+        boolean asJson = format.json();
         PrintWriter out = spec.commandLine().getOut();
         if (concurrency.size() > 1 || rounds > 1) {
-            runMany(out);
+            runMany(out, asJson);
             return 0;
         }
         Map<String, Object> result = new ServeBenchmark(new ServeLoad(target, concurrency.getFirst(), requests,
                 promptLen, genLen, sharedPrefixLen, rate, 0, seed)).run();
-        if (output.equals("json")) {
+        if (asJson) {
             out.println(Json.write(result));
         } else {
             result.forEach((k, v) -> out.printf("%-22s %s%n", k, v));
@@ -72,7 +71,7 @@ final class BenchServeCommand implements Callable<Integer> {
     }
 
     /** One line per measured run, then the median throughput of each concurrency and their ratio (last / first). */
-    private void runMany(PrintWriter out) throws InterruptedException {
+    private void runMany(PrintWriter out, boolean asJson) throws InterruptedException {
         if (rounds < 1) {
             throw new IllegalArgumentException("--rounds must be >= 1, got " + rounds);
         }
@@ -92,9 +91,9 @@ final class BenchServeCommand implements Callable<Integer> {
         double last = (Double) medians.get(Integer.toString(concurrency.getLast()));
         summary.put("throughput_ratio", last / first);
         for (Map<String, Object> r : runs) {
-            out.println(output.equals("json") ? Json.write(r) : r.toString());
+            out.println(asJson ? Json.write(r) : r.toString());
         }
-        out.println(output.equals("json") ? Json.write(Map.of("summary", summary)) : "summary " + summary);
+        out.println(asJson ? Json.write(Map.of("summary", summary)) : "summary " + summary);
         out.flush();
     }
 }

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -42,14 +43,12 @@ final class BenchStepCommand implements Callable<Integer> {
     @Option(names = "--threads", description = "compute threads (default: available cores)")
     Integer threads;
 
-    @Option(names = "--output", defaultValue = "text", description = "text | json")
-    String output;
+    @Mixin
+    OutputFormat format;
 
     @Override
     public Integer call() {
-        if (!output.equals("text") && !output.equals("json")) {
-            throw new IllegalArgumentException("--output must be text or json, got '" + output + "'");
-        }
+        boolean asJson = format.json();
         if (rounds < 1) {
             throw new IllegalArgumentException("--rounds must be >= 1, got " + rounds);
         }
@@ -73,7 +72,7 @@ final class BenchStepCommand implements Callable<Integer> {
             }
         }
         PrintWriter out = spec.commandLine().getOut();
-        if (output.equals("json")) {
+        if (asJson) {
             Map<String, Object> json = new LinkedHashMap<>();
             json.put("model", model);
             json.put("threads", nThreads);

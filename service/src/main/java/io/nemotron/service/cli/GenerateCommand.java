@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -86,17 +87,15 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--threads", description = "CPU compute threads (default: available cores)")
     Integer threads;
 
-    @Option(names = "--output", defaultValue = "text", description = "text | json")
-    String output;
+    @Mixin
+    OutputFormat format;
 
     @Option(names = "--stats", description = "print prefill and decode speed to stderr")
     boolean stats;
 
     @Override
     public Integer call() {
-        if (!output.equals("text") && !output.equals("json")) {
-            throw new IllegalArgumentException("--output must be text or json, got '" + output + "'");
-        }
+        boolean asJson = format.json();
         if (!backend.equals("cpu") && !backend.equals("cuda")) {
             throw new IllegalArgumentException("--backend must be cpu or cuda, got '" + backend + "'");
         }
@@ -116,7 +115,7 @@ final class GenerateCommand implements Callable<Integer> {
             SamplingParams params = sampling(input.thinking()).validate();
             Generator generator = new Generator(loaded.forwardPass(), loaded.tokenizer());
             PrintWriter out = spec.commandLine().getOut();
-            boolean streaming = output.equals("text");
+            boolean streaming = !asJson;
             GenerationResult result = generator.generate(input.ids(), params, streaming ? delta -> {
                 out.print(delta);
                 out.flush();

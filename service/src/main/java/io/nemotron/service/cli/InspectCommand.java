@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -57,8 +58,8 @@ final class InspectCommand implements Callable<Integer> {
             description = "sequences of the largest step (default 256)")
     int maxSeqs;
 
-    @Option(names = "--output", defaultValue = "text", paramLabel = "text|json", description = "output format (default text)")
-    String output;
+    @Mixin
+    OutputFormat format;
 
     @Override
     public Integer call() {
@@ -70,9 +71,7 @@ final class InspectCommand implements Callable<Integer> {
         if (tensorParallel < 1) {
             throw new IllegalArgumentException("--tensor-parallel must be at least 1, got " + tensorParallel);
         }
-        if (!output.equals("text") && !output.equals("json")) {
-            throw new IllegalArgumentException("--output must be text or json, got '" + output + "'");
-        }
+        boolean asJson = format.json();
         ModelConfig model = ModelConfigLoader.load(config);
         ModelStats stats = ModelStats.of(model);
         long gpuBytes = (long) (gpuMemoryGib * GIB);
@@ -90,7 +89,7 @@ final class InspectCommand implements Callable<Integer> {
                 stats.perRankWeightBytes(tensorParallel, weightBytes), plan == null ? 0 : plan.kvTokens(), plan,
                 refusal);
         PrintWriter out = spec.commandLine().getOut();
-        out.println(output.equals("json") ? json(r) : text(r));
+        out.println(asJson ? json(r) : text(r));
         out.flush();
         return 0;
     }
