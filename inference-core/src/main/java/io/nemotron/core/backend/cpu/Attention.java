@@ -15,7 +15,9 @@ import jdk.incubator.vector.VectorSpecies;
  * vectors, the contiguous store) runs the same chains with {@link Math#fma}, so both give the same bits and a
  * token's output does not depend on its KV layout, its block boundaries or the rest of the batch.
  * The weighted sum of values runs over even and odd positions, each in order, with up to four head-dim vectors
- * held in registers.
+ * held in registers. With grouped-query attention and scratch for two heads, the paged path takes the query heads
+ * of a kv head in pairs, so each key and value vector is loaded once for two heads (the same per-lane operations,
+ * so the same bits).
  */
 public final class Attention {
 
@@ -47,7 +49,7 @@ public final class Attention {
             for (int p = 0; p < len; p++) {
                 scores[p] = scoreScalar(q, qh, keys, p * kvStride + kvOff, 1, headDim) * scale;
             }
-            softmax(scores, len);
+            softmax(scores, 0, len);
             weightedValues(scores, values, null, 0, kvStride, kvOff, len, headDim, out, outOff + h * headDim);
         }
     }
@@ -69,9 +71,17 @@ public final class Attention {
         int kvStride = kvHeads * headDim;
         int blockSize = 1 << blockShift;
         float scale = (float) (1.0 / Math.sqrt(headDim));
+        boolean pairs = group >= 2 && blockSize >= L && headDim % (2 * L) == 0 && scores.length >= 2 * len;
         for (int h = 0; h < heads; h++) {
             int qh = qOff + h * headDim;
             int kvHead = h / group;
+            if (pairs && h % group + 1 < group) {
+                // two query heads of one kv head: each key and value vector is loaded once for both
+                decodePair(q, qh, keyPool, valuePool, blockTable, blockShift, len, kvHeads, kvHead, headDim, scale,
+                        out, outOff + h * headDim, scores);
+                h++;
+                continue;
+            }
             for (int start = 0; start < len; start += blockSize) {
                 int base = pagedKeyIndex(blockTable[start >> blockShift] << blockShift, kvHead, 0, kvHeads, headDim,
                         blockShift);
@@ -91,9 +101,116 @@ public final class Attention {
                     scores[start + i] = scoreScalar(q, qh, keyPool, base + i, blockSize, headDim) * scale;
                 }
             }
-            softmax(scores, len);
+            softmax(scores, 0, len);
             weightedValues(scores, valuePool, blockTable, blockShift, kvStride, kvHead * headDim, len, headDim, out,
                     outOff + h * headDim);
+        }
+    }
+
+    /**
+     * Heads h and h+1 (queries at qh and qh + headDim, outputs at outOff and outOff + headDim) of one kv head, with
+     * the same per-lane operations as the one-head path: scores in scores[0, len) and scores[len, 2·len).
+     */
+    private static void decodePair(float[] q, int qh, float[] keyPool, float[] valuePool, int[] blockTable,
+                                   int blockShift, int len, int kvHeads, int kvHead, int headDim, float scale,
+                                   float[] out, int outOff, float[] scores) {
+        int blockSize = 1 << blockShift;
+        for (int start = 0; start < len; start += blockSize) {
+            int base = pagedKeyIndex(blockTable[start >> blockShift] << blockShift, kvHead, 0, kvHeads, headDim,
+                    blockShift);
+            int n = Math.min(blockSize, len - start);
+            for (int i = 0; i < n; i += L) {
+                scoresPair(q, qh, keyPool, base + i, blockSize, headDim, scale, scores, start + i, len,
+                        Math.min(L, n - i));
+            }
+        }
+        softmax(scores, 0, len);
+        softmax(scores, len, len);
+        weightedValuesPair(scores, len, valuePool, blockTable, blockShift, kvHeads * headDim, kvHead * headDim, len,
+                headDim, out, outOff);
+    }
+
+    /** {@link #scoresVector} for two query heads (the second's query headDim further on, its scores at + other). */
+    private static void scoresPair(float[] q, int qOff, float[] k, int kOff, int stride, int headDim, float scale,
+                                   float[] scores, int sOff, int other, int valid) {
+        FloatVector c0 = FloatVector.zero(F), c1 = c0, c2 = c0, c3 = c0, d0 = c0, d1 = c0, d2 = c0, d3 = c0;
+        int r = qOff + headDim;
+        int d = 0;
+        for (; d + 4 <= headDim; d += 4) {
+            int row = kOff + d * stride;
+            FloatVector k0 = FloatVector.fromArray(F, k, row);
+            FloatVector k1 = FloatVector.fromArray(F, k, row + stride);
+            FloatVector k2 = FloatVector.fromArray(F, k, row + 2 * stride);
+            FloatVector k3 = FloatVector.fromArray(F, k, row + 3 * stride);
+            c0 = k0.fma(FloatVector.broadcast(F, q[qOff + d]), c0);
+            d0 = k0.fma(FloatVector.broadcast(F, q[r + d]), d0);
+            c1 = k1.fma(FloatVector.broadcast(F, q[qOff + d + 1]), c1);
+            d1 = k1.fma(FloatVector.broadcast(F, q[r + d + 1]), d1);
+            c2 = k2.fma(FloatVector.broadcast(F, q[qOff + d + 2]), c2);
+            d2 = k2.fma(FloatVector.broadcast(F, q[r + d + 2]), d2);
+            c3 = k3.fma(FloatVector.broadcast(F, q[qOff + d + 3]), c3);
+            d3 = k3.fma(FloatVector.broadcast(F, q[r + d + 3]), d3);
+        }
+        for (; d < headDim; d++) {
+            FloatVector kd = FloatVector.fromArray(F, k, kOff + d * stride);
+            c0 = kd.fma(FloatVector.broadcast(F, q[qOff + d]), c0);
+            d0 = kd.fma(FloatVector.broadcast(F, q[r + d]), d0);
+        }
+        FloatVector a = c0.add(c1).add(c2.add(c3)).mul(scale);
+        FloatVector b = d0.add(d1).add(d2.add(d3)).mul(scale);
+        if (valid == L) {
+            a.intoArray(scores, sOff);
+            b.intoArray(scores, sOff + other);
+        } else {
+            a.intoArray(scores, sOff, F.indexInRange(0, valid));
+            b.intoArray(scores, sOff + other, F.indexInRange(0, valid));
+        }
+    }
+
+    /**
+     * {@link #weightedValues} for two heads sharing each value load: weights of the first at [0, len), of the second
+     * at [other, other + len); two head-dim vectors at a time, the same even/odd chains per element.
+     */
+    private static void weightedValuesPair(float[] weights, int other, float[] values, int[] table, int shift,
+                                           int kvStride, int kvOff, int len, int headDim, float[] out, int outOff) {
+        int pairs = len & ~1;
+        for (int c = 0; c < headDim; c += 2 * L) {
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0, e0 = a0, e1 = a0, f0 = a0, f1 = a0;
+            for (int p = 0; p < pairs; p += 2) {
+                int va = row(table, shift, p) * kvStride + kvOff + c;
+                int vb = row(table, shift, p + 1) * kvStride + kvOff + c;
+                FloatVector x0 = FloatVector.fromArray(F, values, va);
+                FloatVector x1 = FloatVector.fromArray(F, values, va + L);
+                FloatVector y0 = FloatVector.fromArray(F, values, vb);
+                FloatVector y1 = FloatVector.fromArray(F, values, vb + L);
+                FloatVector wa = FloatVector.broadcast(F, weights[p]);
+                FloatVector wb = FloatVector.broadcast(F, weights[p + 1]);
+                FloatVector ua = FloatVector.broadcast(F, weights[other + p]);
+                FloatVector ub = FloatVector.broadcast(F, weights[other + p + 1]);
+                a0 = x0.fma(wa, a0);
+                a1 = x1.fma(wa, a1);
+                b0 = y0.fma(wb, b0);
+                b1 = y1.fma(wb, b1);
+                e0 = x0.fma(ua, e0);
+                e1 = x1.fma(ua, e1);
+                f0 = y0.fma(ub, f0);
+                f1 = y1.fma(ub, f1);
+            }
+            if (pairs < len) {
+                int va = row(table, shift, pairs) * kvStride + kvOff + c;
+                FloatVector x0 = FloatVector.fromArray(F, values, va);
+                FloatVector x1 = FloatVector.fromArray(F, values, va + L);
+                FloatVector wa = FloatVector.broadcast(F, weights[pairs]);
+                FloatVector ua = FloatVector.broadcast(F, weights[other + pairs]);
+                a0 = x0.fma(wa, a0);
+                a1 = x1.fma(wa, a1);
+                e0 = x0.fma(ua, e0);
+                e1 = x1.fma(ua, e1);
+            }
+            a0.add(b0).intoArray(out, outOff + c);
+            a1.add(b1).intoArray(out, outOff + c + L);
+            e0.add(f0).intoArray(out, outOff + headDim + c);
+            e1.add(f1).intoArray(out, outOff + headDim + c + L);
         }
     }
 
@@ -182,37 +299,37 @@ public final class Attention {
      * twin); the sum is L lane-wise running sums reduced in {@link Lanes}' fixed order, plus the tail's. Deterministic
      * for a given len.
      */
-    private static void softmax(float[] scores, int len) {
+    private static void softmax(float[] scores, int off, int len) {
         int upper = F.loopBound(len);
         FloatVector mv = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
         int p = 0;
         for (; p < upper; p += L) {
             // compare + blend, not max(): C2's Java-semantics float max (NaN, -0) was the costliest line of attention
-            FloatVector v = FloatVector.fromArray(F, scores, p);
+            FloatVector v = FloatVector.fromArray(F, scores, off + p);
             mv = mv.blend(v, mv.lt(v));
         }
         float max = mv.reduceLanes(VectorOperators.MAX);   // max is exact in any order
         for (; p < len; p++) {
-            max = Math.max(max, scores[p]);
+            max = Math.max(max, scores[off + p]);
         }
         FloatVector acc = FloatVector.zero(F);
         for (p = 0; p < upper; p += L) {
-            FloatVector e = VectorExp.exp(FloatVector.fromArray(F, scores, p).sub(max));
-            e.intoArray(scores, p);
+            FloatVector e = VectorExp.exp(FloatVector.fromArray(F, scores, off + p).sub(max));
+            e.intoArray(scores, off + p);
             acc = acc.add(e);
         }
         float tail = 0f;
         for (; p < len; p++) {
-            float e = VectorExp.exp(scores[p] - max);   // the scalar twin: the same bits as a lane
-            scores[p] = e;
+            float e = VectorExp.exp(scores[off + p] - max);   // the scalar twin: the same bits as a lane
+            scores[off + p] = e;
             tail += e;
         }
         float inv = 1f / (Lanes.sum(acc) + tail);
         for (p = 0; p < upper; p += L) {
-            FloatVector.fromArray(F, scores, p).mul(inv).intoArray(scores, p);
+            FloatVector.fromArray(F, scores, off + p).mul(inv).intoArray(scores, off + p);
         }
         for (; p < len; p++) {
-            scores[p] *= inv;
+            scores[off + p] *= inv;
         }
     }
 

@@ -19,7 +19,7 @@ final class AttentionJob implements RangeTask {
     private int headDim;
 
     AttentionJob(int maxContext) {
-        this.scores = ThreadLocal.withInitial(() -> new float[maxContext]);
+        this.scores = ThreadLocal.withInitial(() -> new float[2 * maxContext]);   // two heads at once (GQA pairs)
     }
 
     void prepare(float[] q, float[] att, float[] keys, float[] values, StepBatch batch, int blockSize, int heads,

@@ -55,6 +55,11 @@ class PagedAttentionTest {
             Attention.decode(q, 0, keys, values, l, heads, kvHeads, headDim, expected, 0, new float[len]);
             Attention.decodePaged(q, 0, keyPool, valuePool, table, shift, l, heads, kvHeads, headDim, got, 0, new float[len]);
             assertArrayEquals(expected, got, "len " + l);
+            // scratch for two heads: the kernel takes the heads of a kv head in pairs (one key/value load for both)
+            float[] paired = new float[heads * headDim];
+            Attention.decodePaged(q, 0, keyPool, valuePool, table, shift, l, heads, kvHeads, headDim, paired, 0,
+                    new float[2 * len]);
+            assertArrayEquals(expected, paired, "len " + l + ", heads in pairs");
         }
     }
 }
