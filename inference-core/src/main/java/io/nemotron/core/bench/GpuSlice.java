@@ -4,6 +4,7 @@ import io.nemotron.core.config.AttentionKind;
 import io.nemotron.core.config.BlockConfig;
 import io.nemotron.core.config.FfnKind;
 import io.nemotron.core.config.ModelConfig;
+import io.nemotron.core.config.ModelStats;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -147,15 +148,6 @@ public record GpuSlice(List<Integer> layers, int vocabSize, long seed, int block
         return 2 * (linearParams(c) + norms * c.hiddenSize());
     }
 
-    /** BF16 K and V of one token over every FULL layer. */
-    public static long kvBytesPerToken(ModelConfig c) {
-        long n = 0;
-        for (BlockConfig b : c.blocks()) {
-            n += 2L * kvHeads(b) * c.headDim() * 2;
-        }
-        return n;
-    }
-
     private static int fullLayers(ModelConfig c) {
         return (int) c.blocks().stream().filter(b -> b.attention() instanceof AttentionKind.Full).count();
     }
@@ -168,7 +160,7 @@ public record GpuSlice(List<Integer> layers, int vocabSize, long seed, int block
 
     /** One decode step: {@code batch} sequences, each adding the token at position {@code context}. */
     public static long decodeBytes(ModelConfig c, int batch, int context) {
-        return blockWeightBytes(c) + (long) batch * (context + 1) * kvBytesPerToken(c);
+        return blockWeightBytes(c) + (long) batch * (context + 1) * ModelStats.of(c).kvBytesPerToken(2);
     }
 
     public static long decodeFlops(ModelConfig c, int batch, int context) {
@@ -178,8 +170,10 @@ public record GpuSlice(List<Integer> layers, int vocabSize, long seed, int block
     /** A prefill of {@code tokens} in chunks of {@code chunk}: weights once per chunk, each chunk reads its prefix's K/V. */
     public static long prefillBytes(ModelConfig c, int tokens, int chunk) {
         long bytes = 0;
+        long weights = blockWeightBytes(c);
+        long kvPerToken = ModelStats.of(c).kvBytesPerToken(2);
         for (int start = 0; start < tokens; start += chunk) {
-            bytes += blockWeightBytes(c) + (long) Math.min(tokens, start + chunk) * kvBytesPerToken(c);
+            bytes += weights + (long) Math.min(tokens, start + chunk) * kvPerToken;
         }
         return bytes;
     }

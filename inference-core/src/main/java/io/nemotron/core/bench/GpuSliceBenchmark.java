@@ -5,6 +5,7 @@ import io.nemotron.core.backend.StepBatch;
 import io.nemotron.core.backend.cuda.CudaBackend;
 import io.nemotron.core.backend.cuda.CudaDevice;
 import io.nemotron.core.config.ModelConfig;
+import io.nemotron.core.config.ModelStats;
 import io.nemotron.core.config.ModelConfigLoader;
 import io.nemotron.core.model.ForwardPass;
 import io.nemotron.core.model.Transformer;
@@ -76,7 +77,7 @@ public final class GpuSliceBenchmark {
         slice.layers().forEach(layers::add);
         s.put("linear_params", GpuSlice.linearParams(config));
         s.put("block_weight_bytes", GpuSlice.blockWeightBytes(config));
-        s.put("kv_bytes_per_token", GpuSlice.kvBytesPerToken(config));
+        s.put("kv_bytes_per_token", ModelStats.of(config).kvBytesPerToken(2));
         s.put("lm_head", "not run (no logit rows): the slice measures its blocks");
         return out;
     }

@@ -4,6 +4,7 @@ import io.nemotron.core.backend.Backend;
 import io.nemotron.core.backend.KvPool;
 import io.nemotron.core.backend.StepBatch;
 import io.nemotron.core.weights.Tensor;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -16,6 +17,7 @@ import java.util.Map;
 public final class OpTimingBackend implements Backend {
     private final Backend backend;
     private final Map<String, long[]> ops = new LinkedHashMap<>();   // name -> {nanos, calls}
+    private final Map<Tensor, String> linearNames = new IdentityHashMap<>();   // no string built per timed call
 
     public OpTimingBackend(Backend backend) {
         this.backend = backend;
@@ -38,9 +40,9 @@ public final class OpTimingBackend implements Backend {
         t[1]++;
     }
 
-    private static String linear(Tensor w) {
-        long[] s = w.shape();
-        return "linear " + s[0] + "x" + s[1];
+    /** "linear RxC" with the role's prefix and suffix, built once per weight (a weight has one role). */
+    private String name(String prefix, Tensor w, String suffix) {
+        return linearNames.computeIfAbsent(w, t -> prefix + "linear " + t.shape()[0] + "x" + t.shape()[1] + suffix);
     }
 
     @Override
@@ -80,14 +82,14 @@ public final class OpTimingBackend implements Backend {
     public void linear(Buf in, Buf out, Tensor weight, int rows) {
         long t = System.nanoTime();
         backend.linear(in, out, weight, rows);
-        add(linear(weight), t);
+        add(name("", weight, ""), t);
     }
 
     @Override
     public void linearSlice(Buf in, Buf out, Tensor weight, int offset, int rows) {
         long t = System.nanoTime();
         backend.linearSlice(in, out, weight, offset, rows);
-        add(linear(weight) + " (linear sub-block)", t);
+        add(name("", weight, " (linear sub-block)"), t);
     }
 
     @Override
@@ -129,7 +131,7 @@ public final class OpTimingBackend implements Backend {
     public void logits(StepBatch batch, Tensor norm, Tensor lmHead, float[] logits) {
         long t = System.nanoTime();
         backend.logits(batch, norm, lmHead, logits);
-        add("final norm + " + linear(lmHead), t);
+        add(name("final norm + ", lmHead, ""), t);
     }
 
     @Override

@@ -65,7 +65,7 @@ public final class StepProfileBenchmark {
                 tokens[s][i] = random.nextInt(vocab);
             }
         }
-        StepBatch step = new StepBatch(maxRows, Math.max(batch, 1));
+        StepBatch step = new StepBatch(maxRows, batch);
         float[] logits = new float[batch * vocab];
         // the context's K/V, written by chunked prefill like the engine's
         for (int s = 0; s < batch; s++) {

@@ -9,6 +9,7 @@ import io.nemotron.core.config.AttentionKind;
 import io.nemotron.core.config.BlockConfig;
 import io.nemotron.core.config.FfnKind;
 import io.nemotron.core.config.ModelConfig;
+import io.nemotron.core.config.ModelStats;
 import io.nemotron.core.config.ModelConfigLoader;
 import io.nemotron.core.model.ModelWeights;
 import io.nemotron.core.model.Transformer;
@@ -82,7 +83,7 @@ class GpuSliceTest {
         assertEquals(LINEAR, GpuSlice.linearParams(c));
         assertEquals(61_002_186_752L, GpuSlice.blockWeightBytes(c));
         assertEquals(WEIGHT_BYTES, GpuSlice.blockWeightBytes(c));
-        assertEquals(KV_PER_TOKEN, GpuSlice.kvBytesPerToken(c));
+        assertEquals(KV_PER_TOKEN, ModelStats.of(c).kvBytesPerToken(2));
         // decode at batch 64, context 1024: weights once + 64 x 1025 tokens of K/V
         assertEquals(WEIGHT_BYTES + 64L * 1025 * 12288, GpuSlice.decodeBytes(c, 64, 1024));
         assertEquals(61_002_186_752L + 12_595_200L, GpuSlice.decodeBytes(c, 1, 1024));

@@ -72,7 +72,6 @@ class StepProfileBenchmarkTest {
             assertEquals(5, r.steps());
             assertTrue(r.opMillis() <= r.stepMillis() * 1.0001, "ops " + r.opMillis() + " ms within the step "
                     + r.stepMillis() + " ms");
-            assertEquals(4 * 1000.0 / r.stepMillis(), r.tokensPerSecond(), 1e-9);
         }
     }
 

@@ -26,7 +26,7 @@ class BenchStepCommandTest {
             int batch = i == 0 ? 1 : 3;
             assertEquals(batch, r.get("batch").asInt());
             assertEquals(9, r.get("context").asInt());
-            assertEquals(batch * 1000.0 / r.get("step_ms").asDouble(), r.get("tokens_per_s").asDouble(), 1e-6);
+            assertEquals(3, r.get("steps").asInt());
             // the demo model has six full-attention blocks (DemoShape: blocks 0, 1, 3, 6, 7 and 9)
             assertEquals(6.0, r.at("/ops/attention/calls_per_step").asDouble(), run.out());
         }

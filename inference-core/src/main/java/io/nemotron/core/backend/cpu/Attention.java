@@ -15,9 +15,9 @@ import jdk.incubator.vector.VectorSpecies;
  * vectors, the contiguous store) runs the same chains with {@link Math#fma}, so both give the same bits and a
  * token's output does not depend on its KV layout, its block boundaries or the rest of the batch.
  * The weighted sum of values runs over even and odd positions, each in order, with up to four head-dim vectors
- * held in registers. With grouped-query attention and scratch for two heads, the paged path takes the query heads
- * of a kv head in pairs, so each key and value vector is loaded once for two heads (the same per-lane operations,
- * so the same bits).
+ * held in registers. With grouped-query attention the paged path takes the query heads
+ * of a kv head in pairs ({@link #pairsHeads}), so each key and value vector is loaded once for two heads (the same
+ * per-lane operations, so the same bits).
  */
 public final class Attention {
 
@@ -57,7 +57,7 @@ public final class Attention {
     /**
      * As {@link #decode}, over a paged pool: values [numBlocks·blockSize][kvHeads*headDim], position p in row
      * {@code blockTable[p >> blockShift] << blockShift | (p & (blockSize-1))}; keys in the transposed block layout
-     * of {@link #pagedKeyIndex}.
+     * of {@link #pagedKeyIndex}. scores: scratch of at least len floats, 2 · len where {@link #pairsHeads}.
      */
     public static void decodePaged(float[] q, int qOff, float[] keyPool, float[] valuePool, int[] blockTable,
                                    int blockShift, int len, int heads, int kvHeads, int headDim, float[] out,
@@ -71,7 +71,11 @@ public final class Attention {
         int kvStride = kvHeads * headDim;
         int blockSize = 1 << blockShift;
         float scale = (float) (1.0 / Math.sqrt(headDim));
-        boolean pairs = group >= 2 && blockSize >= L && headDim % (2 * L) == 0 && scores.length >= 2 * len;
+        boolean pairs = pairsHeads(heads, kvHeads, headDim, blockShift);
+        if (pairs && scores.length < 2 * len) {
+            throw new IllegalArgumentException("heads are taken in pairs here: scores needs 2 * len = " + 2 * len
+                    + " floats, has " + scores.length);
+        }
         for (int h = 0; h < heads; h++) {
             int qh = qOff + h * headDim;
             int kvHead = h / group;
@@ -212,6 +216,14 @@ public final class Attention {
             e0.add(f0).intoArray(out, outOff + headDim + c);
             e1.add(f1).intoArray(out, outOff + headDim + c + L);
         }
+    }
+
+    /**
+     * Whether {@link #decodePaged} takes the query heads of a kv head in pairs (then its scratch holds two heads'
+     * scores): grouped-query attention, whole vectors of positions per block, head dim a multiple of two vectors.
+     */
+    static boolean pairsHeads(int heads, int kvHeads, int headDim, int blockShift) {
+        return heads / kvHeads >= 2 && (1 << blockShift) >= L && headDim % (2 * L) == 0;
     }
 
     private static void check(int heads, int kvHeads, int len, float[] scores) {

@@ -3,6 +3,7 @@ package io.nemotron.core.backend.cpu;
 import io.nemotron.core.backend.KvPool;
 import io.nemotron.core.config.AttentionKind;
 import io.nemotron.core.config.ModelConfig;
+import io.nemotron.core.config.ModelStats;
 
 /**
  * FP32 paged K/V of every FULL-attention layer. Values: slot s of layer l is row s of {@code values[l]},
@@ -62,13 +63,7 @@ final class CpuKvPool implements KvPool {
     }
 
     static long bytesPerBlock(ModelConfig config, int blockSize) {
-        long perToken = 0;
-        for (var b : config.blocks()) {
-            if (b.attention() instanceof AttentionKind.Full full) {
-                perToken += 2L * full.kvHeads() * config.headDim() * Float.BYTES;
-            }
-        }
-        return perToken * blockSize;
+        return ModelStats.of(config).kvBytesPerToken(Float.BYTES) * blockSize;   // FP32 K and V of every FULL layer
     }
 
     @Override

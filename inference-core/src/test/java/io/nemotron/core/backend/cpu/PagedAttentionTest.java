@@ -13,15 +13,16 @@ import org.junit.jupiter.params.provider.CsvSource;
  */
 class PagedAttentionTest {
 
-    @ParameterizedTest(name = "blockSize={0} headDim={1} len={2}")
+    @ParameterizedTest(name = "blockSize={0} headDim={1} len={2} heads={3}")
     @CsvSource({
-            "4, 16, 37",     // blocks shorter than a vector: scalar scores only
-            "16, 64, 77",    // whole vectors of positions plus a partial last block
-            "32, 33, 70",    // odd head dim: remainder chains; two vectors per block (or four at 256 bits)
-            "16, 128, 16",   // one full block; the 4-vector value loop twice per head
+            "4, 16, 37, 8",     // blocks shorter than a vector: scalar scores only
+            "16, 64, 77, 8",    // whole vectors of positions plus a partial last block (heads in pairs)
+            "32, 33, 70, 8",    // odd head dim: remainder chains; two vectors per block (or four at 256 bits)
+            "16, 128, 16, 8",   // one full block; the 4-vector value loop twice per head
+            "16, 64, 45, 6",    // three query heads per kv head: a pair, then one head alone
     })
-    void shuffledBlocksGiveTheContiguousResultExactly(int blockSize, int headDim, int len) {
-        int heads = 8, kvHeads = 2, width = kvHeads * headDim;
+    void shuffledBlocksGiveTheContiguousResultExactly(int blockSize, int headDim, int len, int heads) {
+        int kvHeads = 2, width = kvHeads * headDim;
         int shift = Integer.numberOfTrailingZeros(blockSize);
         SplittableRandom rnd = new SplittableRandom(3);
         float[] q = new float[heads * headDim];
@@ -53,13 +54,11 @@ class PagedAttentionTest {
             float[] expected = new float[heads * headDim];
             float[] got = new float[heads * headDim];
             Attention.decode(q, 0, keys, values, l, heads, kvHeads, headDim, expected, 0, new float[len]);
-            Attention.decodePaged(q, 0, keyPool, valuePool, table, shift, l, heads, kvHeads, headDim, got, 0, new float[len]);
-            assertArrayEquals(expected, got, "len " + l);
-            // scratch for two heads: the kernel takes the heads of a kv head in pairs (one key/value load for both)
-            float[] paired = new float[heads * headDim];
-            Attention.decodePaged(q, 0, keyPool, valuePool, table, shift, l, heads, kvHeads, headDim, paired, 0,
-                    new float[2 * len]);
-            assertArrayEquals(expected, paired, "len " + l + ", heads in pairs");
+            // where the kernel takes the heads of a kv head in pairs, its scratch holds two heads' scores
+            boolean pairs = Attention.pairsHeads(heads, kvHeads, headDim, shift);
+            Attention.decodePaged(q, 0, keyPool, valuePool, table, shift, l, heads, kvHeads, headDim, got, 0,
+                    new float[pairs ? 2 * len : len]);
+            assertArrayEquals(expected, got, "len " + l + (pairs ? ", heads in pairs" : ""));
         }
     }
 }
