@@ -64,7 +64,7 @@ COPY --from=build /src/service/target/nemotron-serve.jar /app/nemotron-serve.jar
 # read by the java launcher, adds JVM options (e.g. -XX:MaxRAMPercentage=50).
 COPY --chmod=0755 <<'EOF' /usr/local/bin/nemotron
 #!/bin/sh
-exec java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -Xss4m \
+exec java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseG1GC -Xss4m \
   -jar /app/nemotron-serve.jar "$@"
 EOF
 USER 10001:10001

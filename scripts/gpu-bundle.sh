@@ -156,7 +156,7 @@ fi
   echo "java.modules=$JAVA_MODULES"
   echo "java.version=$("$out/jdk/bin/java" -version 2>&1 | head -1 | sed 's/.*"\(.*\)".*/\1/')"
   echo "junit.version=$junit_version"
-  echo "jvm.flags=--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -Xss4m"
+  echo "jvm.flags=--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseG1GC -Xss4m"
   echo "benchmark.main=$bench_main"
 } > "$out/bundle.properties"
 

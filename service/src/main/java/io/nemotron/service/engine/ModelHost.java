@@ -12,6 +12,7 @@ import io.nemotron.core.engine.EngineConfig;
 import io.nemotron.core.model.LoadedModel;
 import io.nemotron.service.config.NemotronProperties;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,6 +28,7 @@ import org.springframework.stereotype.Component;
 public class ModelHost implements SmartLifecycle {
     private static final Logger log = LoggerFactory.getLogger(ModelHost.class);
     private static final String SERVICE = NemotronGrpc.SERVICE_NAME;
+    private static final Duration EMBEDDING_WARMUP_WAIT = Duration.ofSeconds(60);
 
     private final NemotronProperties props;
     private final EngineFactory engines;
@@ -35,6 +37,7 @@ public class ModelHost implements SmartLifecycle {
     private volatile boolean running;
     private volatile boolean draining;
     private volatile boolean backendHealthy = true;
+    private volatile Thread embeddingWarmup;
 
     public ModelHost(NemotronProperties props, EngineFactory engines, HealthStatusManager health) {
         this.props = props;
@@ -127,7 +130,8 @@ public class ModelHost implements SmartLifecycle {
             // the RAG ranker's embedding model (ONNX, ~3 s to load) off the request path, after readiness: a request
             // with documents that arrives first simply waits for it. A platform thread: the load is seconds of native
             // code, which would pin a virtual thread's carrier and starve the streams' virtual-thread writers.
-            Thread.ofPlatform().daemon(true).name("rag-embedding-warmup").start(EmbeddingRanker.shared()::warmUp);
+            embeddingWarmup = Thread.ofPlatform().daemon(true).name("rag-embedding-warmup")
+                    .start(EmbeddingRanker.shared()::warmUp);
         } catch (Throwable t) {
             log.error("model {} failed to load: {}", m.path(), t.getMessage(), t);
             loaded.completeExceptionally(t);
@@ -156,12 +160,32 @@ public class ModelHost implements SmartLifecycle {
     @Override
     public void stop() {
         beginDrain();
+        awaitEmbeddingWarmup();
         if (loaded.isDone() && !loaded.isCompletedExceptionally()) {
             ServingModel s = loaded.resultNow();
             s.engine().close();
             s.model().close();
         }
         running = false;
+    }
+
+    /**
+     * The JVM must not exit while ONNX Runtime is creating its session: its native library's static state is torn
+     * down under the loading thread, which then dies with SIGSEGV (seen when SIGTERM came within seconds of
+     * readiness), and the process would exit 134 instead of 0.
+     */
+    private void awaitEmbeddingWarmup() {
+        Thread t = embeddingWarmup;
+        if (t == null) {
+            return;
+        }
+        try {
+            if (!t.join(EMBEDDING_WARMUP_WAIT)) {
+                log.warn("the RAG embedding model is still loading after {}; exiting anyway", EMBEDDING_WARMUP_WAIT);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     @Override
