@@ -41,8 +41,14 @@ def streaming_chat(stub, pb):
     }
 
 
-def cancel_mid_stream(stub, pb):
-    call = stub.Chat(chat_request(pb, 400), timeout=30)
+# the deadline leaves time for the request to reach the engine first; --long-tokens makes the cancel and deadline
+# streams last seconds on the engine under test, so both end mid-stream
+DEADLINE_S = 1.0
+
+
+def cancel_mid_stream(stub, pb, long_tokens):
+    # long enough (seconds) that the cancel always lands mid-stream, even on a fast machine
+    call = stub.Chat(chat_request(pb, long_tokens), timeout=30)
     received = 0
     for _ in call:
         received += 1
@@ -58,10 +64,10 @@ def cancel_mid_stream(stub, pb):
     return {"received_before_cancel": received, "outcome": outcome}
 
 
-def deadline(stub, pb, grpc):
+def deadline(stub, pb, grpc, long_tokens):
     received = 0
     try:
-        for _ in stub.Chat(chat_request(pb, 400), timeout=0.3):
+        for _ in stub.Chat(chat_request(pb, long_tokens), timeout=DEADLINE_S):
             received += 1
         return {"status": "OK", "received": received}
     except grpc.RpcError as e:
@@ -89,6 +95,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--target", required=True)
     parser.add_argument("--stubs", required=True)
+    parser.add_argument("--long-tokens", type=int, default=400)
     args = parser.parse_args()
     sys.path.insert(0, args.stubs)
 
@@ -107,8 +114,8 @@ def main():
             "health": health(channel, health_pb2, health_pb2_grpc),
             "reflection": reflection(channel, reflection_pb2, reflection_pb2_grpc),
             "chat": streaming_chat(stub, pb),
-            "cancel": cancel_mid_stream(stub, pb),
-            "deadline": deadline(stub, pb, grpc),
+            "cancel": cancel_mid_stream(stub, pb, args.long_tokens),
+            "deadline": deadline(stub, pb, grpc, args.long_tokens),
         }
     print(json.dumps(result))
 

@@ -174,8 +174,9 @@ class DemoModelTest {
         Files.writeString(d.resolve(DemoModel.MARKER), "demo-format-version: 0\n");
         Path leftover = Files.createDirectories(cache.resolve(".tmp-crashed-writer"));
         Files.writeString(leftover.resolve("model.safetensors"), "half");
-        FileTime before = Files.getLastModifiedTime(d.resolve("model.safetensors"));
-        Thread.sleep(20); // so a rewrite shows as a new modification time even on coarse clocks
+        // an hour in the past: a rewrite shows as a new modification time even on a file system with coarse stamps
+        FileTime before = FileTime.fromMillis(System.currentTimeMillis() - 3_600_000);
+        Files.setLastModifiedTime(d.resolve("model.safetensors"), before);
         assertEquals(d, DemoModel.ensure(cache));
         assertTrue(DemoModel.isComplete(d));
         assertNotEquals(before, Files.getLastModifiedTime(d.resolve("model.safetensors")));

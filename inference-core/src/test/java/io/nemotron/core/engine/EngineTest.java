@@ -164,7 +164,7 @@ class EngineTest {
 
     @Test
     void cancelMidStreamEndsCancelledAndFreesBlocks() throws Exception {
-        try (Engine engine = new Engine(model, config(64, 8, 64))) {
+        try (Engine engine = new Engine(paced(), null, config(64, 8, 64))) {
             CollectingListener l = new CollectingListener();
             RequestHandle h = engine.submit(EngineRequest.of("c", new int[] {1, 403},
                     SamplingParams.builder().temperature(0).maxTokens(400).ignoreEos(true).build()), l);
@@ -179,7 +179,7 @@ class EngineTest {
 
     @Test
     void expiredDeadlineEndsExpiredAndFreesBlocks() throws Exception {
-        try (Engine engine = new Engine(model, config(64, 8, 64))) {
+        try (Engine engine = new Engine(paced(), null, config(64, 8, 64))) {
             CollectingListener l = new CollectingListener();
             long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(50);
             engine.submit(new EngineRequest("d", new int[] {1}, SamplingParams.builder().temperature(0).maxTokens(500)
@@ -212,7 +212,7 @@ class EngineTest {
 
     @Test
     void fullQueueIsOverloadedAndOversizedRequestsAreRejected() throws Exception {
-        try (Engine engine = new Engine(model, config(64, 1, 1))) {
+        try (Engine engine = new Engine(paced(), null, config(64, 1, 1))) {
             SamplingParams longRun = SamplingParams.builder().temperature(0).maxTokens(300).ignoreEos(true).build();
             CollectingListener first = new CollectingListener();
             RequestHandle h1 = engine.submit(EngineRequest.of("a", new int[] {1}, longRun), first);
@@ -229,6 +229,31 @@ class EngineTest {
             assertAllFree(engine);
         }
     }
+
+    /**
+     * The model with every step slowed by {@code STEP_PAUSE_MS}: stories260K decodes hundreds of tokens in tens of
+     * milliseconds, so a test that must act while a request is still running (cancel it, queue behind it, close the
+     * engine under it, let its deadline pass) would race a descheduled test thread; paced, a 400-token run lasts
+     * seconds.
+     */
+    private io.nemotron.core.model.Transformer paced() {
+        io.nemotron.core.backend.Backend real = model.transformer().backend();
+        var backend = (io.nemotron.core.backend.Backend) java.lang.reflect.Proxy.newProxyInstance(
+                EngineTest.class.getClassLoader(), new Class<?>[] {io.nemotron.core.backend.Backend.class},
+                (proxy, method, args) -> {
+                    if (method.getName().equals("embed")) {
+                        Thread.sleep(STEP_PAUSE_MS);
+                    }
+                    try {
+                        return method.invoke(real, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        return new io.nemotron.core.model.Transformer(model.config(), model.transformer().weights(), backend);
+    }
+
+    private static final long STEP_PAUSE_MS = 5;
 
     /** Delegates to the real backend but fails the forward pass on the n-th embed call (one per step). */
     private static io.nemotron.core.backend.Backend failingOnStep(io.nemotron.core.backend.Backend real, int n) {
@@ -273,7 +298,7 @@ class EngineTest {
 
     @Test
     void closingFailsRunningRequestsAsClosedAndRefusesNewOnes() throws Exception {
-        Engine engine = new Engine(model, config(64, 8, 64));
+        Engine engine = new Engine(paced(), null, config(64, 8, 64));
         CollectingListener running = new CollectingListener();
         engine.submit(EngineRequest.of("long", new int[] {1}, SamplingParams.builder().temperature(0).maxTokens(400)
                 .ignoreEos(true).build()), running);

@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import io.nemotron.service.testing.GenerateStreams;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,9 +35,11 @@ import org.junit.jupiter.api.io.TempDir;
  * period complete normally, the others end with UNAVAILABLE once it has passed; the process exits 0.
  */
 class DrainIT {
-    private static final long GRACE_MS = 3000;
-    private static final int SHORT_TOKENS = 40;
-    private static final int LONG_TOKENS = 3000;
+    // Short streams still run when the SIGTERM lands (the drain must count all 10) and end well inside the grace
+    // period even on a loaded machine; long ones cannot finish in it (4,000 tokens are seconds of decoding).
+    private static final long GRACE_MS = 5000;
+    private static final int SHORT_TOKENS = 100;
+    private static final int LONG_TOKENS = 4000;
 
     @TempDir
     Path tmp;
@@ -70,7 +73,7 @@ class DrainIT {
             List<CompletableFuture<Outcome>> shorts = new ArrayList<>();
             List<CompletableFuture<Outcome>> longs = new ArrayList<>();
             List<AtomicInteger> counts = new ArrayList<>();
-            long[] term = {0};
+            AtomicLong term = new AtomicLong();
             for (int i = 0; i < 10; i++) {
                 AtomicInteger tokens = new AtomicInteger();
                 counts.add(tokens);
@@ -79,9 +82,9 @@ class DrainIT {
             }
             await().atMost(Duration.ofMinutes(1)).until(() -> counts.stream().allMatch(c -> c.get() > 0));
 
-            term[0] = System.nanoTime();
+            term.set(System.nanoTime());
             server.destroy(); // SIGTERM
-            await().atMost(Duration.ofSeconds(2)).ignoreExceptions()
+            await().atMost(Duration.ofMillis(GRACE_MS)).ignoreExceptions()
                     .until(() -> status(health) == ServingStatus.NOT_SERVING);
             assertThatThrownBy(() -> NemotronGrpc.newBlockingStub(channel).generate(request(99, 4)).forEachRemaining(r -> { }))
                     .isInstanceOfSatisfying(StatusRuntimeException.class,
@@ -140,8 +143,8 @@ class DrainIT {
     }
 
     private static CompletableFuture<Outcome> start(NemotronGrpc.NemotronStub stub, int i, int maxTokens,
-                                                    AtomicInteger tokens, long[] term) {
+                                                    AtomicInteger tokens, AtomicLong term) {
         return GenerateStreams.start(stub, request(i, maxTokens), tokens).thenApply(o -> new Outcome(o.status(),
-                o.tokens(), term[0] == 0 ? -1 : (o.endNanos() - term[0]) / 1_000_000));
+                o.tokens(), term.get() == 0 ? -1 : (o.endNanos() - term.get()) / 1_000_000));
     }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.awaitility.Awaitility.await;
 
+import io.nemotron.service.engine.ModelHost;
 import io.nemotron.service.testing.TestServer;
 import java.io.IOException;
 import java.io.InputStream;
@@ -39,7 +40,11 @@ class PythonClientIT {
         Path stubs = stubsOrSkip();
 
         try (TestServer server = TestServer.loopback()) {
-            JsonNode r = client(server.port, stubs, 120);
+            // the client checks health first: it must find the model loaded, not still loading
+            server.context.getBean(ModelHost.class).loaded().get(1, TimeUnit.MINUTES);
+            // stories260K's context holds 400 tokens after the prompt: 10 ms each makes the long streams last 4 s
+            server.engine().tokenDelayMs = 10;
+            JsonNode r = client(server.port, stubs, 120, 400);
 
             assertThat(r.at("/health/overall").asString()).isEqualTo("SERVING");
             assertThat(r.at("/health/nemotron.v1.Nemotron").asString()).isEqualTo("SERVING");
@@ -55,7 +60,7 @@ class PythonClientIT {
 
             assertThat(r.at("/cancel/received_before_cancel").asInt()).isEqualTo(2);
             assertThat(r.at("/cancel/outcome").asString()).isEqualTo("CANCELLED");
-            // the fake engine: 2 ms per token, 400 tokens: the 300 ms deadline passes mid-stream
+            // the fake engine: 10 ms per token, 400 tokens: the 1 s deadline passes mid-stream
             assertThat(r.at("/deadline/status").asString()).isEqualTo("DEADLINE_EXCEEDED");
 
             // the client has gone, but the server learns of the cancel (RST_STREAM) and of its own deadline
@@ -72,7 +77,7 @@ class PythonClientIT {
         Path stubs = stubsOrSkip();
 
         try (TestServer server = TestServer.loopbackRealEngine(Files.createDirectories(tmp.resolve("cache")))) {
-            JsonNode r = client(server.port, stubs, 180);
+            JsonNode r = client(server.port, stubs, 180, 2000);
 
             assertThat(r.at("/health/overall").asString()).isEqualTo("SERVING");
             List<String> services = new ArrayList<>();
@@ -84,7 +89,7 @@ class PythonClientIT {
             assertThat(chat.get("completion_tokens").asInt()).isEqualTo(6);
             assertThat(chat.get("kinds").get(chat.get("kinds").size() - 1).asString()).isEqualTo("final");
             assertThat(r.at("/cancel/outcome").asString()).isEqualTo("CANCELLED");
-            // 400 tokens of the demo model take seconds on this machine: the 300 ms deadline passes mid-stream
+            // 2,000 tokens of the demo model take seconds on this machine: the 1 s deadline passes mid-stream
             assertThat(r.at("/deadline/status").asString()).as("%s", r.get("deadline")).isEqualTo("DEADLINE_EXCEEDED");
 
             // cancelled and expired requests left the batch and gave their KV blocks back
@@ -110,9 +115,11 @@ class PythonClientIT {
     }
 
     /** Runs the client against the server on {@code port}; its JSON report. */
-    private JsonNode client(int port, Path stubs, int timeoutSeconds) throws IOException, InterruptedException {
+    /** {@code longTokens}: max_tokens of the cancel and deadline streams, seconds of decoding on that engine. */
+    private JsonNode client(int port, Path stubs, int timeoutSeconds, int longTokens)
+            throws IOException, InterruptedException {
         Run client = run(List.of(PYTHON.toString(), script().toString(), "--target", "127.0.0.1:" + port,
-                "--stubs", stubs.toString()), timeoutSeconds);
+                "--stubs", stubs.toString(), "--long-tokens", Integer.toString(longTokens)), timeoutSeconds);
         assertThat(client.code).as("client failed:\n%s", client.err).isZero();
         return JSON.readTree(client.out);
     }
