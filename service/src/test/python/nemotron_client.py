@@ -18,6 +18,13 @@ def chat_request(pb, max_tokens):
         max_tokens=max_tokens, request_id="py-chat")
 
 
+def long_request(pb, max_tokens, request_id):
+    # Generate with ignore_eos: a chat reply may end early at an end-of-turn token, and the cancel and deadline
+    # scenarios need a stream that is still running when they act
+    return pb.GenerateRequest(text="Once upon a time", max_tokens=max_tokens, ignore_eos=True,
+                              request_id=request_id)
+
+
 def status_name(error):
     return error.code().name
 
@@ -48,7 +55,7 @@ DEADLINE_S = 1.0
 
 def cancel_mid_stream(stub, pb, long_tokens):
     # long enough (seconds) that the cancel always lands mid-stream, even on a fast machine
-    call = stub.Chat(chat_request(pb, long_tokens), timeout=30)
+    call = stub.Generate(long_request(pb, long_tokens, "py-cancel"), timeout=30)
     received = 0
     for _ in call:
         received += 1
@@ -67,7 +74,7 @@ def cancel_mid_stream(stub, pb, long_tokens):
 def deadline(stub, pb, grpc, long_tokens):
     received = 0
     try:
-        for _ in stub.Chat(chat_request(pb, long_tokens), timeout=DEADLINE_S):
+        for _ in stub.Generate(long_request(pb, long_tokens, "py-deadline"), timeout=DEADLINE_S):
             received += 1
         return {"status": "OK", "received": received}
     except grpc.RpcError as e:
