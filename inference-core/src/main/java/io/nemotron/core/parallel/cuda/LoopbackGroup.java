@@ -86,6 +86,11 @@ public final class LoopbackGroup implements DeviceGroup {
         barrier.reset();
     }
 
+    /** Ranks now waiting in a collective for the others (tests use it to abort only once they all wait). */
+    int waitingRanks() {
+        return barrier.getNumberWaiting();
+    }
+
     @Override
     public boolean reusableAfterAbort() {
         return true;

@@ -176,7 +176,13 @@ class LoopbackGroupTest {
                 waiting.add(CompletableFuture.runAsync(() -> c.allReduceSum(buf, 1, DType.F32, 0),
                         task -> Thread.ofPlatform().start(task)));
             }
-            Thread.sleep(100);   // ranks 1 and 2 wait for rank 0, which failed before its all-reduce
+            // ranks 1 and 2 wait for rank 0, which failed before its all-reduce (an abort before they wait would not
+            // release them: this group's abort breaks the current barrier only)
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (group.waitingRanks() < 2 && System.nanoTime() < until) {
+                Thread.sleep(1);
+            }
+            assertEquals(2, group.waitingRanks());
             group.abort();
             for (CompletableFuture<Void> f : waiting) {
                 ExecutionException e = assertThrows(ExecutionException.class, () -> f.get(5, TimeUnit.SECONDS));
