@@ -38,12 +38,16 @@ class EngineDemoModelTest {
                     assertEquals(FinishReason.LENGTH, listeners.get(i).await());
                     assertArrayEquals(expected.get(i), listeners.get(i).ids(), "request " + i);
                 }
+                // the last listener hears LENGTH just before its blocks go back: wait for that, up to 10 s
                 EngineSnapshot s = engine.snapshot();
-                for (int i = 0; i < 200 && s.freeBlocks() != s.totalBlocks(); i++) {
+                long until = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+                while ((s.freeBlocks() != s.totalBlocks() || s.running() + s.waiting() > 0)
+                        && System.nanoTime() < until) {
                     Thread.sleep(5);
                     s = engine.snapshot();
                 }
                 assertEquals(s.totalBlocks(), s.freeBlocks());
+                assertEquals(0, s.running() + s.waiting());
             }
         }
     }
