@@ -21,6 +21,12 @@ public interface DeviceGroup extends AutoCloseable {
     /** Whether {@link #abort()} leaves the group usable for the next step. */
     boolean reusableAfterAbort();
 
+    /**
+     * Opens the next step after an {@link #abort()}, once every rank has returned from the aborted one; throws
+     * {@link IllegalStateException} where the group is not {@linkplain #reusableAfterAbort() reusable} and was aborted.
+     */
+    void reset();
+
     @Override
     void close();
 }

@@ -245,7 +245,11 @@ class DeviceCommunicatorGpuTest {
                     group.member(rank).allReduceSum(bufs[rank], 1, DType.F32, 0);
                 }, task -> Thread.ofPlatform().start(task)));
             }
-            Thread.sleep(200);   // rank 0 "failed" before its all-reduce; the others wait at the barrier
+            // rank 0 "failed" before its all-reduce; the others wait at the barrier
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (group.waitingRanks() < 3 && System.nanoTime() < until) {
+                Thread.sleep(1);
+            }
             group.abort();
             for (CompletableFuture<Void> f : waiting) {
                 ExecutionException e = assertThrows(ExecutionException.class, () -> f.get(30, TimeUnit.SECONDS));
@@ -253,6 +257,7 @@ class DeviceCommunicatorGpuTest {
             }
             device.makeCurrent();
             assertArrayEquals(new float[] {2f}, floats(bufs[1], 1), "the aborted step changed nothing");
+            group.reset();
             assertAllSucceeded(onRanks(4, r -> group.member(r).allReduceSum(bufs[r], 1, DType.F32, 0)));
         }
         device.makeCurrent();

@@ -6,8 +6,8 @@ import io.nemotron.core.parallel.CommunicatorException;
 import io.nemotron.core.parallel.DeviceCommunicator;
 import io.nemotron.core.parallel.DeviceGroup;
 import io.nemotron.core.weights.DType;
-import java.util.concurrent.BrokenBarrierException;
-import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Several tensor-parallel ranks on ONE GPU, for testing the tensor-parallel CUDA path where one GPU is all there is
@@ -18,8 +18,9 @@ import java.util.concurrent.CyclicBarrier;
  * synchronises again before anyone is released. Slow and simple on purpose: it is a test double, not a transport.
  *
  * <p>Failures: a collective whose kernel fails, or whose ranks disagree on count or dtype, fails on every rank with a
- * {@link CommunicatorException} carrying the cause; {@link #abort()} (a rank failed before its collective) breaks the
- * ranks waiting at the barrier. Either way the group is usable for the next step.
+ * {@link CommunicatorException} carrying the cause, and the group goes on. {@link #abort()} (a rank failed before its
+ * collective) fails the ranks waiting at the barrier and every collective after it, as the {@link DeviceGroup}
+ * contract asks (a rank still computing reaches its next collective after the abort), until {@link #reset()}.
  */
 public final class LoopbackGroup implements DeviceGroup {
 
@@ -44,9 +45,15 @@ public final class LoopbackGroup implements DeviceGroup {
 
     private final int size;
     private final Kernels kernels;
-    private final CyclicBarrier barrier;
     private final Call[] calls;
-    private RuntimeException failure;   // of the current collective; written by the barrier action, read after it
+    // The barrier: ranks arrive under the lock; the last one runs the collective, bumps the generation and releases
+    // the others. failure is the collective's, read by each rank before it can arrive at the next one.
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition released = lock.newCondition();
+    private int arrived;
+    private long generation;
+    private boolean aborted;
+    private RuntimeException failure;
 
     public LoopbackGroup(int size, Kernels kernels) {
         if (size < 1) {
@@ -55,7 +62,6 @@ public final class LoopbackGroup implements DeviceGroup {
         this.size = size;
         this.kernels = kernels;
         this.calls = new Call[size];
-        this.barrier = new CyclicBarrier(size, this::runCollective);
     }
 
     /**
@@ -80,15 +86,40 @@ public final class LoopbackGroup implements DeviceGroup {
         return new Member(rank);
     }
 
-    /** Breaks the ranks waiting in a collective (another rank failed); the group is usable for the next step. */
+    /** Fails the ranks waiting in a collective and every later collective (another rank failed), until reset. */
     @Override
     public void abort() {
-        barrier.reset();
+        lock.lock();
+        try {
+            aborted = true;
+            released.signalAll();
+        } finally {
+            lock.unlock();
+        }
     }
 
-    /** Ranks now waiting in a collective for the others (tests use it to abort only once they all wait). */
-    int waitingRanks() {
-        return barrier.getNumberWaiting();
+    /** Opens the next step after an abort; call once every rank has returned from the aborted one. */
+    @Override
+    public void reset() {
+        lock.lock();
+        try {
+            if (arrived != 0) {
+                throw new IllegalStateException(arrived + " ranks are still inside a collective");
+            }
+            aborted = false;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Ranks now waiting in a collective for the others (tests abort once they all wait). */
+    public int waitingRanks() {
+        lock.lock();
+        try {
+            return arrived;
+        } finally {
+            lock.unlock();
+        }
     }
 
     @Override
@@ -101,7 +132,7 @@ public final class LoopbackGroup implements DeviceGroup {
         kernels.close();
     }
 
-    /** The barrier action: runs on the last rank to arrive, before any rank is released. */
+    /** Runs on the last rank to arrive, under the lock, before any rank is released. */
     private void runCollective() {
         failure = null;
         try {
@@ -173,16 +204,42 @@ public final class LoopbackGroup implements DeviceGroup {
                 return;   // the sum over one rank is its own buffer
             }
             kernels.synchronize("rank " + rank + "'s work before a loopback " + describe(call));
-            calls[rank] = call;
+            RuntimeException f;
+            lock.lock();
             try {
-                barrier.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new CommunicatorException("rank " + rank + " was interrupted in a loopback collective", e);
-            } catch (BrokenBarrierException e) {
-                throw new CommunicatorException("rank " + rank + ": another rank failed during the step", e);
+                if (aborted) {
+                    throw new CommunicatorException("rank " + rank + ": another rank failed during the step");
+                }
+                calls[rank] = call;
+                long gen = generation;
+                if (++arrived == size) {
+                    try {
+                        runCollective();
+                    } finally {
+                        arrived = 0;
+                        generation++;
+                        released.signalAll();
+                    }
+                } else {
+                    while (gen == generation && !aborted) {
+                        try {
+                            released.await();
+                        } catch (InterruptedException e) {
+                            arrived--;
+                            Thread.currentThread().interrupt();
+                            throw new CommunicatorException("rank " + rank + " was interrupted in a loopback collective",
+                                    e);
+                        }
+                    }
+                    if (gen == generation) {   // aborted before the last rank came
+                        arrived--;
+                        throw new CommunicatorException("rank " + rank + ": another rank failed during the step");
+                    }
+                }
+                f = failure;
+            } finally {
+                lock.unlock();
             }
-            RuntimeException f = failure;
             if (f != null) {
                 throw new CommunicatorException("rank " + rank + ": loopback " + describe(call) + " failed: "
                         + f.getMessage(), f);

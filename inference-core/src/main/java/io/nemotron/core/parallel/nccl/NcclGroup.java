@@ -141,6 +141,14 @@ public final class NcclGroup implements DeviceGroup {
         return aborted;
     }
 
+    /** Nothing to do unless aborted; an aborted NCCL group cannot take another step. */
+    @Override
+    public void reset() {
+        if (aborted) {
+            throw new IllegalStateException("an aborted NCCL group cannot be reused: create a new one");
+        }
+    }
+
     @Override
     public synchronized void close() {
         if (closed) {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.nemotron.core.parallel.CommunicatorException;
 import io.nemotron.core.parallel.DeviceCommunicator;
@@ -191,6 +192,12 @@ class LoopbackGroupTest {
                         e.getCause().getMessage().substring(e.getCause().getMessage().indexOf(": ") + 2));
             }
             assertArrayEquals(new float[] {2f}, k.at(bufs[1]), "an aborted all-reduce leaves the buffers alone");
+            // a rank that was still computing reaches its next collective of the step after the abort: it fails at
+            // once instead of waiting forever for ranks that have given up
+            CommunicatorException late = assertThrows(CommunicatorException.class,
+                    () -> group.member(1).allReduceSum(bufs[1], 1, DType.F32, 0));
+            assertTrue(late.getMessage().contains("another rank failed during the step"), late.getMessage());
+            group.reset();
             onRanks(3, r -> group.member(r).allReduceSum(bufs[r], 1, DType.F32, 0));
             for (long b : bufs) {
                 assertArrayEquals(new float[] {7f}, k.at(b));
