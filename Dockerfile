@@ -62,9 +62,14 @@ COPY --from=build /src/service/target/nemotron-serve.jar /app/nemotron-serve.jar
 # The repository's ./nemotron without its JDK search and build step: the same JVM flags, the prebuilt
 # jar. exec, so that the JVM is PID 1 and gets SIGTERM itself (graceful drain). JDK_JAVA_OPTIONS,
 # read by the java launcher, adds JVM options (e.g. -XX:MaxRAMPercentage=50).
+# G1 unless JDK_JAVA_OPTIONS names a collector itself (two would stop the JVM from starting).
 COPY --chmod=0755 <<'EOF' /usr/local/bin/nemotron
 #!/bin/sh
-exec java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseG1GC -Xss4m \
+gc=-XX:+UseG1GC
+case " $JDK_JAVA_OPTIONS " in
+  *-XX:+UseSerialGC*|*-XX:+UseParallelGC*|*-XX:+UseG1GC*|*-XX:+UseZGC*|*-XX:+UseShenandoahGC*|*-XX:+UseEpsilonGC*) gc= ;;
+esac
+exec java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED $gc -Xss4m \
   -jar /app/nemotron-serve.jar "$@"
 EOF
 USER 10001:10001

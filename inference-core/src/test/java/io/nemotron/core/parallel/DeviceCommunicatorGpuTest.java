@@ -250,6 +250,7 @@ class DeviceCommunicatorGpuTest {
             while (group.waitingRanks() < 3 && System.nanoTime() < until) {
                 Thread.sleep(1);
             }
+            assertEquals(3, group.waitingRanks());
             group.abort();
             for (CompletableFuture<Void> f : waiting) {
                 ExecutionException e = assertThrows(ExecutionException.class, () -> f.get(30, TimeUnit.SECONDS));

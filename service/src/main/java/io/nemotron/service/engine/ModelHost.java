@@ -28,7 +28,8 @@ import org.springframework.stereotype.Component;
 public class ModelHost implements SmartLifecycle {
     private static final Logger log = LoggerFactory.getLogger(ModelHost.class);
     private static final String SERVICE = NemotronGrpc.SERVICE_NAME;
-    private static final Duration EMBEDDING_WARMUP_WAIT = Duration.ofSeconds(60);
+    // the load takes ~3 s; bounded well inside the chart's termination grace, which the drain also spends
+    private static final Duration EMBEDDING_WARMUP_WAIT = Duration.ofSeconds(10);
 
     private final NemotronProperties props;
     private final EngineFactory engines;
@@ -126,12 +127,14 @@ public class ModelHost implements SmartLifecycle {
                 }
                 loaded.complete(serving);
                 refreshHealth();
+                // the RAG ranker's embedding model (ONNX, ~3 s to load) off the request path, after readiness: a
+                // request with documents that arrives first simply waits for it. A platform thread: the load is
+                // seconds of native code, which would pin a virtual thread's carrier and starve the streams'
+                // virtual-thread writers. Started under the lock, so stop() (whose drain takes it) either sees the
+                // thread and waits for it, or came first and it never starts.
+                embeddingWarmup = Thread.ofPlatform().daemon(true).name("rag-embedding-warmup")
+                        .start(EmbeddingRanker.shared()::warmUp);
             }
-            // the RAG ranker's embedding model (ONNX, ~3 s to load) off the request path, after readiness: a request
-            // with documents that arrives first simply waits for it. A platform thread: the load is seconds of native
-            // code, which would pin a virtual thread's carrier and starve the streams' virtual-thread writers.
-            embeddingWarmup = Thread.ofPlatform().daemon(true).name("rag-embedding-warmup")
-                    .start(EmbeddingRanker.shared()::warmUp);
         } catch (Throwable t) {
             log.error("model {} failed to load: {}", m.path(), t.getMessage(), t);
             loaded.completeExceptionally(t);

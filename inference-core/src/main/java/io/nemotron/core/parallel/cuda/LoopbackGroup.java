@@ -190,6 +190,53 @@ public final class LoopbackGroup implements DeviceGroup {
             collective(new Call(Kind.ALL_GATHER, send, recv, count, dtype));
         }
 
+        private void failIfAborted() {
+            lock.lock();
+            try {
+                if (aborted) {
+                    throw stepFailed();
+                }
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        private CommunicatorException stepFailed() {
+            return new CommunicatorException("rank " + rank + ": another rank failed during the step");
+        }
+
+        /** Under the lock: until the collective of generation {@code gen} ran, or the step was aborted. */
+        private void awaitLastRank(long gen) {
+            boolean interrupted = false;
+            try {
+                while (gen == generation && !aborted) {
+                    try {
+                        released.await();
+                    } catch (InterruptedException e) {
+                        if (gen != generation) {   // it ran while this rank was being interrupted: keep its result
+                            interrupted = true;
+                            break;
+                        }
+                        // this rank leaves, so the collective can never complete: the step fails on every rank
+                        arrived--;
+                        aborted = true;
+                        released.signalAll();
+                        interrupted = true;
+                        throw new CommunicatorException("rank " + rank + " was interrupted in a loopback collective",
+                                e);
+                    }
+                }
+                if (gen == generation) {   // aborted before the last rank came
+                    arrived--;
+                    throw stepFailed();
+                }
+            } finally {
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+
         // The stream is not needed: synchronising the shared context before and after orders the collective after
         // everything queued on any stream, and everything queued later after it.
         private void collective(Call call) {
@@ -200,6 +247,7 @@ public final class LoopbackGroup implements DeviceGroup {
                 throw new IllegalArgumentException("rank " + rank + ": the loopback communicator handles F32 and BF16, not "
                         + call.dtype);
             }
+            failIfAborted();   // at once: before waiting for the device, and also for a lone rank
             if (size == 1 && call.kind == Kind.ALL_REDUCE) {
                 return;   // the sum over one rank is its own buffer
             }
@@ -208,33 +256,24 @@ public final class LoopbackGroup implements DeviceGroup {
             lock.lock();
             try {
                 if (aborted) {
-                    throw new CommunicatorException("rank " + rank + ": another rank failed during the step");
+                    throw stepFailed();
                 }
                 calls[rank] = call;
                 long gen = generation;
                 if (++arrived == size) {
                     try {
-                        runCollective();
+                        runCollective();   // records a RuntimeException in failure itself
+                    } catch (Throwable t) {
+                        // an Error: the others must not return as if their buffers had been reduced
+                        failure = new CommunicatorException("the loopback collective failed: " + t, t);
+                        throw t;
                     } finally {
                         arrived = 0;
                         generation++;
                         released.signalAll();
                     }
                 } else {
-                    while (gen == generation && !aborted) {
-                        try {
-                            released.await();
-                        } catch (InterruptedException e) {
-                            arrived--;
-                            Thread.currentThread().interrupt();
-                            throw new CommunicatorException("rank " + rank + " was interrupted in a loopback collective",
-                                    e);
-                        }
-                    }
-                    if (gen == generation) {   // aborted before the last rank came
-                        arrived--;
-                        throw new CommunicatorException("rank " + rank + ": another rank failed during the step");
-                    }
+                    awaitLastRank(gen);
                 }
                 f = failure;
             } finally {
