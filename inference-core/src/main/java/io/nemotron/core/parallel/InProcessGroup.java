@@ -104,7 +104,7 @@ public final class InProcessGroup {
 
         private void await() {
             if (barrier.arriveAndAwaitAdvance() < 0) {   // terminated: abort() ran
-                throw new CommunicatorException("rank " + rank + ": another rank failed during the step", null);
+                throw new CommunicatorException("rank " + rank + ": another rank failed during the step");
             }
         }
     }

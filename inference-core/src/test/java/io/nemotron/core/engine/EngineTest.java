@@ -230,19 +230,18 @@ class EngineTest {
         }
     }
 
-    /**
-     * The model with every step slowed by {@code STEP_PAUSE_MS}: stories260K decodes hundreds of tokens in tens of
-     * milliseconds, so a test that must act while a request is still running (cancel it, queue behind it, close the
-     * engine under it, let its deadline pass) would race a descheduled test thread; paced, a 400-token run lasts
-     * seconds.
-     */
-    private io.nemotron.core.model.Transformer paced() {
+    /** Runs {@code beforeStep} before each step (the backend's embed call, one per step), then the real op. */
+    private interface StepHook {
+        void run() throws Exception;
+    }
+
+    private io.nemotron.core.model.Transformer hooked(StepHook beforeStep) {
         io.nemotron.core.backend.Backend real = model.transformer().backend();
         var backend = (io.nemotron.core.backend.Backend) java.lang.reflect.Proxy.newProxyInstance(
                 EngineTest.class.getClassLoader(), new Class<?>[] {io.nemotron.core.backend.Backend.class},
                 (proxy, method, args) -> {
                     if (method.getName().equals("embed")) {
-                        Thread.sleep(STEP_PAUSE_MS);
+                        beforeStep.run();
                     }
                     try {
                         return method.invoke(real, args);
@@ -253,30 +252,29 @@ class EngineTest {
         return new io.nemotron.core.model.Transformer(model.config(), model.transformer().weights(), backend);
     }
 
-    private static final long STEP_PAUSE_MS = 5;
+    /**
+     * Every step slowed by 5 ms: stories260K decodes hundreds of tokens in tens of milliseconds, so a test that must
+     * act while a request is still running (cancel it, queue behind it, close the engine under it, let its deadline
+     * pass) would race a descheduled test thread; paced, a 400-token run lasts seconds.
+     */
+    private io.nemotron.core.model.Transformer paced() {
+        return hooked(() -> Thread.sleep(5));
+    }
 
-    /** Delegates to the real backend but fails the forward pass on the n-th embed call (one per step). */
-    private static io.nemotron.core.backend.Backend failingOnStep(io.nemotron.core.backend.Backend real, int n) {
+    /** Fails the forward pass on the n-th step. */
+    private io.nemotron.core.model.Transformer failingOnStep(int n) {
         java.util.concurrent.atomic.AtomicInteger steps = new java.util.concurrent.atomic.AtomicInteger();
-        return (io.nemotron.core.backend.Backend) java.lang.reflect.Proxy.newProxyInstance(
-                EngineTest.class.getClassLoader(), new Class<?>[] {io.nemotron.core.backend.Backend.class},
-                (proxy, method, args) -> {
-                    if (method.getName().equals("embed") && steps.incrementAndGet() == n) {
-                        throw new IllegalStateException("injected backend failure");
-                    }
-                    try {
-                        return method.invoke(real, args);
-                    } catch (java.lang.reflect.InvocationTargetException e) {
-                        throw e.getCause();
-                    }
-                });
+        return hooked(() -> {
+            if (steps.incrementAndGet() == n) {
+                throw new IllegalStateException("injected backend failure");
+            }
+        });
     }
 
     @Test
     void aFailedStepFailsItsRequestsFreesTheirBlocksAndTheEngineKeepsServing() throws Exception {
         int[] expected = alone(new int[] {1, 403, 407}, 10);
-        var failing = new io.nemotron.core.model.Transformer(model.config(), model.transformer().weights(),
-                failingOnStep(model.transformer().backend(), 3));
+        var failing = failingOnStep(3);
         try (Engine engine = new Engine(failing, null, config(64, 8, 64))) {
             SamplingParams p = SamplingParams.builder().temperature(0).maxTokens(10).ignoreEos(true).build();
             CollectingListener a = new CollectingListener();

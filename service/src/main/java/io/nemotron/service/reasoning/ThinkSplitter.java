@@ -1,9 +1,8 @@
 package io.nemotron.service.reasoning;
 
-import io.nemotron.service.grpc.stream.TagPrefix;
-
 import io.nemotron.service.grpc.stream.ChatOutput;
 import io.nemotron.service.grpc.stream.ChatTextPipeline;
+import io.nemotron.service.grpc.stream.TagPrefix;
 
 /**
  * Splits Llama-Nemotron output into reasoning and answer while it streams: with thinking on, the model opens with

@@ -1,7 +1,6 @@
 package io.nemotron.service.toolcall;
 
 import io.nemotron.service.grpc.stream.TagPrefix;
-
 import java.util.ArrayList;
 import java.util.List;
 

@@ -6,8 +6,7 @@ import io.nemotron.core.parallel.CommunicatorException;
 import io.nemotron.core.parallel.DeviceCommunicator;
 import io.nemotron.core.parallel.DeviceGroup;
 import io.nemotron.core.weights.DType;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.Phaser;
 
 /**
  * Several tensor-parallel ranks on ONE GPU, for testing the tensor-parallel CUDA path where one GPU is all there is
@@ -19,8 +18,9 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>Failures: a collective whose kernel fails, or whose ranks disagree on count or dtype, fails on every rank with a
  * {@link CommunicatorException} carrying the cause, and the group goes on. {@link #abort()} (a rank failed before its
- * collective) fails the ranks waiting at the barrier and every collective after it, as the {@link DeviceGroup}
- * contract asks (a rank still computing reaches its next collective after the abort), until {@link #reset()}.
+ * collective) terminates the barrier as {@code InProcessGroup}'s does: the ranks waiting at it and every collective
+ * after it fail at once (a rank still computing reaches its next collective after the abort), until
+ * {@link #reset()}. Waiting is not interruptible; abort is how a rank is released.
  */
 public final class LoopbackGroup implements DeviceGroup {
 
@@ -46,14 +46,10 @@ public final class LoopbackGroup implements DeviceGroup {
     private final int size;
     private final Kernels kernels;
     private final Call[] calls;
-    // The barrier: ranks arrive under the lock; the last one runs the collective, bumps the generation and releases
-    // the others. failure is the collective's, read by each rank before it can arrive at the next one.
-    private final ReentrantLock lock = new ReentrantLock();
-    private final Condition released = lock.newCondition();
-    private int arrived;
-    private long generation;
-    private boolean aborted;
-    private RuntimeException failure;
+    private volatile Phaser barrier;
+    // of the collective the barrier just ran: written by the last rank before the others are released, read by each
+    // rank before it can arrive at the next collective
+    private Throwable failure;
 
     public LoopbackGroup(int size, Kernels kernels) {
         if (size < 1) {
@@ -62,6 +58,18 @@ public final class LoopbackGroup implements DeviceGroup {
         this.size = size;
         this.kernels = kernels;
         this.calls = new Call[size];
+        this.barrier = newBarrier();
+    }
+
+    /** The last rank to arrive runs the collective before any rank is released. */
+    private Phaser newBarrier() {
+        return new Phaser(size) {
+            @Override
+            protected boolean onAdvance(int phase, int parties) {
+                failure = runCollective();
+                return false;   // only abort() terminates it
+            }
+        };
     }
 
     /**
@@ -89,37 +97,20 @@ public final class LoopbackGroup implements DeviceGroup {
     /** Fails the ranks waiting in a collective and every later collective (another rank failed), until reset. */
     @Override
     public void abort() {
-        lock.lock();
-        try {
-            aborted = true;
-            released.signalAll();
-        } finally {
-            lock.unlock();
-        }
+        barrier.forceTermination();
     }
 
     /** Opens the next step after an abort; call once every rank has returned from the aborted one. */
     @Override
     public void reset() {
-        lock.lock();
-        try {
-            if (arrived != 0) {
-                throw new IllegalStateException(arrived + " ranks are still inside a collective");
-            }
-            aborted = false;
-        } finally {
-            lock.unlock();
+        if (barrier.isTerminated()) {
+            barrier = newBarrier();
         }
     }
 
     /** Ranks now waiting in a collective for the others (tests abort once they all wait). */
     public int waitingRanks() {
-        lock.lock();
-        try {
-            return arrived;
-        } finally {
-            lock.unlock();
-        }
+        return barrier.getArrivedParties();
     }
 
     @Override
@@ -132,9 +123,11 @@ public final class LoopbackGroup implements DeviceGroup {
         kernels.close();
     }
 
-    /** Runs on the last rank to arrive, under the lock, before any rank is released. */
-    private void runCollective() {
-        failure = null;
+    /**
+     * Runs in the barrier's advance on the last rank to arrive; returns what failed, or null. It must not throw: the
+     * barrier would never release the others.
+     */
+    private Throwable runCollective() {
         try {
             Call first = calls[0];
             for (int r = 1; r < size; r++) {
@@ -154,8 +147,9 @@ public final class LoopbackGroup implements DeviceGroup {
                 case ALL_REDUCE -> kernels.allReduceSum(recvs, first.count, first.dtype);
                 case ALL_GATHER -> kernels.allGather(sends, recvs, first.count, first.dtype);
             }
-        } catch (RuntimeException e) {
-            failure = e;
+            return null;
+        } catch (Throwable t) {
+            return t;
         }
     }
 
@@ -190,53 +184,6 @@ public final class LoopbackGroup implements DeviceGroup {
             collective(new Call(Kind.ALL_GATHER, send, recv, count, dtype));
         }
 
-        private void failIfAborted() {
-            lock.lock();
-            try {
-                if (aborted) {
-                    throw stepFailed();
-                }
-            } finally {
-                lock.unlock();
-            }
-        }
-
-        private CommunicatorException stepFailed() {
-            return new CommunicatorException("rank " + rank + ": another rank failed during the step");
-        }
-
-        /** Under the lock: until the collective of generation {@code gen} ran, or the step was aborted. */
-        private void awaitLastRank(long gen) {
-            boolean interrupted = false;
-            try {
-                while (gen == generation && !aborted) {
-                    try {
-                        released.await();
-                    } catch (InterruptedException e) {
-                        if (gen != generation) {   // it ran while this rank was being interrupted: keep its result
-                            interrupted = true;
-                            break;
-                        }
-                        // this rank leaves, so the collective can never complete: the step fails on every rank
-                        arrived--;
-                        aborted = true;
-                        released.signalAll();
-                        interrupted = true;
-                        throw new CommunicatorException("rank " + rank + " was interrupted in a loopback collective",
-                                e);
-                    }
-                }
-                if (gen == generation) {   // aborted before the last rank came
-                    arrived--;
-                    throw stepFailed();
-                }
-            } finally {
-                if (interrupted) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-        }
-
         // The stream is not needed: synchronising the shared context before and after orders the collective after
         // everything queued on any stream, and everything queued later after it.
         private void collective(Call call) {
@@ -247,42 +194,27 @@ public final class LoopbackGroup implements DeviceGroup {
                 throw new IllegalArgumentException("rank " + rank + ": the loopback communicator handles F32 and BF16, not "
                         + call.dtype);
             }
-            failIfAborted();   // at once: before waiting for the device, and also for a lone rank
+            Phaser b = barrier;
+            if (b.isTerminated()) {   // at once: before waiting for the device, and also for a lone rank
+                throw stepFailed();
+            }
             if (size == 1 && call.kind == Kind.ALL_REDUCE) {
                 return;   // the sum over one rank is its own buffer
             }
             kernels.synchronize("rank " + rank + "'s work before a loopback " + describe(call));
-            RuntimeException f;
-            lock.lock();
-            try {
-                if (aborted) {
-                    throw stepFailed();
-                }
-                calls[rank] = call;
-                long gen = generation;
-                if (++arrived == size) {
-                    try {
-                        runCollective();   // records a RuntimeException in failure itself
-                    } catch (Throwable t) {
-                        // an Error: the others must not return as if their buffers had been reduced
-                        failure = new CommunicatorException("the loopback collective failed: " + t, t);
-                        throw t;
-                    } finally {
-                        arrived = 0;
-                        generation++;
-                        released.signalAll();
-                    }
-                } else {
-                    awaitLastRank(gen);
-                }
-                f = failure;
-            } finally {
-                lock.unlock();
+            calls[rank] = call;
+            if (b.arriveAndAwaitAdvance() < 0) {   // terminated: abort() ran
+                throw stepFailed();
             }
+            Throwable f = failure;
             if (f != null) {
                 throw new CommunicatorException("rank " + rank + ": loopback " + describe(call) + " failed: "
                         + f.getMessage(), f);
             }
+        }
+
+        private CommunicatorException stepFailed() {
+            return new CommunicatorException("rank " + rank + ": another rank failed during the step");
         }
     }
 }
