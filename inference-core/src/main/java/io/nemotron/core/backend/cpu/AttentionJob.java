@@ -4,7 +4,8 @@ import io.nemotron.core.backend.StepBatch;
 
 /**
  * The attention of one layer for every row of a step as a reusable {@link RangeTask} (no task object per call).
- * Rows are independent: each reads its own sequence's blocks up to its own position.
+ * Rows are independent: each reads its own sequence's blocks up to its own position, touched first by
+ * {@link KvPrefetch} where they fit in cache.
  */
 final class AttentionJob implements RangeTask {
     private final ThreadLocal<float[]> scores;
@@ -39,10 +40,17 @@ final class AttentionJob implements RangeTask {
     public void run(int from, int to) {
         float[] s = scores.get();
         int width = heads * headDim;
+        int kvStride = kvHeads * headDim;
         for (int r = from; r < to; r++) {
-            int[] table = batch.blockTables[batch.seqOfRow[r]];
-            Attention.decodePaged(q, r * width, keys, values, table, blockShift, batch.positions[r] + 1, heads,
-                    kvHeads, headDim, att, r * width, s);
+            int seq = batch.seqOfRow[r];
+            int[] table = batch.blockTables[seq];
+            int len = batch.positions[r] + 1;
+            // a sequence's first row of the step: its later (prefill) rows find the blocks cached
+            if ((r == 0 || batch.seqOfRow[r - 1] != seq) && KvPrefetch.fits(len, kvStride)) {
+                KvPrefetch.touch(keys, values, table, blockShift, len, kvStride);
+            }
+            Attention.decodePaged(q, r * width, keys, values, table, blockShift, len, heads, kvHeads, headDim, att,
+                    r * width, s);
         }
     }
 }
