@@ -86,7 +86,18 @@ public final class Attention {
                 h++;
                 continue;
             }
-            for (int start = 0; start < len; start += blockSize) {
+            int start = 0;
+            if (blockSize == L) {
+                // two whole one-vector blocks at a time: eight FMA chains in flight instead of four
+                for (; start + 2 * blockSize <= len; start += 2 * blockSize) {
+                    int a = pagedKeyIndex(blockTable[start >> blockShift] << blockShift, kvHead, 0, kvHeads, headDim,
+                            blockShift);
+                    int b = pagedKeyIndex(blockTable[(start >> blockShift) + 1] << blockShift, kvHead, 0, kvHeads,
+                            headDim, blockShift);
+                    scoresVector2(q, qh, keyPool, a, b, blockSize, headDim, scale, scores, start);
+                }
+            }
+            for (; start < len; start += blockSize) {
                 int base = pagedKeyIndex(blockTable[start >> blockShift] << blockShift, kvHead, 0, kvHeads, headDim,
                         blockShift);
                 int n = Math.min(blockSize, len - start);
@@ -94,7 +105,8 @@ public final class Attention {
                 if (blockSize >= L) {
                     // whole vectors of the block (its unused tail holds stale or zero keys; their lanes are not stored)
                     for (; i + 2 * L <= n; i += 2 * L) {
-                        scoresVector2(q, qh, keyPool, base + i, blockSize, headDim, scale, scores, start + i);
+                        scoresVector2(q, qh, keyPool, base + i, base + i + L, blockSize, headDim, scale, scores,
+                                start + i);
                     }
                     for (; i < n; i += L) {
                         scoresVector(q, qh, keyPool, base + i, blockSize, headDim, scale, scores, start + i,
@@ -277,30 +289,34 @@ public final class Attention {
         }
     }
 
-    /** {@link #scoresVector} for 2L positions at once: eight independent chains, the same per-lane operations. */
-    private static void scoresVector2(float[] q, int qOff, float[] k, int kOff, int stride, int headDim, float scale,
-                                      float[] scores, int sOff) {
+    /**
+     * {@link #scoresVector} for 2L positions at once, the first L at kOff and the next L at kOff2 (the same block, or
+     * the next block where a block is one vector): eight independent chains, the same per-lane operations.
+     */
+    private static void scoresVector2(float[] q, int qOff, float[] k, int kOff, int kOff2, int stride, int headDim,
+                                      float scale, float[] scores, int sOff) {
         FloatVector c0 = FloatVector.zero(F), c1 = c0, c2 = c0, c3 = c0, d0 = c0, d1 = c0, d2 = c0, d3 = c0;
         int d = 0;
         for (; d + 4 <= headDim; d += 4) {
             int row = kOff + d * stride;
+            int row2 = kOff2 + d * stride;
             FloatVector q0 = FloatVector.broadcast(F, q[qOff + d]);
             FloatVector q1 = FloatVector.broadcast(F, q[qOff + d + 1]);
             FloatVector q2 = FloatVector.broadcast(F, q[qOff + d + 2]);
             FloatVector q3 = FloatVector.broadcast(F, q[qOff + d + 3]);
             c0 = FloatVector.fromArray(F, k, row).fma(q0, c0);
-            d0 = FloatVector.fromArray(F, k, row + L).fma(q0, d0);
+            d0 = FloatVector.fromArray(F, k, row2).fma(q0, d0);
             c1 = FloatVector.fromArray(F, k, row + stride).fma(q1, c1);
-            d1 = FloatVector.fromArray(F, k, row + stride + L).fma(q1, d1);
+            d1 = FloatVector.fromArray(F, k, row2 + stride).fma(q1, d1);
             c2 = FloatVector.fromArray(F, k, row + 2 * stride).fma(q2, c2);
-            d2 = FloatVector.fromArray(F, k, row + 2 * stride + L).fma(q2, d2);
+            d2 = FloatVector.fromArray(F, k, row2 + 2 * stride).fma(q2, d2);
             c3 = FloatVector.fromArray(F, k, row + 3 * stride).fma(q3, c3);
-            d3 = FloatVector.fromArray(F, k, row + 3 * stride + L).fma(q3, d3);
+            d3 = FloatVector.fromArray(F, k, row2 + 3 * stride).fma(q3, d3);
         }
         for (; d < headDim; d++) {
             FloatVector qd = FloatVector.broadcast(F, q[qOff + d]);
             c0 = FloatVector.fromArray(F, k, kOff + d * stride).fma(qd, c0);
-            d0 = FloatVector.fromArray(F, k, kOff + d * stride + L).fma(qd, d0);
+            d0 = FloatVector.fromArray(F, k, kOff2 + d * stride).fma(qd, d0);
         }
         c0.add(c1).add(c2.add(c3)).mul(scale).intoArray(scores, sOff);
         d0.add(d1).add(d2.add(d3)).mul(scale).intoArray(scores, sOff + L);

@@ -20,6 +20,7 @@ class PagedAttentionTest {
             "32, 33, 70, 8",    // odd head dim: remainder chains; two vectors per block (or four at 256 bits)
             "16, 128, 16, 8",   // one full block; the 4-vector value loop twice per head
             "16, 64, 45, 6",    // three query heads per kv head: a pair, then one head alone
+            "16, 64, 80, 2",    // one query head per kv head: one-vector blocks scored two at a time (AVX-512)
     })
     void shuffledBlocksGiveTheContiguousResultExactly(int blockSize, int headDim, int len, int heads) {
         int kvHeads = 2, width = kvHeads * headDim;
