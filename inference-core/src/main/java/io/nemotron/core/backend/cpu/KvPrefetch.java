@@ -35,7 +35,8 @@ final class KvPrefetch {
      */
     static float touch(float[] keys, float[] values, int[] table, int blockShift, int len, int kvStride) {
         int regionFloats = kvStride << blockShift;
-        int blocks = (len + (1 << blockShift) - 1) >> blockShift;
+        // a table too short for len is Attention's error to report, with its message
+        int blocks = Math.min(table.length, (len + (1 << blockShift) - 1) >> blockShift);
         float a = 0f, b = 0f, c = 0f, d = 0f;                       // four chains: the adds must not serialize the loads
         for (int k = 0; k < blocks; k++) {
             int from = table[k] * regionFloats;
