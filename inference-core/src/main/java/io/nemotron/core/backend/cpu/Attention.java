@@ -32,6 +32,11 @@ public final class Attention {
         return (((block * kvHeads + kvHead) * headDim + d) << blockShift) | (slot & ((1 << blockShift) - 1));
     }
 
+    /** Index of key element 0 of position p's kv head in a paged key pool, the position's block through the table. */
+    private static int keyOffset(int[] table, int shift, int p, int kvHead, int kvHeads, int headDim) {
+        return pagedKeyIndex(row(table, shift, p), kvHead, 0, kvHeads, headDim, shift);
+    }
+
     /**
      * q: [heads*headDim] at qOff; keys/values: [positions][kvHeads*headDim] (row stride kvHeads*headDim);
      * attends to positions [0, len); head h uses kv head h / (heads/kvHeads); out: [heads*headDim] at outOff;
@@ -86,35 +91,24 @@ public final class Attention {
                 h++;
                 continue;
             }
-            int start = 0;
-            if (blockSize == L) {
-                // two whole one-vector blocks at a time: eight FMA chains in flight instead of four
-                for (; start + 2 * blockSize <= len; start += 2 * blockSize) {
-                    int a = pagedKeyIndex(blockTable[start >> blockShift] << blockShift, kvHead, 0, kvHeads, headDim,
-                            blockShift);
-                    int b = pagedKeyIndex(blockTable[(start >> blockShift) + 1] << blockShift, kvHead, 0, kvHeads,
-                            headDim, blockShift);
-                    scoresVector2(q, qh, keyPool, a, b, blockSize, headDim, scale, scores, start);
+            if (blockSize >= L) {
+                // whole vectors of positions (a vector never straddles blocks: L divides the block size), two at a
+                // time for eight FMA chains in flight, within a block or across two; the last block's unused tail
+                // holds stale or zero keys, whose lanes are not stored
+                int p = 0;
+                for (; p + 2 * L <= len; p += 2 * L) {
+                    scoresVector2(q, qh, keyPool, keyOffset(blockTable, blockShift, p, kvHead, kvHeads, headDim),
+                            keyOffset(blockTable, blockShift, p + L, kvHead, kvHeads, headDim), blockSize, headDim,
+                            scale, scores, p);
                 }
-            }
-            for (; start < len; start += blockSize) {
-                int base = pagedKeyIndex(blockTable[start >> blockShift] << blockShift, kvHead, 0, kvHeads, headDim,
-                        blockShift);
-                int n = Math.min(blockSize, len - start);
-                int i = 0;
-                if (blockSize >= L) {
-                    // whole vectors of the block (its unused tail holds stale or zero keys; their lanes are not stored)
-                    for (; i + 2 * L <= n; i += 2 * L) {
-                        scoresVector2(q, qh, keyPool, base + i, base + i + L, blockSize, headDim, scale, scores,
-                                start + i);
-                    }
-                    for (; i < n; i += L) {
-                        scoresVector(q, qh, keyPool, base + i, blockSize, headDim, scale, scores, start + i,
-                                Math.min(L, n - i));
-                    }
+                for (; p < len; p += L) {
+                    scoresVector(q, qh, keyPool, keyOffset(blockTable, blockShift, p, kvHead, kvHeads, headDim),
+                            blockSize, headDim, scale, scores, p, Math.min(L, len - p));
                 }
-                for (; i < n; i++) {
-                    scores[start + i] = scoreScalar(q, qh, keyPool, base + i, blockSize, headDim) * scale;
+            } else {
+                for (int p = 0; p < len; p++) {
+                    scores[p] = scoreScalar(q, qh, keyPool, keyOffset(blockTable, blockShift, p, kvHead, kvHeads,
+                            headDim), blockSize, headDim) * scale;
                 }
             }
             softmax(scores, 0, len);
@@ -130,15 +124,9 @@ public final class Attention {
     private static void decodePair(float[] q, int qh, float[] keyPool, float[] valuePool, int[] blockTable,
                                    int blockShift, int len, int kvHeads, int kvHead, int headDim, float scale,
                                    float[] out, int outOff, float[] scores) {
-        int blockSize = 1 << blockShift;
-        for (int start = 0; start < len; start += blockSize) {
-            int base = pagedKeyIndex(blockTable[start >> blockShift] << blockShift, kvHead, 0, kvHeads, headDim,
-                    blockShift);
-            int n = Math.min(blockSize, len - start);
-            for (int i = 0; i < n; i += L) {
-                scoresPair(q, qh, keyPool, base + i, blockSize, headDim, scale, scores, start + i, len,
-                        Math.min(L, n - i));
-            }
+        for (int p = 0; p < len; p += L) {
+            scoresPair(q, qh, keyPool, keyOffset(blockTable, blockShift, p, kvHead, kvHeads, headDim), 1 << blockShift,
+                    headDim, scale, scores, p, len, Math.min(L, len - p));
         }
         softmax(scores, 0, len);
         softmax(scores, len, len);
@@ -290,8 +278,8 @@ public final class Attention {
     }
 
     /**
-     * {@link #scoresVector} for 2L positions at once, the first L at kOff and the next L at kOff2 (the same block, or
-     * the next block where a block is one vector): eight independent chains, the same per-lane operations.
+     * {@link #scoresVector} for 2L positions at once, the first L at kOff and the next L at kOff2 (in the same block
+     * or the next one): eight independent chains, the same per-lane operations.
      */
     private static void scoresVector2(float[] q, int qOff, float[] k, int kOff, int kOff2, int stride, int headDim,
                                       float scale, float[] scores, int sOff) {
