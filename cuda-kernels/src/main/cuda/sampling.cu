@@ -267,6 +267,10 @@ __device__ uint64_t radix_find(RadixState& st, const Row& row, float max, uint64
           }
         }
       }
+      // Every lane has read st.remaining and the bins before the picking lane rewrites them. Without this barrier a
+      // lane scheduled after the picker (independent thread scheduling, or the emulator's seeded orders) read the
+      // updated rank, could pick a second bin, and the prefix was corrupted (the top-k tie test drew ids past k).
+      __syncwarp();
       if (pick >= 0) {
         st.prefix |= static_cast<uint64_t>(pick) << shift;
         st.mask |= static_cast<uint64_t>(kBins - 1) << shift;

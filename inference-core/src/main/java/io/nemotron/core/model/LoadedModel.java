@@ -162,6 +162,18 @@ public final class LoadedModel implements AutoCloseable {
         return backend;
     }
 
+    /**
+     * What runs the model, as GetModelInfo, {@code generate --stats} and the startup log name it: {@code cpu},
+     * {@code cuda}, or {@code cuda (emulated)} on the host emulator (NEMOTRON_CUDA_EMULATOR=1), so that an emulated run
+     * can never pass for a GPU one.
+     */
+    public String backendName() {
+        if (device == null) {
+            return "cpu";
+        }
+        return device.emulated() ? "cuda (emulated)" : "cuda";
+    }
+
     /** Parameters of the checkpoint (every tensor's element count). */
     public long parameters() {
         long n = 0;

@@ -1,5 +1,6 @@
 package io.nemotron.core.engine;
 
+import io.nemotron.core.testing.CudaAvailability;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -30,8 +31,7 @@ class CudaEngineGpuTest {
 
     @Test
     void mixedBatchesOnTheGpuReproduceTheFloat64Reference() throws Exception {
-        Optional<String> why = CudaDevice.unavailableReason();
-        assumeTrue(why.isEmpty(), () -> "no GPU: " + why.orElse(""));
+        CudaAvailability.assumeDevice();
         Path dir = Reference.tinyBf16();
         JsonNode cases = Reference.json("nemotron-nas-tiny/nas-tiny-a-bf16/expected.json").get("cases");
         ModelConfig config = ModelConfigLoader.load(dir);

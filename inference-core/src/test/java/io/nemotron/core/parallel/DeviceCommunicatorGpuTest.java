@@ -1,5 +1,6 @@
 package io.nemotron.core.parallel;
 
+import io.nemotron.core.testing.CudaAvailability;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -47,8 +48,7 @@ class DeviceCommunicatorGpuTest {
 
     @BeforeAll
     static void open() {
-        Optional<String> why = CudaDevice.unavailableReason();
-        assumeTrue(why.isEmpty(), () -> "no GPU: " + why.orElse(""));
+        CudaAvailability.assumeDevice();
         device = CudaDevice.open(0);
         kernels = device.loadKernels();
     }

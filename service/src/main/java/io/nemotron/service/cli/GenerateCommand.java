@@ -128,8 +128,8 @@ final class GenerateCommand implements Callable<Integer> {
             out.flush();
             if (stats) {
                 var s = result.stats();
-                spec.commandLine().getErr().printf("prompt %d tokens, prefill %.1f ms (%.1f tok/s); generated %d tokens, "
-                                + "decode %.2f tok/s%n", s.promptTokens(), s.prefillNanos() / 1e6,
+                spec.commandLine().getErr().printf("backend %s; prompt %d tokens, prefill %.1f ms (%.1f tok/s); generated "
+                                + "%d tokens, decode %.2f tok/s%n", loaded.backendName(), s.promptTokens(), s.prefillNanos() / 1e6,
                         s.prefillTokensPerSecond(), s.generatedTokens(), s.decodeTokensPerSecond());
             }
         }

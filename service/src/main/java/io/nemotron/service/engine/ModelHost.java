@@ -109,14 +109,14 @@ public class ModelHost implements SmartLifecycle {
             try {
                 Warmup.run(engine, ServingModel.probePrompt(model), m.warmupTimeout());
                 serving = new ServingModel(model, engine, PromptBuilder.forModel(dir),
-                        DocumentPrompts.of(model.tokenizer()), ModelInfos.of(model, m.backend()));
+                        DocumentPrompts.of(model.tokenizer()), ModelInfos.of(model, model.backendName()));
             } catch (RuntimeException e) {
                 engine.close();
                 model.close();
                 throw e;
             }
-            log.info("model {} ready in {} ms ({} parameters{})", dir, (System.nanoTime() - start) / 1_000_000,
-                    serving.staticInfo().getParameters(),
+            log.info("model {} ready in {} ms on {} ({} parameters{})", dir, (System.nanoTime() - start) / 1_000_000,
+                    model.backendName(), serving.staticInfo().getParameters(),
                     serving.staticInfo().getRandomWeights() ? ", RANDOM WEIGHTS: demo output is not language" : "");
             synchronized (this) {
                 if (draining) { // stop() ran while this thread loaded: nobody else will close them

@@ -10,6 +10,7 @@ import io.nemotron.core.config.FfnKind;
 import io.nemotron.core.config.ModelConfig;
 import io.nemotron.core.model.ModelWeights;
 import io.nemotron.core.parallel.Communicator;
+import io.nemotron.core.weights.DTypeCodec;
 import io.nemotron.core.weights.Tensor;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -38,8 +39,6 @@ import java.util.function.Function;
 public final class CudaBackend implements Backend {
     /** Logit rows per lm_head GEMM: bounds the FP32 logits buffer (256 × 128256 × 4 B = 131 MB for Ultra). */
     static final int LOGIT_CHUNK = 256;
-    private static final int ELEMENTWISE_THREADS = 256;
-    private static final int BF16_PACK = 8;   // BF16 elements per 16-byte pack (the kernels' unit of work per thread)
 
     private final ModelConfig config;
     private final CudaDevice device;      // not owned
@@ -50,6 +49,12 @@ public final class CudaBackend implements Backend {
     private final float eps;
     private final float attentionScale;
     private final CudaModule kernels;
+    private final EmbeddingKernels embedding;
+    private final RmsNormKernels norms;
+    private final RopeKernels ropes;
+    private final KvCacheKernels kvCache;
+    private final PagedAttentionKernels pagedAttention;
+    private final ElementwiseKernels elementwise;
     private final Cublas blas;
     private final DeviceWeights weights;
     private final Map<Buf, DeviceBuffer> bufs = new EnumMap<>(Buf.class);
@@ -87,7 +92,7 @@ public final class CudaBackend implements Backend {
      */
     public static CudaBackend withRandomWeights(ModelConfig config, CudaDevice device, int maxRows, long seed) {
         return new CudaBackend(config, null, device, maxRows, null,
-                kernels -> DeviceWeights.random(device, kernels, config, seed));
+                kernels -> DeviceWeights.random(device, new FillKernels(kernels), config, seed));
     }
 
     private CudaBackend(ModelConfig config, ModelWeights model, CudaDevice device, int maxRows, Communicator comm,
@@ -132,6 +137,12 @@ public final class CudaBackend implements Backend {
         try {
             this.kernels = device.loadKernels();
             made.add(kernels);
+            this.embedding = new EmbeddingKernels(kernels);
+            this.norms = new RmsNormKernels(kernels);
+            this.ropes = new RopeKernels(kernels);
+            this.kvCache = new KvCacheKernels(kernels);
+            this.pagedAttention = new PagedAttentionKernels(kernels);
+            this.elementwise = new ElementwiseKernels(kernels);
             this.blas = Cublas.open();
             made.add(blas);
             this.weights = weightsOf.apply(kernels);
@@ -181,6 +192,31 @@ public final class CudaBackend implements Backend {
         }
         this.splitPartitionTokens = partitionTokens;
         this.splitAboveTokens = aboveTokens;
+    }
+
+    /**
+     * For the op-parity tests (BackendOpParityGpuTest): {@code values} rounded to BF16 (nearest even, as the kernels
+     * round) into the start of {@code b}, rows at whatever width the op that reads them uses.
+     */
+    void writeBuffer(Buf b, float[] values) {
+        ensureCurrent();
+        short[] bits = new short[values.length];
+        for (int i = 0; i < bits.length; i++) {
+            bits[i] = DTypeCodec.floatToBf16(values[i]);
+        }
+        bufs.get(b).uploadAt(0, bits, bits.length);
+    }
+
+    /** For the op-parity tests: the first {@code count} values of {@code b}, widened from BF16 (waits for the ops). */
+    float[] readBuffer(Buf b, int count) {
+        ensureCurrent();
+        short[] bits = new short[count];
+        bufs.get(b).download(bits);
+        float[] out = new float[count];
+        for (int i = 0; i < count; i++) {
+            out[i] = DTypeCodec.bf16ToFloat(bits[i]);
+        }
+        return out;
     }
 
     /** The weights this backend runs: the caller's, or the shape-only tensors of {@link #withRandomWeights}. */
@@ -252,10 +288,6 @@ public final class CudaBackend implements Backend {
         return weights.of(t).address();
     }
 
-    private static int threadsFor(int packs) {
-        return Math.min(1024, Math.max(32, (packs + 31) / 32 * 32));
-    }
-
     @Override
     public void embed(int[] tokenIds, int rows) {
         ensureCurrent();
@@ -273,14 +305,13 @@ public final class CudaBackend implements Backend {
             ids = looseInts.address();
         }
         Tensor table = model.embedTokens();
-        kernels.launch("embedding_gather_bf16", rows, 1, 1, threadsFor(hidden / BF16_PACK), buf(Buf.X), weight(table), ids,
-                hidden, 0, table.rows());
+        embedding.embeddingGatherBf16(buf(Buf.X), weight(table), ids, hidden, 0, table.rows(), rows);
     }
 
     @Override
     public void rmsNorm(Buf in, Buf out, Tensor weight, int rows) {
         int width = (int) weight.numel();
-        kernels.launch("rmsnorm_bf16", rows, 1, 1, threadsFor(width / BF16_PACK), buf(out), buf(in), weight(weight), width, eps);
+        norms.rmsnormBf16(buf(out), buf(in), weight(weight), width, eps, rows);
     }
 
     @Override
@@ -331,26 +362,53 @@ public final class CudaBackend implements Backend {
             pos = looseInts.address() + 4L * maxRows;
         }
         int width = heads * headDim;
-        kernels.launch("rope_bf16", rows, 1, 1, 128, buf(buf), width, pos, invFreq, heads, headDim);
+        ropes.ropeBf16(buf(buf), width, pos, invFreq.address(), heads, headDim, rows);
     }
 
     @Override
     public void attention(int layer, int kvHeads, KvPool kv, StepBatch batch) {
-        if (batch != step) {
-            beginStep(batch);
+        boolean outside = uploadIfOutsideAStep(batch);
+        try {
+            attendInStep(layer, kvHeads, kv, batch);
+        } finally {
+            if (outside) {
+                step = null;
+            }
         }
+    }
+
+    /**
+     * An op given a batch outside a step (or another step's batch) uploads that batch's inputs for itself only: the
+     * caller may refill the same StepBatch object afterwards, so identity must not vouch for what is on the device.
+     */
+    private boolean uploadIfOutsideAStep(StepBatch batch) {
+        if (batch == step) {
+            return false;
+        }
+        beginStep(batch);
+        return true;
+    }
+
+    /**
+     * The step is over: its StepBatch is refilled for the next one, so its arrays no longer describe the inputs on the
+     * device (an op called before the next beginStep uploads its own).
+     */
+    @Override
+    public void endStep() {
+        step = null;
+    }
+
+    private void attendInStep(int layer, int kvHeads, KvPool kv, StepBatch batch) {
         CudaKvPool pool = (CudaKvPool) kv;
-        DeviceBuffer kc = pool.keys(layer);
-        DeviceBuffer vc = pool.values(layer);
+        long kc = pool.keys(layer).address();
+        long vc = pool.values(layer).address();
         int rows = batch.rows;
         int heads = config.numAttentionHeads();
         int kvWidth = kvHeads * headDim;
         int qWidth = heads * headDim;
         int log2 = pool.blockSizeLog2();
-        kernels.launch("kv_write_bf16", rows, 1, 1, 128, kc, vc, buf(Buf.K), buf(Buf.V), kvWidth,
-                stepAddress(inputs.slots), kvHeads, headDim, log2);
-        int group = heads / kvHeads;
-        int chunks = (group + StepInputs.MAX_QUERY_VECTORS - 1) / StepInputs.MAX_QUERY_VECTORS;
+        kvCache.kvWriteBf16(kc, vc, buf(Buf.K), buf(Buf.V), kvWidth, stepAddress(inputs.slots), kvHeads, headDim, log2,
+                rows);
         long tables = stepAddress(inputs.tables);
         long seqOfRow = stepAddress(inputs.seqOfRow);
         long positions = stepAddress(inputs.positions);
@@ -358,27 +416,30 @@ public final class CudaBackend implements Backend {
             if (rows <= SPLIT_MAX_ROWS && inputs.maxContext > splitAboveTokens) {
                 int p = splitPartitionTokens;
                 int parts = (inputs.maxContext + p - 1) / p;
+                System.out.println("MUTPATH split parts=" + parts + " rows=" + rows);
                 long slots = (long) rows * heads * parts;
                 DeviceBuffer part = partials(slots * (headDim + 2) * 4);
                 long out = part.address();
                 long max = out + slots * headDim * 4;
                 long sum = max + slots * 4;
-                kernels.launch("paged_attention_decode_bf16", rows, kvHeads * chunks, parts, 128, buf(Buf.ATT), qWidth,
-                        buf(Buf.Q), qWidth, kc, vc, tables, inputs.tableStride, seqOfRow, positions, heads, kvHeads,
-                        headDim, log2, attentionScale, p, out, max, sum, parts);
-                kernels.launch("paged_attention_reduce_bf16", rows, heads, 1, threadsFor(headDim), buf(Buf.ATT), qWidth,
-                        out, max, sum, positions, heads, headDim, p, parts);
+                pagedAttention.pagedAttentionDecodeBf16(buf(Buf.ATT), qWidth, buf(Buf.Q), qWidth, kc, vc, tables,
+                        inputs.tableStride, seqOfRow, positions, heads, kvHeads, headDim, log2, attentionScale, p, out,
+                        max, sum, parts, rows);
+                pagedAttention.pagedAttentionReduceBf16(buf(Buf.ATT), qWidth, out, max, sum, positions, heads, headDim,
+                        p, parts, rows);
             } else {
-                kernels.launch("paged_attention_decode_bf16", rows, kvHeads * chunks, 1, 128, buf(Buf.ATT), qWidth,
-                        buf(Buf.Q), qWidth, kc, vc, tables, inputs.tableStride, seqOfRow, positions, heads, kvHeads,
-                        headDim, log2, attentionScale, 0, null, null, null, 0);
+                System.out.println("MUTPATH decode rows=" + rows);
+                // unsplit: partition_tokens 0, and null (0) for the partial buffers the kernel then never reads
+                pagedAttention.pagedAttentionDecodeBf16(buf(Buf.ATT), qWidth, buf(Buf.Q), qWidth, kc, vc, tables,
+                        inputs.tableStride, seqOfRow, positions, heads, kvHeads, headDim, log2, attentionScale, 0, 0L,
+                        0L, 0L, 0, rows);
             }
         } else {
-            int g = inputs.groupIndex(group);
-            kernels.launch("paged_attention_prefill_bf16", inputs.tileCount[g], kvHeads * chunks, 1, 128, buf(Buf.ATT),
-                    qWidth, buf(Buf.Q), qWidth, kc, vc, tables, inputs.tableStride, seqOfRow, positions,
-                    stepAddress(inputs.tileStarts[g]), stepAddress(inputs.tileRows[g]), heads, kvHeads, headDim, log2,
-                    attentionScale);
+            int g = inputs.groupIndex(heads / kvHeads);
+            System.out.println("MUTPATH prefill group=" + heads / kvHeads + " tiles=" + inputs.tileCount[g]);
+            pagedAttention.pagedAttentionPrefillBf16(buf(Buf.ATT), qWidth, buf(Buf.Q), qWidth, kc, vc, tables,
+                    inputs.tableStride, seqOfRow, positions, stepAddress(inputs.tileStarts[g]),
+                    stepAddress(inputs.tileRows[g]), heads, kvHeads, headDim, log2, attentionScale, inputs.tileCount[g]);
         }
     }
 
@@ -395,9 +456,8 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void siluMul(int width, int rows) {
-        int grid = (width + ELEMENTWISE_THREADS * BF16_PACK - 1) / (ELEMENTWISE_THREADS * BF16_PACK);
         long gate = buf(Buf.GATE);
-        kernels.launch("silu_mul_bf16", grid, rows, 1, ELEMENTWISE_THREADS, gate, width, gate, buf(Buf.UP), width, width);
+        elementwise.siluMulBf16(gate, width, gate, buf(Buf.UP), width, width, rows);
     }
 
     @Override
@@ -410,24 +470,30 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void add(Buf acc, Buf delta, int rows) {
-        long n = (long) rows * hidden;
-        long grid = (n + (long) ELEMENTWISE_THREADS * BF16_PACK - 1) / ((long) ELEMENTWISE_THREADS * BF16_PACK);
-        kernels.launch("add_bf16", (int) grid, 1, 1, ELEMENTWISE_THREADS, buf(acc), buf(delta), n);
+        elementwise.addBf16(buf(acc), buf(delta), (long) rows * hidden);
     }
 
     @Override
     public void logits(StepBatch batch, Tensor norm, Tensor lmHead, float[] logits) {
-        if (batch != step) {
-            beginStep(batch);
+        boolean outside = uploadIfOutsideAStep(batch);
+        try {
+            logitsInStep(batch, norm, lmHead, logits);
+        } finally {
+            if (outside) {
+                step = null;
+            }
         }
+    }
+
+    private void logitsInStep(StepBatch batch, Tensor norm, Tensor lmHead, float[] logits) {
         int vocab = lmHead.rows();
         int n = batch.numLogitRows;
         int chunk = Math.min(maxRows, LOGIT_CHUNK);
         for (int i0 = 0; i0 < n; i0 += chunk) {
             int c = Math.min(chunk, n - i0);
             // only the rows that sample are normed (into XB, densely) and projected
-            kernels.launch("rmsnorm_rows_bf16", c, 1, 1, threadsFor(hidden / BF16_PACK), buf(Buf.XB), buf(Buf.X),
-                    weight(norm), stepAddress(inputs.logitRows + i0), hidden, eps);
+            norms.rmsnormRowsBf16(buf(Buf.XB), buf(Buf.X), weight(norm), stepAddress(inputs.logitRows + i0), hidden, eps,
+                    c);
             blas.linear(weight(lmHead), vocab, hidden, buf(Buf.XB), hidden, logitsDev.address(), vocab, Cublas.CUDA_R_32F,
                     c, lmHead.name());
             // synchronous on the default stream: waits for the step's work and reports its failures

@@ -121,6 +121,15 @@ public final class CudaDevice implements AutoCloseable {
         return name;
     }
 
+    /**
+     * True on the host emulator (cuda-kernels/build-emulator.sh), whose devices name themselves "... (emulated)": the
+     * only way the driver API lets a caller tell, and the emulator is only ever on the library path by
+     * NEMOTRON_CUDA_EMULATOR=1.
+     */
+    public boolean emulated() {
+        return name.endsWith("(emulated)");
+    }
+
     /** 80 for sm_80, 90 for sm_90. */
     public int computeCapability() {
         return computeCapability;

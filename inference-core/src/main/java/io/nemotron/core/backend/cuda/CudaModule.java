@@ -2,12 +2,12 @@ package io.nemotron.core.backend.cuda;
 
 import static io.nemotron.core.backend.cuda.CudaException.check;
 
+import io.nemotron.core.backend.cuda.KernelSignature.Kind;
 import io.nemotron.cuda.KernelFatbin;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import jcuda.Pointer;
-import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUfunction;
 import jcuda.driver.CUmodule;
 import jcuda.driver.CUstream;
@@ -34,11 +34,13 @@ public final class CudaModule implements AutoCloseable {
     }
 
     /**
-     * Launches {@code kernel} on the default stream with the given arguments, in the order of its C signature:
-     * {@link DeviceBuffer} (or null) for pointers, Integer for int, Long for long long / uint64, Float for float.
-     * Asynchronous: errors of the kernel itself surface at the next synchronising call.
+     * Launches {@code signature}'s kernel on the default stream. Only the typed launchers of this package call it
+     * (RmsNormKernels, PagedAttentionKernels, ...): each owns its kernels' signatures and launch geometry. The
+     * arguments must match the signature in count and kinds, and are packed at the widths it declares. Asynchronous:
+     * errors of the kernel itself surface at the next synchronising call.
      */
-    public void launch(String kernel, int gridX, int gridY, int gridZ, int blockX, Object... args) {
+    void launch(KernelSignature signature, LaunchGeometry geometry, KernelArgs args) {
+        String kernel = signature.kernel();
         CUfunction f = functions.get(kernel);
         if (f == null) {
             throw new IllegalArgumentException("no kernel named " + kernel + " in the module (have " + functions.keySet() + ")");
@@ -46,20 +48,22 @@ public final class CudaModule implements AutoCloseable {
         if (unloaded) {
             throw new IllegalStateException("module unloaded");
         }
-        Pointer[] params = new Pointer[args.length];
-        for (int i = 0; i < args.length; i++) {
-            params[i] = switch (args[i]) {
-                case null -> Pointer.to(new CUdeviceptr());
-                case DeviceBuffer b -> Pointer.to(b.pointer());
-                case Integer v -> Pointer.to(new int[] {v});
-                case Long v -> Pointer.to(new long[] {v});
-                case Float v -> Pointer.to(new float[] {v});
-                default -> throw new IllegalArgumentException("argument " + i + " of " + kernel + " has unsupported type "
-                        + args[i].getClass().getSimpleName());
-            };
+        signature.check(args);
+        Pointer[] params = new Pointer[args.size()];
+        for (int i = 0; i < params.length; i++) {
+            params[i] = pack(signature.params().get(i).kind(), args.bits(i));
         }
-        check(JCudaDriver.cuLaunchKernel(f, gridX, gridY, gridZ, blockX, 1, 1, 0, (CUstream) null, Pointer.to(params),
-                null), "cuLaunchKernel(" + kernel + ", grid " + gridX + "x" + gridY + "x" + gridZ + ", block " + blockX + ")");
+        check(JCudaDriver.cuLaunchKernel(f, geometry.gridX(), geometry.gridY(), geometry.gridZ(), geometry.threads(), 1,
+                1, 0, (CUstream) null, Pointer.to(params), null), "cuLaunchKernel(" + kernel + ", " + geometry + ")");
+    }
+
+    /** One kernel parameter as cuLaunchKernel reads it: a pointer to a value of the parameter's width. */
+    private static Pointer pack(Kind kind, long bits) {
+        return switch (kind) {
+            case PTR, LONG, U64 -> Pointer.to(new long[] {bits});
+            case INT, U32 -> Pointer.to(new int[] {(int) bits});
+            case FLOAT -> Pointer.to(new float[] {Float.intBitsToFloat((int) bits)});
+        };
     }
 
     @Override

@@ -33,9 +33,6 @@ final class DeviceWeights implements AutoCloseable {
     private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final int CHUNK = 1 << 23;   // elements per host staging copy (16 MiB of BF16)
 
-    private static final int FILL_THREADS = 256;
-    private static final int FILL_GRID = 8192;   // grid-stride: enough CTAs to fill every SM several times over
-
     private final Map<Tensor, DeviceBuffer> buffers = new IdentityHashMap<>();
     private long bytes;
     private ModelWeights model;   // the random path's shape-only tensors; null for uploaded weights
@@ -67,7 +64,7 @@ final class DeviceWeights implements AutoCloseable {
      * so activations keep their scale through the blocks (their values do not matter to a timing, but inf/NaN might).
      * Nothing of the weights' size touches the host. {@link #model()} is the {@link ModelWeights} to run them with.
      */
-    static DeviceWeights random(CudaDevice device, CudaModule kernels, ModelConfig config, long seed) {
+    static DeviceWeights random(CudaDevice device, FillKernels fill, ModelConfig config, long seed) {
         DeviceWeights d = new DeviceWeights();
         try {
             Map<String, Tensor> byName = new LinkedHashMap<>();
@@ -80,8 +77,7 @@ final class DeviceWeights implements AutoCloseable {
                 d.bytes += buf.bytes();
                 float bound = spec.shape().length == 1 ? 1f : (float) (1 / Math.sqrt(spec.shape()[1]));
                 float lo = spec.shape().length == 1 ? 1f : -bound;
-                kernels.launch("fill_uniform_bf16", FILL_GRID, 1, 1, FILL_THREADS, buf.address(), t.numel(), seed,
-                        stream++, lo, bound);
+                fill.fillUniformBf16(buf.address(), t.numel(), seed, stream++, lo, bound);
             }
             device.synchronize("fill_uniform_bf16 of " + byName.size() + " random tensors");
             d.model = ModelWeights.from(config, new Placeholders(byName));

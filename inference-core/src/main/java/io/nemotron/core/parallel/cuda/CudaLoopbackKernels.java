@@ -3,6 +3,7 @@ package io.nemotron.core.parallel.cuda;
 import io.nemotron.core.backend.cuda.CudaDevice;
 import io.nemotron.core.backend.cuda.CudaModule;
 import io.nemotron.core.backend.cuda.DeviceBuffer;
+import io.nemotron.core.backend.cuda.LoopbackKernels;
 import io.nemotron.core.weights.DType;
 
 /**
@@ -11,16 +12,14 @@ import io.nemotron.core.weights.DType;
  * synchronisation so a kernel fault is reported by this collective, naming the kernel.
  */
 final class CudaLoopbackKernels implements LoopbackGroup.Kernels {
-    private static final int THREADS = 256;
-
     private final CudaDevice device;
-    private final CudaModule module;
+    private final LoopbackKernels kernels;
     private final DeviceBuffer sendTable;
     private final DeviceBuffer recvTable;
 
     CudaLoopbackKernels(CudaDevice device, CudaModule module, int size) {
         this.device = device;
-        this.module = module;
+        this.kernels = new LoopbackKernels(module);
         this.sendTable = device.allocate(8L * size, "loopback send address table");
         this.recvTable = device.allocate(8L * size, "loopback receive address table");
     }
@@ -35,9 +34,15 @@ final class CudaLoopbackKernels implements LoopbackGroup.Kernels {
         if (count == 0) {
             return;
         }
-        String kernel = dtype == DType.BF16 ? "loopback_all_reduce_bf16" : "loopback_all_reduce_f32";
         recvTable.upload(bufs);
-        module.launch(kernel, blocks(count), 1, 1, THREADS, recvTable, bufs.length, count);
+        String kernel;
+        if (dtype == DType.BF16) {
+            kernel = "loopback_all_reduce_bf16";
+            kernels.loopbackAllReduceBf16(recvTable.address(), bufs.length, count);
+        } else {
+            kernel = "loopback_all_reduce_f32";
+            kernels.loopbackAllReduceF32(recvTable.address(), bufs.length, count);
+        }
         device.synchronize(kernel + "(" + bufs.length + " ranks, " + count + " elements)");
     }
 
@@ -49,17 +54,8 @@ final class CudaLoopbackKernels implements LoopbackGroup.Kernels {
         long units = count * dtype.bytes() / 2;   // 16-bit units: F32 and BF16 are whole numbers of them
         sendTable.upload(sends);
         recvTable.upload(recvs);
-        module.launch("loopback_all_gather_u16", blocks(units), sends.length, sends.length, THREADS, sendTable,
-                recvTable, sends.length, units);
+        kernels.loopbackAllGatherU16(sendTable.address(), recvTable.address(), sends.length, units);
         device.synchronize("loopback_all_gather_u16(" + sends.length + " ranks, " + count + " x " + dtype + ")");
-    }
-
-    private static int blocks(long n) {
-        long b = (n + THREADS - 1) / THREADS;
-        if (b > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("loopback collective of " + n + " elements exceeds one launch");
-        }
-        return (int) b;
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.nemotron.core.backend.cuda;
 
+import io.nemotron.core.testing.CudaAvailability;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -30,8 +31,7 @@ class CudaKernelsGpuTest {
 
     @BeforeAll
     static void open() {
-        Optional<String> why = CudaDevice.unavailableReason();
-        assumeTrue(why.isEmpty(), () -> "no GPU: " + why.orElse(""));
+        CudaAvailability.assumeDevice();
         device = CudaDevice.open(0);
         kernels = device.loadKernels();
     }
@@ -119,7 +119,7 @@ class CudaKernelsGpuTest {
         }
         try (DeviceBuffer dx = upload(x, "x"); DeviceBuffer dw = upload(w, "weight");
              DeviceBuffer dout = device.allocate((long) rows * hidden * 4, "out")) {
-            kernels.launch("rmsnorm_f32", rows, 1, 1, 256, dout, dx, dw, hidden, eps);
+            new RmsNormKernels(kernels).rmsnormF32(dout.address(), dx.address(), dw.address(), hidden, eps, rows);
             device.synchronize("rmsnorm_f32");
             float[] got = new float[rows * hidden];
             dout.download(got);
@@ -145,7 +145,8 @@ class CudaKernelsGpuTest {
         }
         try (DeviceBuffer dx = upload(x, "q"); DeviceBuffer dpos = upload(positions, "positions");
              DeviceBuffer dfreq = upload(rope.inverseFrequencies(), "inv_freq")) {
-            kernels.launch("rope_f32", rows, 1, 1, 128, dx, heads * headDim, dpos, dfreq, heads, headDim);
+            new RopeKernels(kernels).ropeF32(dx.address(), heads * headDim, dpos.address(), dfreq.address(), heads, headDim,
+                    rows);
             device.synchronize("rope_f32");
             float[] got = new float[x.length];
             dx.download(got);
@@ -169,9 +170,7 @@ class CudaKernelsGpuTest {
         float[] expected = gate.clone();
         Silu.mulInPlace(expected, up, rows * width);
         try (DeviceBuffer dg = upload(gate, "gate"); DeviceBuffer du = upload(up, "up")) {
-            int threads = 256;
-            int grid = (width + threads * 4 - 1) / (threads * 4);
-            kernels.launch("silu_mul_f32", grid, rows, 1, threads, dg, width, dg, du, width, width);
+            new ElementwiseKernels(kernels).siluMulF32(dg.address(), width, dg.address(), du.address(), width, width, rows);
             device.synchronize("silu_mul_f32");
             float[] got = new float[gate.length];
             dg.download(got);
@@ -199,9 +198,20 @@ class CudaKernelsGpuTest {
         int blockSize = 16;
         int blocks = (len + blockSize - 1) / blockSize;
         int[] table = new int[blocks];
-        for (int i = 0; i < blocks; i++) {
-            table[i] = (i * 5 + 3) % (blocks + 2);   // distinct, out of order, leaving blocks unused
+        // distinct, out of order, leaving blocks unused: the first `blocks` of a seeded permutation of the pool. (It
+        // was (i * 5 + 3) % (blocks + 2), which maps every block to pool block 3 when blocks + 2 is a multiple of 5:
+        // the emulator's random block order showed the colliding kv_write rows.)
+        int[] pool = new int[blocks + 2];
+        for (int i = 0; i < pool.length; i++) {
+            pool[i] = i;
         }
+        for (int i = pool.length - 1; i > 0; i--) {
+            int j = r.nextInt(i + 1);
+            int t = pool[i];
+            pool[i] = pool[j];
+            pool[j] = t;
+        }
+        System.arraycopy(pool, 0, table, 0, blocks);
         int poolBlocks = blocks + 2;
         int kvWidth = kvHeads * headDim;
         int qWidth = heads * headDim;
@@ -224,7 +234,6 @@ class CudaKernelsGpuTest {
         }
         float scale = (float) (1.0 / Math.sqrt(headDim));
         int group = heads / kvHeads;
-        int chunks = (group + 15) / 16;
         long poolElements = (long) poolBlocks * kvHeads * blockSize * headDim;
         try (DeviceBuffer kc = device.allocate(poolElements * 2, "k cache");
              DeviceBuffer vc = device.allocate(poolElements * 2, "v cache");
@@ -235,10 +244,13 @@ class CudaKernelsGpuTest {
              DeviceBuffer out = device.allocate((long) queries * qWidth * 2, "att")) {
             kc.fill((byte) 0x7f);   // 0x7f7f = 3.4e38 in BF16: any read of a slot not written would show
             vc.fill((byte) 0x7f);
-            kernels.launch("kv_write_bf16", len, 1, 1, 128, kc, vc, dk, dv, kvWidth, dslots, kvHeads, headDim, 4);
+            new KvCacheKernels(kernels).kvWriteBf16(kc.address(), vc.address(), dk.address(), dv.address(), kvWidth,
+                    dslots.address(), kvHeads, headDim, 4, len);
 
-            kernels.launch("paged_attention_decode_bf16", queries, kvHeads * chunks, 1, 128, out, qWidth, dq, qWidth, kc,
-                    vc, dtable, blocks, dseq, dpos, heads, kvHeads, headDim, 4, scale, 0, null, null, null, 0);
+            PagedAttentionKernels attention = new PagedAttentionKernels(kernels);
+            attention.pagedAttentionDecodeBf16(out.address(), qWidth, dq.address(), qWidth, kc.address(), vc.address(),
+                    dtable.address(), blocks, dseq.address(), dpos.address(), heads, kvHeads, headDim, 4, scale, 0, 0L, 0L,
+                    0L, 0, queries);
             device.synchronize("paged_attention_decode_bf16");
             assertClose(expected, download(out, queries * qWidth), "decode");
 
@@ -248,11 +260,11 @@ class CudaKernelsGpuTest {
                  DeviceBuffer partMax = device.allocate((long) queries * heads * parts * 4, "partial max");
                  DeviceBuffer partSum = device.allocate((long) queries * heads * parts * 4, "partial sum")) {
                 out.fill((byte) 0);
-                kernels.launch("paged_attention_decode_bf16", queries, kvHeads * chunks, parts, 128, out, qWidth, dq,
-                        qWidth, kc, vc, dtable, blocks, dseq, dpos, heads, kvHeads, headDim, 4, scale, partition,
-                        partOut, partMax, partSum, parts);
-                kernels.launch("paged_attention_reduce_bf16", queries, heads, 1, 128, out, qWidth, partOut, partMax,
-                        partSum, dpos, heads, headDim, partition, parts);
+                attention.pagedAttentionDecodeBf16(out.address(), qWidth, dq.address(), qWidth, kc.address(),
+                        vc.address(), dtable.address(), blocks, dseq.address(), dpos.address(), heads, kvHeads, headDim,
+                        4, scale, partition, partOut.address(), partMax.address(), partSum.address(), parts, queries);
+                attention.pagedAttentionReduceBf16(out.address(), qWidth, partOut.address(), partMax.address(),
+                        partSum.address(), dpos.address(), heads, headDim, partition, parts, queries);
                 device.synchronize("split-KV decode");
                 assertClose(expected, download(out, queries * qWidth), "split-KV decode");
             }
@@ -267,8 +279,9 @@ class CudaKernelsGpuTest {
             }
             try (DeviceBuffer dstart = upload(tileStart, "tile starts"); DeviceBuffer drows = upload(tileRows, "tile rows")) {
                 out.fill((byte) 0);
-                kernels.launch("paged_attention_prefill_bf16", tiles, kvHeads * chunks, 1, 128, out, qWidth, dq, qWidth,
-                        kc, vc, dtable, blocks, dseq, dpos, dstart, drows, heads, kvHeads, headDim, 4, scale);
+                attention.pagedAttentionPrefillBf16(out.address(), qWidth, dq.address(), qWidth, kc.address(),
+                        vc.address(), dtable.address(), blocks, dseq.address(), dpos.address(), dstart.address(),
+                        drows.address(), heads, kvHeads, headDim, 4, scale, tiles);
                 device.synchronize("paged_attention_prefill_bf16");
                 assertClose(expected, download(out, queries * qWidth), "prefill");
             }
@@ -300,7 +313,8 @@ class CudaKernelsGpuTest {
              DeviceBuffer dk = upload(topK, "top_k"); DeviceBuffer dp = upload(topP, "top_p");
              DeviceBuffer dm = upload(minP, "min_p"); DeviceBuffer ds = upload(seeds, "seeds");
              DeviceBuffer dst = upload(steps, "steps"); DeviceBuffer out = device.allocate(rows * 4L, "ids")) {
-            kernels.launch("sample_tokens_f32", rows, 1, 1, 1024, out, dl, vocab, vocab, dt, dk, dp, dm, ds, dst);
+            new SamplingKernels(kernels).sampleTokensF32(out.address(), dl.address(), vocab, vocab, dt.address(),
+                    dk.address(), dp.address(), dm.address(), ds.address(), dst.address(), rows);
             device.synchronize("sample_tokens_f32");
             int[] ids = new int[rows];
             out.download(ids);
@@ -417,7 +431,8 @@ class CudaKernelsGpuTest {
              DeviceBuffer ids = upload(new int[] {0, 2}, "ids"); DeviceBuffer gen = upload(new int[] {2, 0}, "generated");
              DeviceBuffer rep = upload(new float[] {2f}, "rep"); DeviceBuffer pres = upload(new float[] {0.5f}, "presence");
              DeviceBuffer freq = upload(new float[] {0.25f}, "frequency")) {
-            kernels.launch("sample_penalties_f32", 1, 1, 1, 128, dl, 4, 4, off, ids, gen, rep, pres, freq);
+            new SamplingKernels(kernels).samplePenaltiesF32(dl.address(), 4, 4, off.address(), ids.address(),
+                    gen.address(), rep.address(), pres.address(), freq.address(), 1);
             device.synchronize("sample_penalties_f32");
             float[] got = new float[4];
             dl.download(got);

@@ -1,5 +1,6 @@
 package io.nemotron.core.backend.cuda;
 
+import io.nemotron.core.testing.CudaAvailability;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -69,8 +70,7 @@ class RandomWeightsGpuTest {
     }
 
     private static CudaDevice gpu() {
-        Optional<String> why = CudaDevice.unavailableReason();
-        assumeTrue(why.isEmpty(), () -> "no GPU: " + why.orElse(""));
+        CudaAvailability.assumeDevice();
         return CudaDevice.open(0);
     }
 
@@ -81,10 +81,10 @@ class RandomWeightsGpuTest {
         int n = 1005;   // not a multiple of 8: the tail
         try (CudaDevice device = gpu(); CudaModule kernels = device.loadKernels();
              DeviceBuffer buf = device.allocate(2L * (n + 8), "fill test")) {
+            FillKernels fill = new FillKernels(kernels);
             for (int offsetElements : new int[] {0, 1}) {   // 16-byte aligned packs, then every store scalar
                 buf.fill((byte) 0);
-                kernels.launch("fill_uniform_bf16", 3, 1, 1, 64, buf.address() + 2L * offsetElements, (long) n, seed, 7,
-                        -0.25f, 0.25f);
+                fill.fillUniformBf16(buf.address() + 2L * offsetElements, n, seed, 7, -0.25f, 0.25f);
                 short[] got = new short[n + 8];
                 buf.download(got);
                 for (int i = 0; i < n; i++) {
@@ -93,7 +93,7 @@ class RandomWeightsGpuTest {
                 }
                 assertEquals(0, got[offsetElements + n], "no store past n");
             }
-            kernels.launch("fill_uniform_bf16", 1, 1, 1, 32, buf.address(), 16L, seed, 0, 1f, 1f);
+            fill.fillUniformBf16(buf.address(), 16L, seed, 0, 1f, 1f);
             short[] ones = new short[16];
             buf.download(ones);
             for (short s : ones) {
