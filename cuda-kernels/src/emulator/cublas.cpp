@@ -68,6 +68,7 @@ constexpr int CUBLAS_MATH_DISALLOW_REDUCED_PRECISION_REDUCTION = 16;
 constexpr int EMULATED_CUBLAS_VERSION = 130000;
 
 // CUresult values returned by the enqueued work (cuda.h).
+constexpr int CUDA_ERROR_OUT_OF_MEMORY = 2;
 constexpr int CUDA_ERROR_ILLEGAL_ADDRESS = 700;
 
 struct Handle {
@@ -177,8 +178,13 @@ typedef float v8f __attribute__((vector_size(LANES * sizeof(float)), aligned(32)
 typedef uint16_t v8u16 __attribute__((vector_size(LANES * sizeof(uint16_t))));
 typedef uint32_t v8u32 __attribute__((vector_size(LANES * sizeof(uint32_t))));
 
+// v8f values cross only always_inline helpers and pointers, never a call boundary, so GCC's note that passing a
+// 32-byte vector by value without AVX differs from the AVX ABI does not apply.
+#pragma GCC diagnostic ignored "-Wpsabi"
+
 // The helpers below are always_inline so that each clone compiles them for its own target.
-#if defined(__x86_64__)
+// (Not under ThreadSanitizer: its instrumentation of the ifunc resolver crashes at load, before TSan starts.)
+#if defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
 #define EMU_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define EMU_CLONES
@@ -516,7 +522,12 @@ int gemm_work(void* arg) {
       (g.c_bytes != 0 && !check_extent("C", g.C, g.c_bytes, "C", " (enqueued work)"))) {
     return CUDA_ERROR_ILLEGAL_ADDRESS;
   }
-  return run_gemm(g);
+  try {
+    return run_gemm(g);
+  } catch (const std::bad_alloc&) {   // no exception may leave through the driver's C code
+    nemotronEmuSetLastError("cublasGemmEx (enqueued work): out of host memory for the packed operands");
+    return CUDA_ERROR_OUT_OF_MEMORY;
+  }
 }
 
 void free_gemm(void* arg) { delete static_cast<GemmArgs*>(arg); }
@@ -551,7 +562,12 @@ EMU_EXPORT int cublasCreate_v2(void** handle) {
   std::lock_guard<std::mutex> lock(g_handles_mu);
   uintptr_t id = g_next_handle;
   g_next_handle += 0x10;
-  g_handles.emplace(id, h);
+  try {
+    g_handles.emplace(id, h);
+  } catch (const std::bad_alloc&) {
+    nemotronEmuSetLastError("cublasCreate_v2: out of host memory");
+    return CUBLAS_STATUS_ALLOC_FAILED;
+  }
   *handle = reinterpret_cast<void*>(id);
   return CUBLAS_STATUS_SUCCESS;
 }

@@ -10,6 +10,22 @@
 // must match it, else the slot fails with ncclInvalidUsage on every rank, naming both calls. The arrival that
 // completes a slot computes the result for all ranks at once and wakes the others.
 //
+// Failures, per rank (the detail is in ncclGetLastError, nemotronEmuLastError and appended to ncclGetErrorString):
+//   - a mismatch: ncclInvalidUsage on every rank of that collective; the communicator stays usable.
+//   - a call that fails its own checks (bad buffer, datatype, op): that rank gets ncclInvalidArgument at once, and the
+//     collective it would have joined fails on its peers with ncclRemoteError (NCCL would leave them hanging).
+//   - an injected fault (nemotronEmuTakeFault("nccl", rank)): that rank gets ncclSystemError and the communicator is
+//     aborted: waiting and later calls of every rank get ncclRemoteError, ncclCommGetAsyncError reports it.
+//   - ncclCommAbort on any rank: the same for every rank, and that rank's handle is freed (using it again is
+//     ncclInvalidArgument).
+//   - a peer destroyed (ncclCommDestroy) before joining a collective: ncclRemoteError for the ranks waiting on it.
+//   - a peer that never arrives: ncclSystemError naming it after the timeout; the ranks no longer agree on the
+//     collective count, so the communicator is broken (later calls: ncclSystemError at once; async error the same).
+//   - ncclCommInitRank: nranks differing from the first joiner's, a rank joined twice, or two ranks on one device
+//     (NCCL's "Duplicate GPU detected") fail every joiner of that id at once with ncclInvalidUsage; a missing rank
+//     fails them with ncclSystemError after the timeout; a later joiner of a failed id gets ncclRemoteError at once.
+// A count of 0 is a no-op success that takes part in nothing (NCCL returns at once too).
+//
 // Numerics of all-reduce (deterministic, independent of thread timing): element i is
 //   acc = x_0[i]; acc = op(acc, x_r[i]) for r = 1 .. nranks-1 (rank order), avg = sum / nranks at the end.
 // float32 accumulates in float, float64 in double; float16 and bfloat16 accumulate in float and are rounded once at
@@ -143,6 +159,24 @@ int fail(int result, std::string detail) {
   return result;
 }
 
+// No C++ exception may cross the C ABI (the caller is C, or the JVM, or the driver running enqueued work): every
+// exported call runs its body through this. Out of memory is the only one expected.
+template <typename F>
+int guarded(const char* call, F&& body) {
+  try {
+    return body();
+  } catch (const std::bad_alloc&) {
+    tl_last_result = ncclSystemError;
+    tl_last_detail.clear();   // no formatting: that would allocate
+    nemotronEmuSetLastError("%s: out of host memory", call);
+    return ncclSystemError;
+  } catch (const std::exception& e) {
+    return fail(ncclInternalError, format("%s: internal error in the emulated NCCL: %s", call, e.what()));
+  } catch (...) {
+    return fail(ncclInternalError, format("%s: internal error in the emulated NCCL", call));
+  }
+}
+
 // The timeout of every wait for a peer, read at each wait so tests can change it.
 double timeout_seconds() {
   const char* s = std::getenv("NEMOTRON_CUDA_EMULATOR_NCCL_TIMEOUT_S");
@@ -219,7 +253,7 @@ struct Clique {
   std::mutex mu;
   std::condition_variable cv;
   // initialisation
-  std::vector<std::shared_ptr<Comm>> members;
+  std::vector<int> member_device;   // per rank: its device once joined, else -1 (not the Comm: no ownership cycle)
   int joined = 0;
   bool ready = false;
   // failure: once broken, every wait ends and every later call fails at once with broken_result
@@ -231,7 +265,7 @@ struct Clique {
   std::vector<std::string> gone;   // non-empty: the rank's communicator was destroyed/aborted (it never arrives again)
   std::map<uint64_t, Slot> slots;
 
-  Clique(int n, uint64_t s) : nranks(n), serial(s), members(n), next_seq(n, 0), gone(n) {}
+  Clique(int n, uint64_t s) : nranks(n), serial(s), member_device(n, -1), next_seq(n, 0), gone(n) {}
 
   std::string name() const { return format("communicator #%llu (%d ranks)", static_cast<unsigned long long>(serial), nranks); }
 
@@ -327,7 +361,7 @@ int wait_ready(const std::shared_ptr<Comm>& c) {
     if (cl->cv.wait_until(lock, deadline) == std::cv_status::timeout && !cl->ready && !cl->broken) {
       std::vector<int> missing;
       for (int r = 0; r < cl->nranks; ++r) {
-        if (!cl->members[r]) missing.push_back(r);
+        if (cl->member_device[r] < 0) missing.push_back(r);
       }
       std::string detail = format("ncclCommInitRank(%s): timed out after %g s (NEMOTRON_CUDA_EMULATOR_NCCL_TIMEOUT_S) "
                                   "waiting for rank(s) %s of %d to call ncclCommInitRank with this unique id",
@@ -642,7 +676,24 @@ thread_local Ticket tl_work_ticket;
 
 int check_buffers(const Comm& c, const CollDesc& d, const char* fname, std::string* why);
 
+int run_work_unguarded(void* arg);
+
 int run_work(void* arg) {
+  const bool live = static_cast<CollWork*>(arg)->token == tl_token;
+  try {
+    return run_work_unguarded(arg);
+  } catch (...) {
+    nemotronEmuSetLastError("%s: the emulated NCCL failed (out of host memory?)", static_cast<CollWork*>(arg)->fname);
+    if (live) {
+      tl_ran = true;
+      tl_work_result = ncclSystemError;
+      return 0;
+    }
+    return CU_ERROR_UNKNOWN;
+  }
+}
+
+int run_work_unguarded(void* arg) {
   auto* w = static_cast<CollWork*>(arg);
   const bool live = w->token != 0 && w->token == tl_token;
   if (live) {
@@ -813,21 +864,28 @@ EMU_EXPORT int ncclGetVersion(int* version) {
 // 128 bytes: a magic prefix (so ncclCommInitRank can tell an id made here from garbage), the pid, a per-process counter,
 // the time and 128 random bits; the rest 0. Unique per call.
 EMU_EXPORT int ncclGetUniqueId(ncclUniqueId* id) {
-  if (id == nullptr) return fail(ncclInvalidArgument, "ncclGetUniqueId: uniqueId is NULL");
-  std::memset(id->internal, 0, sizeof id->internal);
-  std::memcpy(id->internal, ID_MAGIC, 16);
-  const uint64_t pid = static_cast<uint64_t>(getpid());
-  const uint64_t counter = g_id_counter.fetch_add(1) + 1;
-  const uint64_t now = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
-  std::random_device rd;
-  const uint64_t r1 = (static_cast<uint64_t>(rd()) << 32) ^ rd();
-  const uint64_t r2 = (static_cast<uint64_t>(rd()) << 32) ^ rd();
-  std::memcpy(id->internal + 16, &pid, 8);
-  std::memcpy(id->internal + 24, &counter, 8);
-  std::memcpy(id->internal + 32, &now, 8);
-  std::memcpy(id->internal + 40, &r1, 8);
-  std::memcpy(id->internal + 48, &r2, 8);
-  return ncclSuccess;
+  return guarded("ncclGetUniqueId", [&]() -> int {
+    if (id == nullptr) return fail(ncclInvalidArgument, "ncclGetUniqueId: uniqueId is NULL");
+    std::memset(id->internal, 0, sizeof id->internal);
+    std::memcpy(id->internal, ID_MAGIC, 16);
+    const uint64_t pid = static_cast<uint64_t>(getpid());
+    const uint64_t counter = g_id_counter.fetch_add(1) + 1;
+    const uint64_t now = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+    uint64_t r1 = now * 0x9e3779b97f4a7c15ull, r2 = counter * 0xbf58476d1ce4e5b9ull ^ pid;
+    try {
+      std::random_device rd;
+      r1 ^= (static_cast<uint64_t>(rd()) << 32) ^ rd();
+      r2 ^= (static_cast<uint64_t>(rd()) << 32) ^ rd();
+    } catch (...) {
+      // no entropy source: the pid, counter and time above still make the id unique in this process
+    }
+    std::memcpy(id->internal + 16, &pid, 8);
+    std::memcpy(id->internal + 24, &counter, 8);
+    std::memcpy(id->internal + 32, &now, 8);
+    std::memcpy(id->internal + 40, &r1, 8);
+    std::memcpy(id->internal + 48, &r2, 8);
+    return ncclSuccess;
+  });
 }
 
 // ncclResult_t ncclCommInitRank(ncclComm_t* comm, int nranks, ncclUniqueId commId, int rank): joins the communicator
@@ -835,147 +893,155 @@ EMU_EXPORT int ncclGetUniqueId(ncclUniqueId* id) {
 // default). Blocks until all nranks ranks joined; inside a group, returns the handle at once and ncclGroupEnd waits.
 // Two ranks on one device fail with ncclInvalidUsage (NCCL: "Duplicate GPU detected").
 EMU_EXPORT int ncclCommInitRank(void** comm, int nranks, ncclUniqueId commId, int rank) {
-  const char* fn = "ncclCommInitRank";
-  if (comm == nullptr) return group_error(fail(ncclInvalidArgument, format("%s: comm is NULL", fn)));
-  if (nranks < 1) return group_error(fail(ncclInvalidArgument, format("%s: nranks %d < 1", fn, nranks)));
-  if (rank < 0 || rank >= nranks) {
-    return group_error(fail(ncclInvalidArgument, format("%s: rank %d outside [0, %d)", fn, rank, nranks)));
-  }
-  if (std::memcmp(commId.internal, ID_MAGIC, 16) != 0) {
-    return group_error(fail(ncclInvalidArgument,
-                            format("%s(rank %d of %d): the unique id was not made by ncclGetUniqueId of this process",
-                                   fn, rank, nranks)));
-  }
-  int device = nemotronEmuCurrentDevice();
-  if (device < 0) device = 0;
-  const std::string key(commId.internal, sizeof commId.internal);
-  std::shared_ptr<Comm> c;
-  std::shared_ptr<Clique> cl;
-  std::string error;
-  int error_result = ncclSuccess;
-  {
-    std::lock_guard<std::mutex> g(g_mu);
-    auto failed = g_failed_ids.find(key);
-    if (failed != g_failed_ids.end()) {
-      return group_error(fail(ncclRemoteError, format("%s(rank %d of %d, device %d): this unique id's initialisation "
-                                                      "already failed: %s", fn, rank, nranks, device,
-                                                      failed->second.c_str())));
+  return guarded("ncclCommInitRank", [&]() -> int {
+    const char* fn = "ncclCommInitRank";
+    if (comm == nullptr) return group_error(fail(ncclInvalidArgument, format("%s: comm is NULL", fn)));
+    if (nranks < 1) return group_error(fail(ncclInvalidArgument, format("%s: nranks %d < 1", fn, nranks)));
+    if (rank < 0 || rank >= nranks) {
+      return group_error(fail(ncclInvalidArgument, format("%s: rank %d outside [0, %d)", fn, rank, nranks)));
     }
-    auto it = g_rendezvous.find(key);
-    if (it == g_rendezvous.end()) {
-      cl = std::make_shared<Clique>(nranks, g_next_clique++);
-      cl->id_key = key;
-      g_rendezvous.emplace(key, cl);
-    } else {
-      cl = it->second;
+    if (std::memcmp(commId.internal, ID_MAGIC, 16) != 0) {
+      return group_error(fail(ncclInvalidArgument,
+                              format("%s(rank %d of %d): the unique id was not made by ncclGetUniqueId of this process",
+                                     fn, rank, nranks)));
     }
-    std::lock_guard<std::mutex> lock(cl->mu);
-    if (cl->nranks != nranks) {
-      error_result = ncclInvalidUsage;
-      error = format("%s(rank %d, device %d): nranks %d, but this unique id's communicator was started with nranks %d",
-                     fn, rank, device, nranks, cl->nranks);
-    } else if (cl->members[rank]) {
-      error_result = ncclInvalidUsage;
-      error = format("%s(rank %d of %d, device %d): rank %d already joined this unique id (on device %d)", fn, rank,
-                     nranks, device, rank, cl->members[rank]->device);
-    } else {
-      for (int r = 0; r < nranks; ++r) {
-        if (cl->members[r] && cl->members[r]->device == device) {
-          error_result = ncclInvalidUsage;
-          error = format("%s(rank %d of %d): Duplicate GPU detected: rank %d and rank %d are both on device %d", fn,
-                         rank, nranks, r, rank, device);
-          break;
+    int device = nemotronEmuCurrentDevice();
+    if (device < 0) device = 0;
+    const std::string key(commId.internal, sizeof commId.internal);
+    std::shared_ptr<Comm> c;
+    std::shared_ptr<Clique> cl;
+    std::string error;
+    int error_result = ncclSuccess;
+    {
+      std::lock_guard<std::mutex> g(g_mu);
+      auto failed = g_failed_ids.find(key);
+      if (failed != g_failed_ids.end()) {
+        return group_error(fail(ncclRemoteError, format("%s(rank %d of %d, device %d): this unique id's initialisation "
+                                                        "already failed: %s", fn, rank, nranks, device,
+                                                        failed->second.c_str())));
+      }
+      auto it = g_rendezvous.find(key);
+      if (it == g_rendezvous.end()) {
+        cl = std::make_shared<Clique>(nranks, g_next_clique++);
+        cl->id_key = key;
+        g_rendezvous.emplace(key, cl);
+      } else {
+        cl = it->second;
+      }
+      std::lock_guard<std::mutex> lock(cl->mu);
+      if (cl->nranks != nranks) {
+        error_result = ncclInvalidUsage;
+        error = format("%s(rank %d, device %d): nranks %d, but this unique id's communicator was started with nranks %d",
+                       fn, rank, device, nranks, cl->nranks);
+      } else if (cl->member_device[rank] >= 0) {
+        error_result = ncclInvalidUsage;
+        error = format("%s(rank %d of %d, device %d): rank %d already joined this unique id (on device %d)", fn, rank,
+                       nranks, device, rank, cl->member_device[rank]);
+      } else {
+        for (int r = 0; r < nranks; ++r) {
+          if (cl->member_device[r] == device) {
+            error_result = ncclInvalidUsage;
+            error = format("%s(rank %d of %d): Duplicate GPU detected: rank %d and rank %d are both on device %d", fn,
+                           rank, nranks, r, rank, device);
+            break;
+          }
+        }
+      }
+      if (error_result == ncclSuccess) {
+        c = register_comm(cl, rank, device);
+        cl->member_device[rank] = device;
+        if (++cl->joined == nranks) {
+          cl->ready = true;
+          g_rendezvous.erase(key);
+          cl->cv.notify_all();
         }
       }
     }
-    if (error_result == ncclSuccess) {
-      c = register_comm(cl, rank, device);
-      cl->members[rank] = c;
-      if (++cl->joined == nranks) {
-        cl->ready = true;
-        g_rendezvous.erase(key);
-        cl->cv.notify_all();
-      }
+    if (error_result != ncclSuccess) {
+      // The ranks already waiting on this id must not wait for the timeout.
+      fail_rendezvous(cl, error_result, error);
+      return group_error(fail(error_result, error));
     }
-  }
-  if (error_result != ncclSuccess) {
-    // The ranks already waiting on this id must not wait for the timeout.
-    fail_rendezvous(cl, error_result, error);
-    return group_error(fail(error_result, error));
-  }
-  *comm = reinterpret_cast<void*>(c->handle);
-  if (tl_group_depth > 0) {
-    tl_pending.push_back(Pending{Pending::JOIN, c, CollDesc{}, std::string(), fn});
-    return ncclSuccess;
-  }
-  int r = wait_ready(c);
-  if (r != ncclSuccess) {
-    std::lock_guard<std::mutex> g(g_mu);
-    retire_locked(*c, ABORTED, "never initialised (ncclCommInitRank failed)");
-    *comm = nullptr;
-  }
-  return r;
+    *comm = reinterpret_cast<void*>(c->handle);
+    if (tl_group_depth > 0) {
+      tl_pending.push_back(Pending{Pending::JOIN, c, CollDesc{}, std::string(), fn});
+      return ncclSuccess;
+    }
+    int r = wait_ready(c);
+    if (r != ncclSuccess) {
+      std::lock_guard<std::mutex> g(g_mu);
+      retire_locked(*c, ABORTED, "never initialised (ncclCommInitRank failed)");
+      *comm = nullptr;
+    }
+    return r;
+  });
 }
 
 // ncclResult_t ncclCommInitAll(ncclComm_t* comms, int ndev, const int* devlist): one communicator per device (rank i on
 // devlist[i], or on device i when devlist is NULL), all at once; does not block. The calling thread's current device
 // is left as it was (NCCL may change it: callers must not rely on it either way).
 EMU_EXPORT int ncclCommInitAll(void** comms, int ndev, const int* devlist) {
-  const char* fn = "ncclCommInitAll";
-  if (comms == nullptr) return group_error(fail(ncclInvalidArgument, format("%s: comms is NULL", fn)));
-  if (ndev < 1) return group_error(fail(ncclInvalidArgument, format("%s: ndev %d < 1", fn, ndev)));
-  int total = -1;
-  if (cuDeviceGetCount(&total) != CUDA_SUCCESS) total = -1;   // unknown (cuInit not called): not range-checked
-  std::vector<int> devices(ndev);
-  for (int i = 0; i < ndev; ++i) {
-    devices[i] = devlist != nullptr ? devlist[i] : i;
-    if (devices[i] < 0 || (total >= 0 && devices[i] >= total)) {
-      return group_error(fail(ncclInvalidArgument, format("%s: invalid device %d (devlist[%d]; %d devices)", fn,
-                                                          devices[i], i, total)));
-    }
-    for (int j = 0; j < i; ++j) {
-      if (devices[j] == devices[i]) {
-        return group_error(fail(ncclInvalidUsage, format("%s: duplicate device %d in devlist (entries %d and %d)", fn,
-                                                         devices[i], j, i)));
+  return guarded("ncclCommInitAll", [&]() -> int {
+    const char* fn = "ncclCommInitAll";
+    if (comms == nullptr) return group_error(fail(ncclInvalidArgument, format("%s: comms is NULL", fn)));
+    if (ndev < 1) return group_error(fail(ncclInvalidArgument, format("%s: ndev %d < 1", fn, ndev)));
+    int total = -1;
+    if (cuDeviceGetCount(&total) != CUDA_SUCCESS) total = -1;   // unknown (cuInit not called): not range-checked
+    std::vector<int> devices(ndev);
+    for (int i = 0; i < ndev; ++i) {
+      devices[i] = devlist != nullptr ? devlist[i] : i;
+      if (devices[i] < 0 || (total >= 0 && devices[i] >= total)) {
+        return group_error(fail(ncclInvalidArgument, format("%s: invalid device %d (devlist[%d]; %d devices)", fn,
+                                                            devices[i], i, total)));
+      }
+      for (int j = 0; j < i; ++j) {
+        if (devices[j] == devices[i]) {
+          return group_error(fail(ncclInvalidUsage, format("%s: duplicate device %d in devlist (entries %d and %d)", fn,
+                                                           devices[i], j, i)));
+        }
       }
     }
-  }
-  std::lock_guard<std::mutex> g(g_mu);
-  auto cl = std::make_shared<Clique>(ndev, g_next_clique++);
-  std::lock_guard<std::mutex> lock(cl->mu);
-  for (int i = 0; i < ndev; ++i) {
-    cl->members[i] = register_comm(cl, i, devices[i]);
-    comms[i] = reinterpret_cast<void*>(cl->members[i]->handle);
-  }
-  cl->joined = ndev;
-  cl->ready = true;
-  return ncclSuccess;
+    std::lock_guard<std::mutex> g(g_mu);
+    auto cl = std::make_shared<Clique>(ndev, g_next_clique++);
+    std::lock_guard<std::mutex> lock(cl->mu);
+    for (int i = 0; i < ndev; ++i) {
+      cl->member_device[i] = devices[i];
+      comms[i] = reinterpret_cast<void*>(register_comm(cl, i, devices[i])->handle);
+    }
+    cl->joined = ndev;
+    cl->ready = true;
+    return ncclSuccess;
+  });
 }
 
 EMU_EXPORT int ncclAllReduce(const void* sendbuff, void* recvbuff, size_t count, int datatype, int op, void* comm,
                              void* stream) {
-  CollDesc d;
-  d.kind = ALL_REDUCE;
-  d.send = sendbuff;
-  d.recv = recvbuff;
-  d.count = count;
-  d.dtype = datatype;
-  d.op = op;
-  d.stream = stream;
-  return collective("ncclAllReduce", comm, d);
+  return guarded("ncclAllReduce", [&]() -> int {
+    CollDesc d;
+    d.kind = ALL_REDUCE;
+    d.send = sendbuff;
+    d.recv = recvbuff;
+    d.count = count;
+    d.dtype = datatype;
+    d.op = op;
+    d.stream = stream;
+    return collective("ncclAllReduce", comm, d);
+  });
 }
 
 EMU_EXPORT int ncclAllGather(const void* sendbuff, void* recvbuff, size_t sendcount, int datatype, void* comm,
                              void* stream) {
-  CollDesc d;
-  d.kind = ALL_GATHER;
-  d.send = sendbuff;
-  d.recv = recvbuff;
-  d.count = sendcount;
-  d.dtype = datatype;
-  d.op = ncclSum;
-  d.stream = stream;
-  return collective("ncclAllGather", comm, d);
+  return guarded("ncclAllGather", [&]() -> int {
+    CollDesc d;
+    d.kind = ALL_GATHER;
+    d.send = sendbuff;
+    d.recv = recvbuff;
+    d.count = sendcount;
+    d.dtype = datatype;
+    d.op = ncclSum;
+    d.stream = stream;
+    return collective("ncclAllGather", comm, d);
+  });
 }
 
 EMU_EXPORT int ncclGroupStart() {
@@ -988,121 +1054,127 @@ EMU_EXPORT int ncclGroupStart() {
 }
 
 EMU_EXPORT int ncclGroupEnd() {
-  if (tl_group_depth == 0) return fail(ncclInvalidUsage, "ncclGroupEnd: not inside ncclGroupStart");
-  if (--tl_group_depth > 0) return ncclSuccess;
-  std::vector<Pending> ops;
-  ops.swap(tl_pending);
-  const int group_result = tl_group_result;
-  const std::string group_detail = tl_group_detail;
-  tl_group_result = ncclSuccess;
+  return guarded("ncclGroupEnd", [&]() -> int {
+    if (tl_group_depth == 0) return fail(ncclInvalidUsage, "ncclGroupEnd: not inside ncclGroupStart");
+    if (--tl_group_depth > 0) return ncclSuccess;
+    std::vector<Pending> ops;
+    ops.swap(tl_pending);
+    const int group_result = tl_group_result;
+    const std::string group_detail = tl_group_detail;
+    tl_group_result = ncclSuccess;
 
-  if (group_result != ncclSuccess) {
-    // Cancelled: nothing of the group runs, and no peer waits for it.
-    const std::string why = "cancelled: an earlier call in the same ncclGroupStart/End failed: " + group_detail;
-    for (const Pending& p : ops) {
-      if (p.type == Pending::JOIN) {
-        fail_rendezvous(p.comm->clique, ncclRemoteError,
-                        format("ncclCommInitRank(%s) %s", p.comm->who().c_str(), why.c_str()));
-      } else {
-        arrive(p.comm, p.d, &why);
+    if (group_result != ncclSuccess) {
+      // Cancelled: nothing of the group runs, and no peer waits for it.
+      const std::string why = "cancelled: an earlier call in the same ncclGroupStart/End failed: " + group_detail;
+      for (const Pending& p : ops) {
+        if (p.type == Pending::JOIN) {
+          fail_rendezvous(p.comm->clique, ncclRemoteError,
+                          format("ncclCommInitRank(%s) %s", p.comm->who().c_str(), why.c_str()));
+        } else {
+          arrive(p.comm, p.d, &why);
+        }
       }
+      return fail(group_result, "ncclGroupEnd: " + group_detail);
     }
-    return fail(group_result, "ncclGroupEnd: " + group_detail);
-  }
 
-  int first = ncclSuccess;
-  std::string first_detail;
-  auto note = [&](int r) {
-    if (r != ncclSuccess && first == ncclSuccess) {
-      first = r;
-      first_detail = tl_last_detail;
+    int first = ncclSuccess;
+    std::string first_detail;
+    auto note = [&](int r) {
+      if (r != ncclSuccess && first == ncclSuccess) {
+        first = r;
+        first_detail = tl_last_detail;
+      }
+    };
+    // 1. initialisations: every join was registered at its call; now wait for all of them
+    for (const Pending& p : ops) {
+      if (p.type == Pending::JOIN) note(wait_ready(p.comm));
     }
-  };
-  // 1. initialisations: every join was registered at its call; now wait for all of them
-  for (const Pending& p : ops) {
-    if (p.type == Pending::JOIN) note(wait_ready(p.comm));
-  }
-  // 2. every collective arrives, in call order, through its stream
-  std::vector<Ticket> tickets;
-  for (const Pending& p : ops) {
-    if (p.type == Pending::POISON) {
-      arrive(p.comm, p.d, &p.detail);
-      continue;
+    // 2. every collective arrives, in call order, through its stream
+    std::vector<Ticket> tickets;
+    for (const Pending& p : ops) {
+      if (p.type == Pending::POISON) {
+        arrive(p.comm, p.d, &p.detail);
+        continue;
+      }
+      if (p.type != Pending::COLL) continue;
+      auto* w = new CollWork{p.comm, p.d, g_next_token.fetch_add(1), true, p.fname};
+      tl_token = w->token;
+      tl_ran = false;
+      int cu = nemotronEmuEnqueue(p.d.stream, p.fname, run_work, w, free_work);
+      tl_token = 0;
+      if (tl_ran) {
+        tickets.push_back(std::move(tl_work_ticket));
+        tl_work_ticket = Ticket{};
+        continue;
+      }
+      std::string detail =
+          cu != 0 ? format("%s(%s): the driver did not enqueue the collective on stream %p (CUresult %d): %s", p.fname,
+                           p.comm->who().c_str(), p.d.stream, cu, nemotronEmuLastError())
+                  : format("%s(%s): stream %p is being captured: collectives inside ncclGroupStart/End cannot be "
+                           "captured by the emulator", p.fname, p.comm->who().c_str(), p.d.stream);
+      arrive(p.comm, p.d, &detail);
+      note(fail(cu != 0 ? ncclUnhandledCudaError : ncclInvalidUsage, detail));
     }
-    if (p.type != Pending::COLL) continue;
-    auto* w = new CollWork{p.comm, p.d, g_next_token.fetch_add(1), true, p.fname};
-    tl_token = w->token;
-    tl_ran = false;
-    int cu = nemotronEmuEnqueue(p.d.stream, p.fname, run_work, w, free_work);
-    tl_token = 0;
-    if (tl_ran) {
-      tickets.push_back(std::move(tl_work_ticket));
-      tl_work_ticket = Ticket{};
-      continue;
-    }
-    std::string detail =
-        cu != 0 ? format("%s(%s): the driver did not enqueue the collective on stream %p (CUresult %d): %s", p.fname,
-                         p.comm->who().c_str(), p.d.stream, cu, nemotronEmuLastError())
-                : format("%s(%s): stream %p is being captured: collectives inside ncclGroupStart/End cannot be "
-                         "captured by the emulator", p.fname, p.comm->who().c_str(), p.d.stream);
-    arrive(p.comm, p.d, &detail);
-    note(fail(cu != 0 ? ncclUnhandledCudaError : ncclInvalidUsage, detail));
-  }
-  // 3. wait for all of them (each is released by its peers, an error, or the timeout)
-  for (Ticket& t : tickets) note(wait(t));
-  if (first != ncclSuccess) return fail(first, first_detail);
-  return ncclSuccess;
+    // 3. wait for all of them (each is released by its peers, an error, or the timeout)
+    for (Ticket& t : tickets) note(wait(t));
+    if (first != ncclSuccess) return fail(first, first_detail);
+    return ncclSuccess;
+  });
 }
 
 // Frees the communicator once its work is done (the emulator's work is done when the call returns). Peers that still
 // wait for this rank in a collective are released with ncclRemoteError. NULL is accepted, as by NCCL.
 EMU_EXPORT int ncclCommDestroy(void* comm) {
-  if (comm == nullptr) return ncclSuccess;
-  int result = ncclSuccess;
-  std::shared_ptr<Comm> c = lookup(comm, "ncclCommDestroy", &result);
-  if (!c) return result;
-  for (const Pending& p : tl_pending) {
-    if (p.comm == c) {
-      return fail(ncclInvalidUsage, format("ncclCommDestroy(%s): this thread has a call on it pending in "
-                                           "ncclGroupStart/End", c->who().c_str()));
+  return guarded("ncclCommDestroy", [&]() -> int {
+    if (comm == nullptr) return ncclSuccess;
+    int result = ncclSuccess;
+    std::shared_ptr<Comm> c = lookup(comm, "ncclCommDestroy", &result);
+    if (!c) return result;
+    for (const Pending& p : tl_pending) {
+      if (p.comm == c) {
+        return fail(ncclInvalidUsage, format("ncclCommDestroy(%s): this thread has a call on it pending in "
+                                             "ncclGroupStart/End", c->who().c_str()));
+      }
     }
-  }
-  {
-    std::lock_guard<std::mutex> g(g_mu);
-    retire_locked(*c, DESTROYED, "destroyed by ncclCommDestroy");
-  }
-  std::lock_guard<std::mutex> lock(c->clique->mu);
-  c->clique->gone[c->rank] = format("destroyed (ncclCommDestroy on %s)", c->who().c_str());
-  c->clique->cv.notify_all();
-  return ncclSuccess;
+    {
+      std::lock_guard<std::mutex> g(g_mu);
+      retire_locked(*c, DESTROYED, "destroyed by ncclCommDestroy");
+    }
+    std::lock_guard<std::mutex> lock(c->clique->mu);
+    c->clique->gone[c->rank] = format("destroyed (ncclCommDestroy on %s)", c->who().c_str());
+    c->clique->cv.notify_all();
+    return ncclSuccess;
+  });
 }
 
 // Aborts the whole communicator: every rank waiting in it (initialisation or a collective) returns ncclRemoteError,
 // every later call on any of its ranks fails at once, and this handle is freed. Safe from any thread. NULL is
 // accepted, as by NCCL.
 EMU_EXPORT int ncclCommAbort(void* comm) {
-  if (comm == nullptr) return ncclSuccess;
-  int result = ncclSuccess;
-  std::shared_ptr<Comm> c = lookup(comm, "ncclCommAbort", &result);
-  if (!c) return result;
-  {
-    std::lock_guard<std::mutex> g(g_mu);
-    retire_locked(*c, ABORTED, "aborted by ncclCommAbort");
-  }
-  const std::string why = format("%s was aborted (ncclCommAbort on rank %d)", c->clique->name().c_str(), c->rank);
-  bool still_gathering;
-  {
-    std::lock_guard<std::mutex> lock(c->clique->mu);
-    still_gathering = !c->clique->ready;
-    c->clique->gone[c->rank] = format("aborted (ncclCommAbort on %s)", c->who().c_str());
-  }
-  if (still_gathering) {
-    fail_rendezvous(c->clique, ncclRemoteError, why);
-  } else {
-    std::lock_guard<std::mutex> lock(c->clique->mu);
-    c->clique->break_locked(ncclRemoteError, why);
-  }
-  return ncclSuccess;
+  return guarded("ncclCommAbort", [&]() -> int {
+    if (comm == nullptr) return ncclSuccess;
+    int result = ncclSuccess;
+    std::shared_ptr<Comm> c = lookup(comm, "ncclCommAbort", &result);
+    if (!c) return result;
+    {
+      std::lock_guard<std::mutex> g(g_mu);
+      retire_locked(*c, ABORTED, "aborted by ncclCommAbort");
+    }
+    const std::string why = format("%s was aborted (ncclCommAbort on rank %d)", c->clique->name().c_str(), c->rank);
+    bool still_gathering;
+    {
+      std::lock_guard<std::mutex> lock(c->clique->mu);
+      still_gathering = !c->clique->ready;
+      c->clique->gone[c->rank] = format("aborted (ncclCommAbort on %s)", c->who().c_str());
+    }
+    if (still_gathering) {
+      fail_rendezvous(c->clique, ncclRemoteError, why);
+    } else {
+      std::lock_guard<std::mutex> lock(c->clique->mu);
+      c->clique->break_locked(ncclRemoteError, why);
+    }
+    return ncclSuccess;
+  });
 }
 
 // NCCL's texts; when `result` is this thread's last error, its detail is appended (the project's binding prints this
@@ -1122,7 +1194,11 @@ EMU_EXPORT const char* ncclGetErrorString(int result) {
     default: base = "unknown result code"; break;
   }
   if (result == ncclSuccess || result != tl_last_result || tl_last_detail.empty()) return base;
-  tl_error_string = std::string(base) + " [emulated NCCL: " + tl_last_detail + "]";
+  try {
+    tl_error_string = std::string(base) + " [emulated NCCL: " + tl_last_detail + "]";
+  } catch (...) {
+    return base;
+  }
   return tl_error_string.c_str();
 }
 
@@ -1134,38 +1210,46 @@ EMU_EXPORT const char* ncclGetLastError(void* comm) {
 
 // ncclRemoteError after an abort or an injected fault on any rank, ncclSystemError after a timeout, else ncclSuccess.
 EMU_EXPORT int ncclCommGetAsyncError(void* comm, int* asyncError) {
-  int result = ncclSuccess;
-  std::shared_ptr<Comm> c = lookup(comm, "ncclCommGetAsyncError", &result);
-  if (!c) return result;
-  if (asyncError == nullptr) return fail(ncclInvalidArgument, "ncclCommGetAsyncError: asyncError is NULL");
-  std::lock_guard<std::mutex> lock(c->clique->mu);
-  *asyncError = c->clique->broken ? c->clique->broken_result : ncclSuccess;
-  return ncclSuccess;
+  return guarded("ncclCommGetAsyncError", [&]() -> int {
+    int result = ncclSuccess;
+    std::shared_ptr<Comm> c = lookup(comm, "ncclCommGetAsyncError", &result);
+    if (!c) return result;
+    if (asyncError == nullptr) return fail(ncclInvalidArgument, "ncclCommGetAsyncError: asyncError is NULL");
+    std::lock_guard<std::mutex> lock(c->clique->mu);
+    *asyncError = c->clique->broken ? c->clique->broken_result : ncclSuccess;
+    return ncclSuccess;
+  });
 }
 
 EMU_EXPORT int ncclCommCount(void* comm, int* count) {
-  int result = ncclSuccess;
-  std::shared_ptr<Comm> c = lookup(comm, "ncclCommCount", &result);
-  if (!c) return result;
-  if (count == nullptr) return fail(ncclInvalidArgument, "ncclCommCount: count is NULL");
-  *count = c->nranks;
-  return ncclSuccess;
+  return guarded("ncclCommCount", [&]() -> int {
+    int result = ncclSuccess;
+    std::shared_ptr<Comm> c = lookup(comm, "ncclCommCount", &result);
+    if (!c) return result;
+    if (count == nullptr) return fail(ncclInvalidArgument, "ncclCommCount: count is NULL");
+    *count = c->nranks;
+    return ncclSuccess;
+  });
 }
 
 EMU_EXPORT int ncclCommUserRank(void* comm, int* rank) {
-  int result = ncclSuccess;
-  std::shared_ptr<Comm> c = lookup(comm, "ncclCommUserRank", &result);
-  if (!c) return result;
-  if (rank == nullptr) return fail(ncclInvalidArgument, "ncclCommUserRank: rank is NULL");
-  *rank = c->rank;
-  return ncclSuccess;
+  return guarded("ncclCommUserRank", [&]() -> int {
+    int result = ncclSuccess;
+    std::shared_ptr<Comm> c = lookup(comm, "ncclCommUserRank", &result);
+    if (!c) return result;
+    if (rank == nullptr) return fail(ncclInvalidArgument, "ncclCommUserRank: rank is NULL");
+    *rank = c->rank;
+    return ncclSuccess;
+  });
 }
 
 EMU_EXPORT int ncclCommCuDevice(void* comm, int* device) {
-  int result = ncclSuccess;
-  std::shared_ptr<Comm> c = lookup(comm, "ncclCommCuDevice", &result);
-  if (!c) return result;
-  if (device == nullptr) return fail(ncclInvalidArgument, "ncclCommCuDevice: device is NULL");
-  *device = c->device;
-  return ncclSuccess;
+  return guarded("ncclCommCuDevice", [&]() -> int {
+    int result = ncclSuccess;
+    std::shared_ptr<Comm> c = lookup(comm, "ncclCommCuDevice", &result);
+    if (!c) return result;
+    if (device == nullptr) return fail(ncclInvalidArgument, "ncclCommCuDevice: device is NULL");
+    *device = c->device;
+    return ncclSuccess;
+  });
 }

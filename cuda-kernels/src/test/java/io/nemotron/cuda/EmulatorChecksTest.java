@@ -25,6 +25,10 @@ import org.junit.jupiter.api.io.TempDir;
  *       partial-warp shuffle is a deadlock naming the kernel, block, thread and barrier; divergent barriers, launch
  *       limits, dynamic shared memory (poisoned, limited by the function attribute), pointer arguments outside every
  *       allocation, out-of-bounds copies, unknown kernels, and stream capture with graph replay;</li>
+ *   <li>src/test/emulator/cublas_nccl_checks.cpp: cublasGemmEx against a double-precision reference (every op
+ *       combination, odd sizes, padded leading dimensions, ld validation, beta == 0 with NaN in C, out-of-bounds
+ *       operands, capture and replay) and NCCL with 2, 4 and 8 rank threads (all-reduce, all-gather, mismatched calls,
+ *       abort, a missing rank's timeout);</li>
  *   <li>libcuda.so.1 exports exactly the cu* symbols JCuda's native driver library imports.</li>
  * </ul>
  * The emulator is test tooling every CI run needs, so a missing build fails here rather than skipping.
@@ -51,6 +55,17 @@ class EmulatorChecksTest {
                 "-Wl,-rpath," + LIB.toAbsolutePath()));
         String out = run(List.of(exe.toString()));
         assertTrue(out.contains("emulator checks passed"), out);
+    }
+
+    @Test
+    void cublasAndNcclHonourTheirContracts(@TempDir Path dir) throws Exception {
+        Path exe = dir.resolve("cublas_nccl_checks");
+        String lib = LIB.toAbsolutePath().toString();
+        run(List.of("g++", "-std=c++20", "-O2", "-g", "-ffp-contract=off", "-I", EMULATOR_SOURCES.toString(), "-I",
+                cudaInclude(), "src/test/emulator/cublas_nccl_checks.cpp", "-o", exe.toString(), "-L" + lib,
+                "-l:libcublas.so.13", "-l:libnccl.so.2", "-l:libcuda.so.1", "-Wl,-rpath," + lib, "-pthread"));
+        String out = run(List.of(exe.toString()));
+        assertTrue(!out.contains("FAIL"), out);
     }
 
     @Test

@@ -1,9 +1,7 @@
 package io.nemotron.core.engine;
 
-import io.nemotron.core.testing.CudaAvailability;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.nemotron.core.backend.cuda.CudaBackend;
 import io.nemotron.core.backend.cuda.CudaDevice;
@@ -11,12 +9,12 @@ import io.nemotron.core.config.ModelConfig;
 import io.nemotron.core.config.ModelConfigLoader;
 import io.nemotron.core.model.ModelWeights;
 import io.nemotron.core.model.Transformer;
+import io.nemotron.core.testing.CudaAvailability;
 import io.nemotron.core.testing.Reference;
 import io.nemotron.core.weights.SafetensorsReader;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;

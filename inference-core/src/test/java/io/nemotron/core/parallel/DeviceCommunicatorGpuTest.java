@@ -1,6 +1,5 @@
 package io.nemotron.core.parallel;
 
-import io.nemotron.core.testing.CudaAvailability;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -15,10 +14,10 @@ import io.nemotron.core.parallel.cuda.LoopbackGroup;
 import io.nemotron.core.parallel.nccl.Nccl;
 import io.nemotron.core.parallel.nccl.NcclGroup;
 import io.nemotron.core.parallel.nccl.NcclUnavailableException;
+import io.nemotron.core.testing.CudaAvailability;
 import io.nemotron.core.weights.DType;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;

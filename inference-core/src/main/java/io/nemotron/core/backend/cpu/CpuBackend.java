@@ -106,6 +106,11 @@ public final class CpuBackend implements Backend {
         pool.rest();
     }
 
+    /** The FP32 activation buffer itself: the op-parity tests put inputs in and read results out through it. */
+    float[] buffer(Buf b) {
+        return bufs.get(b);
+    }
+
     @Override
     public void embed(int[] tokenIds, int rows) {
         float[] x = bufs.get(Buf.X);

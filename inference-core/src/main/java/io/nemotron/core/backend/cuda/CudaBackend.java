@@ -416,7 +416,6 @@ public final class CudaBackend implements Backend {
             if (rows <= SPLIT_MAX_ROWS && inputs.maxContext > splitAboveTokens) {
                 int p = splitPartitionTokens;
                 int parts = (inputs.maxContext + p - 1) / p;
-                System.out.println("MUTPATH split parts=" + parts + " rows=" + rows);
                 long slots = (long) rows * heads * parts;
                 DeviceBuffer part = partials(slots * (headDim + 2) * 4);
                 long out = part.address();
@@ -428,7 +427,6 @@ public final class CudaBackend implements Backend {
                 pagedAttention.pagedAttentionReduceBf16(buf(Buf.ATT), qWidth, out, max, sum, positions, heads, headDim,
                         p, parts, rows);
             } else {
-                System.out.println("MUTPATH decode rows=" + rows);
                 // unsplit: partition_tokens 0, and null (0) for the partial buffers the kernel then never reads
                 pagedAttention.pagedAttentionDecodeBf16(buf(Buf.ATT), qWidth, buf(Buf.Q), qWidth, kc, vc, tables,
                         inputs.tableStride, seqOfRow, positions, heads, kvHeads, headDim, log2, attentionScale, 0, 0L,
@@ -436,7 +434,6 @@ public final class CudaBackend implements Backend {
             }
         } else {
             int g = inputs.groupIndex(heads / kvHeads);
-            System.out.println("MUTPATH prefill group=" + heads / kvHeads + " tiles=" + inputs.tileCount[g]);
             pagedAttention.pagedAttentionPrefillBf16(buf(Buf.ATT), qWidth, buf(Buf.Q), qWidth, kc, vc, tables,
                     inputs.tableStride, seqOfRow, positions, stepAddress(inputs.tileStarts[g]),
                     stepAddress(inputs.tileRows[g]), heads, kvHeads, headDim, log2, attentionScale, inputs.tileCount[g]);

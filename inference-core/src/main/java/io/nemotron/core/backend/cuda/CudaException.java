@@ -19,7 +19,8 @@ public final class CudaException extends RuntimeException {
 
     /** A failure whose code belongs to another library (cuBLAS: {@link Cublas#statusName}). */
     CudaException(String operation, int code, String errorName) {
-        super(operation + " failed: " + errorName + " (" + code + ")");
+        super(operation + " failed: " + errorName + " (" + code + ")" + EmulatorDetail.lastError().map(d -> "; emulator: " + d)
+                .orElse(""));
         this.code = code;
         this.operation = operation;
         this.errorName = errorName;

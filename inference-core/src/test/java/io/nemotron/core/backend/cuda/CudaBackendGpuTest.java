@@ -1,9 +1,8 @@
 package io.nemotron.core.backend.cuda;
 
+import io.nemotron.core.testing.CudaAvailability;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.nemotron.core.backend.KvPool;
 import io.nemotron.core.backend.StepBatch;
@@ -28,7 +27,6 @@ import java.util.Arrays;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -38,14 +36,27 @@ import org.junit.jupiter.params.provider.ValueSource;
 import tools.jackson.databind.JsonNode;
 
 /**
- * The CUDA backend against the CPU backend (the semantic reference) on the reference checkpoints, through the same
- * {@link Transformer}. The CPU side runs on the BF16-rounded weights the GPU holds (so only activation precision
- * differs: BF16 on the GPU, FP32 on the CPU): greedy ids equal, logits within 2e-2. Needs a GPU and cuBLAS: skipped,
- * with the reason, elsewhere. Runs from the GPU bundle (scripts/gpu-run.sh runs every test tagged gpu).
+ * The CUDA backend on the reference checkpoints, through the same {@link Transformer} as the CPU backend, checked two
+ * ways:
+ * <ul>
+ *   <li>op by op against its BF16 oracle ({@link LockstepBackend} over {@link Bf16ActivationsBackend}: the CPU backend
+ *       rounding every activation to BF16 where the kernels do): every op of every step, on identical inputs, equal
+ *       but for rare one-ulp rounding flips from FP32 summation order, the logits within the FP32 dot-product bound;
+ *   <li>end to end against the CPU backend (FP32 activations, the semantic reference) on the BF16-rounded weights the
+ *       GPU holds: greedy ids equal, and those ids are the references' (llama2.c's, the float64 one's).
+ * </ul>
+ * Logits are not compared end to end with a tolerance. Measured on the emulator (max over every step of these tests):
+ * |logit gpu - FP32 cpu| up to 0.25 on stories260K and 0.13 on nemotron-nas-tiny (logits about ±11), and the BF16
+ * oracle, which shares no code path with the GPU, is just as far from the FP32 CPU (0.25, 0.13): that distance is BF16
+ * activations themselves, never bounded by the 2e-2 this test used to assert. Nor can the GPU be held tightly to the
+ * oracle end to end: their first differing rounding (a one-ulp flip from FP32 summation order) cascades through the
+ * residual stream and the KV cache, and free-running they drift as far apart (0.32, 0.07), while every op compared on
+ * identical inputs agrees bit for bit except for one-ulp flips in a few of every 10^4 attention and norm outputs.
+ * Needs a GPU and cuBLAS (or the emulator): skipped, with the reason, elsewhere. Runs from the GPU bundle
+ * (scripts/gpu-run.sh runs every test tagged gpu).
  */
 @Tag("gpu")
 class CudaBackendGpuTest {
-    private static final double LOGIT_TOLERANCE = 2e-2;
     private static final String STORIES = "stories260k/hf";
     private static final String TINY_F32 = "nemotron-nas-tiny/nas-tiny-a-f32";
     private static final String TINY_BF16 = "nemotron-nas-tiny/nas-tiny-a-bf16";
@@ -53,8 +64,7 @@ class CudaBackendGpuTest {
 
     @BeforeAll
     static void open() {
-        Optional<String> why = CudaDevice.unavailableReason();
-        assumeTrue(why.isEmpty(), () -> "no GPU: " + why.orElse(""));
+        CudaAvailability.assumeDevice();
         device = CudaDevice.open(0);
     }
 
@@ -65,40 +75,59 @@ class CudaBackendGpuTest {
         }
     }
 
-    /** One checkpoint on both backends: the CPU on the BF16 rounding of the weights, the GPU on the checkpoint. */
+    /**
+     * One checkpoint on the CPU (FP32 activations, on the BF16 rounding of the weights) and on the GPU (on the
+     * checkpoint, checked op by op against the BF16 oracle on the rounded weights).
+     */
     private static final class Pair implements AutoCloseable {
+        final String dir;
         final ModelConfig config;
         final SafetensorsReader reader;
         final Arena arena = Arena.ofShared();
         final CpuBackend cpuBackend;
         final Transformer cpu;
         final CudaBackend gpuBackend;
+        final LockstepBackend lockstep;
         final Transformer gpu;
 
         Pair(String dir, int maxRows) {
+            this.dir = dir;
             Path path = Reference.existing(dir);
             config = ModelConfigLoader.load(path);
             reader = SafetensorsReader.open(path);
             ModelWeights w = ModelWeights.from(config, reader);
-            ModelWeights rounded = roundedToBf16(w, arena);
+            Map<Tensor, Tensor> roundedOf = new IdentityHashMap<>();
+            ModelWeights rounded = roundedToBf16(w, arena, roundedOf);
             cpuBackend = new CpuBackend(config, rounded.embedTokens(), 2, maxRows);
             cpu = new Transformer(config, rounded, cpuBackend);
             gpuBackend = new CudaBackend(config, w, device, maxRows);
-            gpu = new Transformer(config, w, gpuBackend);
+            Bf16ActivationsBackend oracle = new Bf16ActivationsBackend(config,
+                    new CpuBackend(config, rounded.embedTokens(), 2, maxRows), roundedOf);
+            lockstep = new LockstepBackend(config, gpuBackend, oracle);
+            gpu = new Transformer(config, w, lockstep);
         }
 
+        /** Checks that rounding flips stayed rare over everything this pair ran, then frees it. */
         @Override
         public void close() {
-            gpuBackend.close();
-            cpuBackend.close();
-            reader.close();
-            arena.close();
+            try {
+                lockstep.assertFlipsRare(dir);
+            } finally {
+                lockstep.close();
+                cpuBackend.close();
+                reader.close();
+                arena.close();
+            }
         }
     }
 
     /** Every tensor of {@code w} rounded to BF16 (the upload's own conversion, checked by DeviceWeightsTest). */
     static ModelWeights roundedToBf16(ModelWeights w, Arena arena) {
-        Map<Tensor, Tensor> done = new IdentityHashMap<>();
+        return roundedToBf16(w, arena, new IdentityHashMap<>());
+    }
+
+    /** As above, recording in {@code done} the rounded tensor of each tensor of {@code w}. */
+    static ModelWeights roundedToBf16(ModelWeights w, Arena arena, Map<Tensor, Tensor> done) {
         java.util.function.UnaryOperator<Tensor> r = t -> t == null ? null : done.computeIfAbsent(t, x -> {
             int n = (int) x.numel();
             short[] bits = new short[n];
@@ -126,17 +155,9 @@ class CudaBackendGpuTest {
         return best;
     }
 
-    private static double maxAbsDiff(float[] a, float[] b, int n) {
-        double worst = 0;
-        for (int i = 0; i < n; i++) {
-            worst = Math.max(worst, Math.abs((double) a[i] - b[i]));
-        }
-        return worst;
-    }
-
     /**
      * Greedy generation on both backends, each from its own tokens: prefill in chunks of {@code chunk}, then
-     * {@code newTokens} decode steps. Asserts equal ids and logits within tolerance at every step.
+     * {@code newTokens} decode steps. Asserts equal ids at every step (the GPU's ops are checked as they run).
      */
     private static int[] greedyBoth(Pair m, int[] prompt, int newTokens, int chunk, String what) {
         int vocab = m.config.vocabSize();
@@ -152,8 +173,6 @@ class CudaBackendGpuTest {
         }
         int[] ids = new int[newTokens];
         for (int i = 0; i < newTokens; i++) {
-            double diff = maxAbsDiff(lc, lg, vocab);
-            assertTrue(diff <= LOGIT_TOLERANCE, what + ": max |logit gpu - cpu| = " + diff + " at generated token " + i);
             int c = argmax(lc, 0, vocab);
             int g = argmax(lg, 0, vocab);
             assertEquals(c, g, what + ": greedy id at generated token " + i);
@@ -168,7 +187,7 @@ class CudaBackendGpuTest {
 
     @ParameterizedTest
     @ValueSource(strings = {STORIES, TINY_F32, TINY_BF16})
-    void greedyIdsAndLogitsMatchTheCpuBackend(String dir) {
+    void greedyIdsMatchTheCpuBackendAndEveryOpTheBf16Oracle(String dir) {
         try (Pair m = new Pair(dir, 64)) {
             if (dir.equals(STORIES)) {
                 for (JsonNode c : Reference.json("stories260k/expected.json").get("cases")) {
@@ -223,17 +242,17 @@ class CudaBackendGpuTest {
     }
 
     /**
-     * One step of mixed work on both backends, every row's logits compared: sequence 0 prefills its second chunk,
-     * sequence 1 decodes after a 40-token prefill, sequence 2 prefills from scratch; blocks out of order.
+     * One step of mixed work, every row's logits computed (each row's attention is checked, not only the last of a
+     * chunk), every op against the BF16 oracle: sequence 0 prefills its second chunk, sequence 1 decodes after a
+     * 40-token prefill, sequence 2 prefills from scratch; blocks out of order.
      */
     @ParameterizedTest
     @ValueSource(strings = {STORIES, TINY_BF16})
-    void mixedPrefillAndDecodeStepMatchesEveryRow(String dir) {
+    void mixedPrefillAndDecodeStepMatchesTheBf16OracleOnEveryRow(String dir) {
         try (Pair m = new Pair(dir, 64)) {
             int vocab = m.config.vocabSize();
             int blockSize = 16;
-            KvPool cpuKv = m.cpu.newKvPool(16, blockSize);
-            KvPool gpuKv = m.gpu.newKvPool(16, blockSize);
+            KvPool kv = m.gpu.newKvPool(16, blockSize);
             int[] t0 = tokens(30, 11, vocab);
             int[] t1 = tokens(41, 5, vocab);
             int[] t2 = tokens(9, 3, vocab);
@@ -241,19 +260,18 @@ class CudaBackendGpuTest {
             int[] b1 = {7, 0, 14};
             int[] b2 = {5};
             StepBatch batch = new StepBatch(64, 64);
-            float[] lc = new float[64 * vocab];
-            float[] lg = new float[64 * vocab];
+            float[] logits = new float[64 * vocab];
             // step 1: the earlier parts (sequence 0's first 17 tokens, sequence 1's first 40)
             batch.clear();
             batch.addSequence(t0, 0, 17, b0, blockSize);
             batch.addSequence(t1, 0, 40, b1, blockSize);
-            runBoth(m, batch, cpuKv, gpuKv, lc, lg, vocab, "step 1");
+            runEveryRow(m, batch, kv, logits);
             // step 2: the mixed step
             batch.clear();
             batch.addSequence(t0, 17, 13, b0, blockSize);
             batch.addSequence(t1, 40, 1, b1, blockSize);
             batch.addSequence(t2, 0, 9, b2, blockSize);
-            runBoth(m, batch, cpuKv, gpuKv, lc, lg, vocab, "mixed step");
+            runEveryRow(m, batch, kv, logits);
         }
     }
 
@@ -265,17 +283,10 @@ class CudaBackendGpuTest {
         return t;
     }
 
-    private static void runBoth(Pair m, StepBatch batch, KvPool cpuKv, KvPool gpuKv, float[] lc, float[] lg, int vocab,
-                                String what) {
+    private static void runEveryRow(Pair m, StepBatch batch, KvPool kv, float[] logits) {
         for (int r = 0; r < batch.rows; r++) {
-            batch.markLogits(r);   // every row: each one's attention is checked, not only the last of a chunk
+            batch.markLogits(r);
         }
-        m.cpu.forward(batch, cpuKv, lc);
-        m.gpu.forward(batch, gpuKv, lg);
-        for (int r = 0; r < batch.rows; r++) {
-            double diff = maxAbsDiff(Arrays.copyOfRange(lc, r * vocab, (r + 1) * vocab),
-                    Arrays.copyOfRange(lg, r * vocab, (r + 1) * vocab), vocab);
-            assertTrue(diff <= LOGIT_TOLERANCE, what + ": row " + r + " max |logit gpu - cpu| = " + diff);
-        }
+        m.gpu.forward(batch, kv, logits);   // the lockstep backend asserts every op and every row's logits
     }
 }

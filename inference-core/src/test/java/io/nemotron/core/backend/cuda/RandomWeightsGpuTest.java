@@ -1,10 +1,8 @@
 package io.nemotron.core.backend.cuda;
 
-import io.nemotron.core.testing.CudaAvailability;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.nemotron.core.backend.cpu.CpuBackend;
 import io.nemotron.core.config.ModelConfig;
@@ -13,6 +11,7 @@ import io.nemotron.core.model.BlockWeights;
 import io.nemotron.core.model.ModelWeights;
 import io.nemotron.core.model.SingleSequence;
 import io.nemotron.core.model.Transformer;
+import io.nemotron.core.testing.CudaAvailability;
 import io.nemotron.core.testing.Reference;
 import io.nemotron.core.weights.DType;
 import io.nemotron.core.weights.Tensor;
@@ -24,7 +23,6 @@ import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
