@@ -1,6 +1,5 @@
-// Checks of the emulated cuBLAS (libcublas.so.13) and NCCL (libnccl.so.2) through their C ABIs, over an emulated
-// driver (libcuda.so.1: the real emulated driver, or the test double fake_driver.cpp). Uses only the driver API and
-// emu_api.h, so it runs against either; device memory is read and written directly, as the emulator's device memory is
+// Checks of the emulated cuBLAS (libcublas.so.13) and NCCL (libnccl.so.2) through their C ABIs, over the emulated
+// driver (libcuda.so.1). Uses only the driver API and emu_api.h; device memory is read and written directly, as the emulator's device memory is
 // host memory. Prints one PASS/FAIL/SKIP line per check and exits nonzero when any check failed (2 on a hang: a watchdog
 // ends the process after NEMOTRON_CHECKS_WATCHDOG_S seconds, default 600).
 //

@@ -65,7 +65,7 @@ class LauncherIT {
         return m.find() && Integer.parseInt(m.group(1)) >= 25;
     }
 
-    private static int[] ints(JsonNode a) {
+    static int[] ints(JsonNode a) {
         return IntStream.range(0, a.size()).map(i -> a.get(i).asInt()).toArray();
     }
 
