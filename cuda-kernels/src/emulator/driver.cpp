@@ -422,6 +422,19 @@ CUresult memset_n(void* stream, const char* what, CUdeviceptr dst, T value, std:
   w->what = what;
   w->run = [dst, value, count] {
     T* p = reinterpret_cast<T*>(dst);
+    const std::size_t bytes = count * sizeof(T);
+    const std::size_t page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+    if (value == 0 && bytes >= (1u << 20)) {
+      // Zeroing a large range (a KV pool): the whole pages in it are dropped instead, so they read as zeros again
+      // without becoming resident; a pool sized for the device's reported memory stays lazily mapped.
+      auto begin = reinterpret_cast<std::uintptr_t>(p);
+      std::uintptr_t first = (begin + page - 1) / page * page;
+      std::uintptr_t last = (begin + bytes) / page * page;
+      std::memset(p, 0, first - begin);
+      madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+      std::memset(reinterpret_cast<void*>(last), 0, begin + bytes - last);
+      return CUDA_SUCCESS;
+    }
     for (std::size_t i = 0; i < count; ++i) p[i] = value;
     return CUDA_SUCCESS;
   };

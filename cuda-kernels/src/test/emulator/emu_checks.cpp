@@ -108,6 +108,7 @@ int cuGraphInstantiateWithFlags(void**, void*, unsigned long long);
 int cuGraphLaunch(void*, void*);
 int cuStreamSynchronize(void*);
 int cuMemGetInfo_v2(size_t*, size_t*);
+int cuMemsetD8_v2(unsigned long long, unsigned char, size_t);
 const char* nemotronEmuLastError(void);
 void nemotronEmuSetOrder(int order, unsigned long long seed);
 int cuCtxEnablePeerAccess(void*, unsigned);
@@ -275,6 +276,17 @@ int main() {
     std::vector<int> host(300);
     expect_error(cuMemcpyHtoD_v2(p, host.data(), 300 * 4), 1, "an out-of-bounds cuMemcpyHtoD", "outside the allocation");
     expect_error(cuMemcpyDtoH_v2(host.data(), p + 8, 256 * 4), 1, "an out-of-bounds cuMemcpyDtoH", "outside the allocation");
+  }
+  {  // zeroing a large allocation (dropped pages) reads back as zeros everywhere, including the unaligned edges
+    size_t n = (8u << 20) + 3;
+    Buffer big(n);
+    expect_ok(cuMemsetD8_v2(big.ptr, 0xAB, n), "cuMemsetD8(0xAB)");
+    expect_ok(cuMemsetD8_v2(big.ptr + 1, 0, n - 2), "cuMemsetD8(0) of all but the first and last byte");
+    auto v = big.read<unsigned char>();
+    bool ok = v[0] == 0xAB && v[n - 1] == 0xAB;
+    for (size_t i = 1; i + 1 < n && ok; i += 4093) ok = v[i] == 0;
+    ok = ok && v[1] == 0 && v[n - 2] == 0 && v[4095] == 0 && v[4096] == 0;
+    expect(ok, "cuMemsetD8(0) over 8 MiB zeroes exactly its range");
   }
   {  // stream capture into a graph, and replay
     std::vector<int> zeros(256, 0);
