@@ -4,6 +4,10 @@ import io.nemotron.core.backend.Backend;
 import io.nemotron.core.backend.cpu.CpuBackend;
 import io.nemotron.core.backend.cuda.CudaBackend;
 import io.nemotron.core.backend.cuda.CudaDevice;
+import io.nemotron.core.parallel.CpuRanks;
+import io.nemotron.core.parallel.CudaRanks;
+import io.nemotron.core.parallel.RankFactory;
+import io.nemotron.core.parallel.ShardPlan;
 import io.nemotron.core.parallel.TensorParallelTransformer;
 import java.lang.foreign.Arena;
 import io.nemotron.core.config.ModelConfig;
@@ -14,6 +18,7 @@ import io.nemotron.core.weights.SafetensorsReader;
 import io.nemotron.core.weights.Tensor;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.function.Supplier;
 
 /**
  * A checkpoint folder opened for inference: config, memory-mapped weights (validated against the config before any
@@ -30,7 +35,7 @@ public final class LoadedModel implements AutoCloseable {
     private final Transformer transformer;
     private final ForwardPass forwardPass;   // the transformer, or its tensor-parallel split
     private final Arena shardArena;          // the copied column slices of the ranks' shards
-    private final CudaDevice device;         // the GPU the backend runs on; null on the CPU
+    private final CudaDevice device;         // the GPU the backend runs on (rank 0's when split); null on the CPU
     private final Tokenizer tokenizer;
 
     /** Makes the single-rank backend once the weights are validated. */
@@ -39,15 +44,19 @@ public final class LoadedModel implements AutoCloseable {
         Backend create(ModelConfig config, ModelWeights weights);
     }
 
-    private LoadedModel(Path dir, BackendFactory backends, CudaDevice device, int threads, int prefillChunk,
-                        int tensorParallel) {
+    /**
+     * {@code backends} makes the one backend of an unsplit model; {@code rankFactory} the ranks of a split one (called
+     * once the weights are validated; the split owns and closes what it makes).
+     */
+    private LoadedModel(Path dir, BackendFactory backends, CudaDevice device, int tensorParallel,
+                        Supplier<RankFactory> rankFactory) {
         this.dir = dir;
-        this.device = device;
         this.config = ModelConfigLoader.load(dir);
         this.weights = SafetensorsReader.open(dir);
         this.shardArena = Arena.ofShared();
         Backend made = null;
         TensorParallelTransformer split = null;
+        CudaDevice gpu = device;
         try {
             // every tensor's presence, dtype and shape is checked before any compute, naming tensor and file
             CheckpointLayout.validate(config, weights);
@@ -58,12 +67,17 @@ public final class LoadedModel implements AutoCloseable {
                 this.forwardPass = transformer;
             } else {
                 // only the ranks: a whole-model backend beside them would hold its own threads and buffers unused
-                split = TensorParallelTransformer.cpu(config, w, tensorParallel,
-                        Math.max(1, threads / tensorParallel), prefillChunk, shardArena);
+                ShardPlan.of(config, tensorParallel);   // an impossible split is refused before any rank is made
+                RankFactory ranks = rankFactory.get();
+                if (ranks instanceof CudaRanks gpus) {
+                    gpu = gpus.device(0);
+                }
+                split = TensorParallelTransformer.of(config, w, ranks, shardArena);
                 this.transformer = split.rank(0);
                 this.forwardPass = split;
             }
             this.backend = transformer.backend();
+            this.device = gpu;
             this.tokenizer = Files.exists(dir.resolve("tokenizer.json")) ? Tokenizer.load(dir) : null;
         } catch (RuntimeException e) {
             if (made != null) {
@@ -105,8 +119,8 @@ public final class LoadedModel implements AutoCloseable {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         }
-        return new LoadedModel(dir, (c, w) -> new CpuBackend(c, w.embedTokens(), threads, maxRows), null, threads,
-                maxRows, tensorParallel);
+        return new LoadedModel(dir, (c, w) -> new CpuBackend(c, w.embedTokens(), threads, maxRows), null,
+                tensorParallel, () -> new CpuRanks(tensorParallel, Math.max(1, threads / tensorParallel), maxRows));
     }
 
     /**
@@ -114,6 +128,17 @@ public final class LoadedModel implements AutoCloseable {
      * with the reason when no GPU can be used here (no libcuda, no driver, no device).
      */
     public static LoadedModel openCuda(Path dir, int ordinal, int maxRows) {
+        return openCuda(dir, ordinal, maxRows, 1);
+    }
+
+    /**
+     * As above, split over {@code tensorParallel} GPUs: rank r on GPU {@code ordinal + r}, each with its shard and
+     * CUDA backend, joined by NCCL (one process, one thread per rank).
+     */
+    public static LoadedModel openCuda(Path dir, int ordinal, int maxRows, int tensorParallel) {
+        if (tensorParallel < 1) {
+            throw new IllegalArgumentException("tensor-parallel size must be >= 1, got " + tensorParallel);
+        }
         if (!Files.isDirectory(dir)) {
             throw new IllegalArgumentException("model folder " + dir + " does not exist");
         }
@@ -121,9 +146,13 @@ public final class LoadedModel implements AutoCloseable {
         if (unavailable.isPresent()) {
             throw new IllegalArgumentException("--backend cuda: no usable GPU: " + unavailable.get());
         }
+        if (tensorParallel > 1) {
+            return new LoadedModel(dir, null, null, tensorParallel,
+                    () -> CudaRanks.open(ordinal, tensorParallel, maxRows));
+        }
         CudaDevice gpu = CudaDevice.open(ordinal);
         try {
-            return new LoadedModel(dir, (c, w) -> new CudaBackend(c, w, gpu, maxRows), gpu, 1, maxRows, 1);
+            return new LoadedModel(dir, (c, w) -> new CudaBackend(c, w, gpu, maxRows), gpu, 1, null);
         } catch (RuntimeException e) {
             gpu.close();
             throw e;

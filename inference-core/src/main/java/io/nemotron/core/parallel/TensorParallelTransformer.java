@@ -1,5 +1,6 @@
 package io.nemotron.core.parallel;
 
+import io.nemotron.core.backend.Backend;
 import io.nemotron.core.backend.KvPool;
 import io.nemotron.core.backend.StepBatch;
 import io.nemotron.core.backend.cpu.CpuBackend;
@@ -7,6 +8,8 @@ import io.nemotron.core.config.ModelConfig;
 import io.nemotron.core.model.ForwardPass;
 import io.nemotron.core.model.ModelWeights;
 import io.nemotron.core.model.Transformer;
+import io.nemotron.core.parallel.nccl.NcclException;
+import io.nemotron.core.parallel.nccl.NcclResult;
 import java.lang.foreign.Arena;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,25 +20,26 @@ import java.util.concurrent.Future;
 
 /**
  * A model split over tensor-parallel ranks: every rank runs the same {@link Transformer} code over its own shard and
- * backend, and the backends' all-reduces join the partial results. Each step runs rank 0 on the calling (engine)
- * thread and the others on one thread each; the vocab-parallel logits are gathered into the full vocabulary. A
- * failure on any rank aborts the group's collectives, so the step fails on every rank and the next step starts clean.
+ * backend, and the backends' all-reduces join the partial results. The ranks come from a {@link RankFactory} (CPU
+ * threads or GPUs, whose communicators it owns). Each step runs rank 0 on the calling (engine) thread and every other
+ * rank on a thread of its own; the vocab-parallel logits are gathered into the full vocabulary. A failure on any rank
+ * aborts the group's collectives, so the step fails on every rank and the next step starts clean.
  */
 public final class TensorParallelTransformer implements ForwardPass, AutoCloseable {
     private final ModelConfig config;
     private final ShardPlan plan;
     private final Transformer[] ranks;
-    private final InProcessGroup group;
-    private final ExecutorService rankThreads;
+    private final RankFactory group;
+    private final ExecutorService[] rankThreads;   // [r] runs rank r >= 1; [0] is null (rank 0 runs on the caller)
     private float[][] rankLogits;
 
-    private TensorParallelTransformer(ShardPlan plan, Transformer[] ranks, InProcessGroup group) {
+    private TensorParallelTransformer(ShardPlan plan, Transformer[] ranks, RankFactory group,
+                                      ExecutorService[] rankThreads) {
         this.config = plan.config();
         this.plan = plan;
         this.ranks = ranks;
         this.group = group;
-        this.rankThreads = Executors.newFixedThreadPool(Math.max(1, ranks.length - 1),
-                Thread.ofPlatform().name("tp-rank-", 1).daemon(true).factory());
+        this.rankThreads = rankThreads;
         this.rankLogits = new float[ranks.length][0];
     }
 
@@ -45,17 +49,101 @@ public final class TensorParallelTransformer implements ForwardPass, AutoCloseab
      */
     public static TensorParallelTransformer cpu(ModelConfig config, ModelWeights full, int tensorParallel,
                                                 int threadsPerRank, int maxRows, Arena arena) {
-        ShardPlan plan = ShardPlan.of(config, tensorParallel);
-        InProcessGroup group = new InProcessGroup(tensorParallel);
-        Transformer[] ranks = new Transformer[tensorParallel];
-        for (int r = 0; r < tensorParallel; r++) {
-            ModelConfig rankConfig = plan.rankConfig(r);
-            ModelWeights w = WeightShards.forRank(full, plan, r, arena);
-            CpuBackend backend = new CpuBackend(rankConfig, w.embedTokens(), plan.vocab(r).from(), group.member(r),
-                    threadsPerRank, maxRows);
-            ranks[r] = new Transformer(rankConfig, w, backend, plan.hidden(r).from());
+        ShardPlan.of(config, tensorParallel);   // refuse an impossible split before making anything
+        return of(config, full, new CpuRanks(tensorParallel, threadsPerRank, maxRows), arena);
+    }
+
+    /**
+     * GPU ranks: rank r on CUDA device r with a {@code CudaBackend} over its shard (uploaded from the mapping and the
+     * column slices copied into {@code arena}), joined by NCCL.
+     */
+    public static TensorParallelTransformer cuda(ModelConfig config, ModelWeights full, int tensorParallel,
+                                                 int maxRows, Arena arena) {
+        ShardPlan.of(config, tensorParallel);
+        return of(config, full, CudaRanks.open(0, tensorParallel, maxRows), arena);
+    }
+
+    /**
+     * The ranks of {@code factory}, each with its shard of {@code full}; the result owns the factory (closed with it,
+     * or here when a rank cannot be made). The shards are cut on the calling thread; every rank's backend is made on
+     * that rank's own thread, all at once (weight uploads overlap).
+     */
+    public static TensorParallelTransformer of(ModelConfig config, ModelWeights full, RankFactory factory,
+                                               Arena arena) {
+        int n = factory.ranks();
+        Transformer[] ranks = new Transformer[n];
+        ExecutorService[] threads = new ExecutorService[n];
+        List<Throwable> failures = new ArrayList<>();
+        try {
+            ShardPlan plan = ShardPlan.of(config, n);
+            ModelConfig[] configs = new ModelConfig[n];
+            ModelWeights[] shards = new ModelWeights[n];
+            for (int r = 0; r < n; r++) {
+                configs[r] = plan.rankConfig(r);
+                shards[r] = WeightShards.forRank(full, plan, r, arena);
+            }
+            List<Future<?>> others = new ArrayList<>();
+            for (int r = 1; r < n; r++) {
+                int rank = r;
+                threads[r] = Executors.newSingleThreadExecutor(
+                        Thread.ofPlatform().name("tp-rank-" + r).daemon(true).factory());
+                others.add(threads[r].submit(() -> ranks[rank] = rank(factory, plan, rank, configs[rank], shards[rank])));
+            }
+            try {
+                ranks[0] = rank(factory, plan, 0, configs[0], shards[0]);
+            } catch (RuntimeException | Error e) {
+                failures.add(e);
+            }
+            for (Future<?> f : others) {
+                try {
+                    f.get();
+                } catch (ExecutionException e) {
+                    failures.add(e.getCause());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    failures.add(e);
+                }
+            }
+            if (failures.isEmpty()) {
+                return new TensorParallelTransformer(plan, ranks, factory, threads);
+            }
+        } catch (RuntimeException | Error e) {
+            failures.add(e);
         }
-        return new TensorParallelTransformer(plan, ranks, group);
+        Throwable first = failures.getFirst();
+        for (Transformer t : ranks) {
+            if (t != null) {
+                try {
+                    t.backend().close();
+                } catch (RuntimeException e) {
+                    first.addSuppressed(e);
+                }
+            }
+        }
+        for (ExecutorService e : threads) {
+            if (e != null) {
+                e.shutdownNow();
+            }
+        }
+        try {
+            factory.close();
+        } catch (RuntimeException e) {
+            first.addSuppressed(e);
+        }
+        if (first instanceof Error err) {
+            throw err;
+        }
+        throw first instanceof RuntimeException re ? re : new IllegalStateException("a tensor-parallel rank failed", first);
+    }
+
+    private static Transformer rank(RankFactory factory, ShardPlan plan, int r, ModelConfig config, ModelWeights w) {
+        Backend backend = factory.open(r, config, w, plan.vocab(r).from());
+        try {
+            return new Transformer(config, w, backend, plan.hidden(r).from());
+        } catch (RuntimeException | Error e) {
+            backend.close();
+            throw e;
+        }
     }
 
     public int tensorParallel() {
@@ -108,11 +196,11 @@ public final class TensorParallelTransformer implements ForwardPass, AutoCloseab
         List<Future<?>> others = new ArrayList<>(ranks.length - 1);
         for (int r = 1; r < ranks.length; r++) {
             int rank = r;
-            others.add(rankThreads.submit(() -> {
+            others.add(rankThreads[r].submit(() -> {
                 try {
                     ranks[rank].forward(batch, pools[rank], rankLogits[rank]);
                 } catch (RuntimeException | Error e) {
-                    group.abort();   // the others must not wait for this rank in a collective
+                    abort(e);   // the others must not wait for this rank in a collective
                     throw e;
                 }
             }));
@@ -122,29 +210,47 @@ public final class TensorParallelTransformer implements ForwardPass, AutoCloseab
             ranks[0].forward(batch, pools[0], rankLogits[0]);
         } catch (RuntimeException | Error e) {
             failures.add(e);
-            group.abort();   // release the ranks waiting for rank 0 in a collective
+            abort(e);   // release the ranks waiting for rank 0 in a collective
         }
         for (Future<?> f : others) {
             try {
                 f.get();
             } catch (ExecutionException e) {
                 failures.add(e.getCause());
-                group.abort();
+                abort(e.getCause());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 failures.add(e);
-                group.abort();
+                abort(e);
             }
         }
         if (!failures.isEmpty()) {
-            group.reset();   // every rank has returned: the next step starts on a fresh barrier
             // report the rank that really failed, not the ranks its failure broke out of a collective
-            Throwable cause = failures.stream().filter(t -> !(t instanceof CommunicatorException)).findFirst()
-                    .orElse(failures.getFirst());
+            Throwable cause = failures.stream().filter(t -> !brokenOut(t)).findFirst().orElse(failures.getFirst());
+            try {
+                group.reset();   // every rank has returned: the next step starts on fresh collectives
+            } catch (RuntimeException e) {
+                cause.addSuppressed(e);   // the next step fails too, on every rank, without waiting
+            }
             throw cause instanceof RuntimeException re ? re
                     : new IllegalStateException("tensor-parallel step failed: " + cause, cause);
         }
         gatherLogits(n, logits);
+    }
+
+    /** A failure that only says another rank failed: a collective the group's abort broke out of. */
+    private static boolean brokenOut(Throwable t) {
+        return t instanceof CommunicatorException
+                || t instanceof NcclException e && e.code() == NcclResult.REMOTE_ERROR.code();
+    }
+
+    /** Aborts the group's collectives; a failure to abort is kept with the rank's own failure. */
+    private void abort(Throwable cause) {
+        try {
+            group.abort();
+        } catch (RuntimeException e) {
+            cause.addSuppressed(e);
+        }
     }
 
     /** Rank r computed logits for its vocab range: place them into the full rows. */
@@ -160,9 +266,34 @@ public final class TensorParallelTransformer implements ForwardPass, AutoCloseab
 
     @Override
     public void close() {
-        rankThreads.shutdownNow();
+        RuntimeException first = null;
+        for (ExecutorService e : rankThreads) {
+            if (e != null) {
+                e.shutdownNow();
+            }
+        }
         for (Transformer t : ranks) {
-            t.backend().close();
+            try {
+                t.backend().close();
+            } catch (RuntimeException e) {
+                if (first == null) {
+                    first = e;
+                } else {
+                    first.addSuppressed(e);
+                }
+            }
+        }
+        try {
+            group.close();
+        } catch (RuntimeException e) {
+            if (first == null) {
+                first = e;
+            } else {
+                first.addSuppressed(e);
+            }
+        }
+        if (first != null) {
+            throw first;
         }
     }
 }

@@ -81,7 +81,7 @@ final class GenerateCommand implements Callable<Integer> {
     String backend;
 
     @Option(names = "--tensor-parallel", defaultValue = "1", paramLabel = "N",
-            description = "tensor-parallel ranks (CPU: threads of this process; default 1)")
+            description = "tensor-parallel ranks (CPU: threads of this process; CUDA: GPUs 0..N-1; default 1)")
     int tensorParallel;
 
     @Option(names = "--threads", description = "CPU compute threads (default: available cores)")
@@ -99,17 +99,13 @@ final class GenerateCommand implements Callable<Integer> {
         if (!backend.equals("cpu") && !backend.equals("cuda")) {
             throw new IllegalArgumentException("--backend must be cpu or cuda, got '" + backend + "'");
         }
-        if (backend.equals("cuda") && tensorParallel != 1) {
-            throw new IllegalArgumentException("--tensor-parallel " + tensorParallel
-                    + ": the CUDA backend runs one GPU until its NCCL all-reduce is wired (issue 7)");
-        }
         if (tensorParallel < 1) {
             throw new IllegalArgumentException("--tensor-parallel must be at least 1, got " + tensorParallel);
         }
         Path dir = ModelPaths.resolve(model);
         int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         try (LoadedModel loaded = backend.equals("cuda")
-                ? LoadedModel.openCuda(dir, 0, LoadedModel.DEFAULT_PREFILL_CHUNK)
+                ? LoadedModel.openCuda(dir, 0, LoadedModel.DEFAULT_PREFILL_CHUNK, tensorParallel)
                 : LoadedModel.openCpu(dir, nThreads, LoadedModel.DEFAULT_PREFILL_CHUNK, tensorParallel)) {
             PromptInput input = PromptInput.resolve(prompt.text, prompt.ids, prompt.chatRequest, loaded);
             SamplingParams params = sampling(input.thinking()).validate();

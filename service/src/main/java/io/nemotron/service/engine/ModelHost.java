@@ -82,17 +82,13 @@ public class ModelHost implements SmartLifecycle {
             if (!"cpu".equals(m.backend()) && !"cuda".equals(m.backend())) {
                 throw new IllegalArgumentException("nemotron.model.backend " + m.backend() + ": cpu or cuda");
             }
-            if ("cuda".equals(m.backend()) && m.tensorParallel() != 1) {
-                throw new IllegalArgumentException("nemotron.model.tensor-parallel " + m.tensorParallel()
-                        + ": the CUDA backend runs one GPU until its NCCL all-reduce is wired (issue 7)");
-            }
             // "demo" (the default) is the embedded random-weight checkpoint, written into the cache on first use
             Path dir = "demo".equals(m.path()) ? DemoModel.ensure(DemoModel.defaultCacheDir()) : Path.of(m.path());
             long start = System.nanoTime();
             EngineConfig engineConfig = props.engine().toEngineConfig(m.effectiveThreads());
             // the backend must take a whole step's token budget in one forward call
             LoadedModel model = "cuda".equals(m.backend())
-                    ? LoadedModel.openCuda(dir, 0, engineConfig.maxNumBatchedTokens())
+                    ? LoadedModel.openCuda(dir, 0, engineConfig.maxNumBatchedTokens(), m.tensorParallel())
                     : LoadedModel.openCpu(dir, m.effectiveThreads(), engineConfig.maxNumBatchedTokens(),
                             m.tensorParallel());
             InferenceEngine engine;

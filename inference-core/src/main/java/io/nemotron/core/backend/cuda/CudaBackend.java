@@ -9,7 +9,8 @@ import io.nemotron.core.config.BlockConfig;
 import io.nemotron.core.config.FfnKind;
 import io.nemotron.core.config.ModelConfig;
 import io.nemotron.core.model.ModelWeights;
-import io.nemotron.core.parallel.Communicator;
+import io.nemotron.core.parallel.DeviceCommunicator;
+import io.nemotron.core.weights.DType;
 import io.nemotron.core.weights.DTypeCodec;
 import io.nemotron.core.weights.Tensor;
 import java.util.ArrayList;
@@ -34,7 +35,13 @@ import java.util.function.Function;
  * <p>Buffers hold rows at the width of the op that wrote them (row r of K at {@code r · kvHeads·headDim} for that
  * layer), as the CPU backend does. Sampling stays on the host for now: {@code logits} copies back only the logit rows
  * ([numLogitRows][vocab] FP32); the device sampling kernels (sampling.cu) exist but are not wired to the engine.
- * One rank only: tensor parallelism over NCCL is issue 7.
+ *
+ * <p>Tensor parallelism: one backend per rank and GPU, given the rank's config and weight shard (as the CPU backend
+ * is) and a {@link DeviceCommunicator}. {@link #allReduce} is an NCCL all-reduce of the BF16 hidden rows, in place on
+ * the legacy default stream, so it is ordered after the kernels that wrote them and before those that read them. The
+ * embedding is vocab-parallel (the rank's table holds the token rows from {@code vocabStart} on; other tokens' rows
+ * are zeros until the all-reduce), and {@link #logits} returns the rank's vocab range only, which
+ * {@code TensorParallelTransformer} gathers on the host.
  */
 public final class CudaBackend implements Backend {
     /** Logit rows per lm_head GEMM: bounds the FP32 logits buffer (256 × 128256 × 4 B = 131 MB for Ultra). */
@@ -43,6 +50,8 @@ public final class CudaBackend implements Backend {
     private final ModelConfig config;
     private final CudaDevice device;      // not owned
     private final ModelWeights model;     // the tensors the forward pass names; their device copies are in weights
+    private final DeviceCommunicator comm;    // null on a single rank
+    private final int vocabStart;         // first token row of the embedding (vocab-parallel ranks)
     private final int maxRows;
     private final int hidden;
     private final int headDim;
@@ -67,22 +76,23 @@ public final class CudaBackend implements Backend {
     private DeviceBuffer stepArgs;              // StepInputs, grown to the largest step seen
     private DeviceBuffer partials;              // split-KV partial outputs, grown on demand
     private StepBatch step;                     // the batch whose inputs are on the device, null outside a step
-    private Thread current;                     // the thread the device's context was last made current on
     private int splitPartitionTokens = MemoryPlanner.SPLIT_KV_PARTITION_TOKENS;   // split-KV decode: P (× 32)
     private int splitAboveTokens = 1024;        // ... used when the longest context exceeds this
     static final int SPLIT_MAX_ROWS = 16;   // ... and the step has at most this many rows (where CTAs are few)
 
     /** One GPU, one rank: uploads every weight of {@code weights} and allocates the activation buffers. */
     public CudaBackend(ModelConfig config, ModelWeights model, CudaDevice device, int maxRows) {
-        this(config, model, device, maxRows, null);
+        this(config, model, device, maxRows, null, 0);
     }
 
     /**
-     * As above; a {@code comm} of more than one rank is refused: the CUDA all-reduce (NCCL) is issue 7, and silently
-     * skipping it would compute wrong results.
+     * One tensor-parallel rank on {@code device}: {@code config} is the rank's (its heads and widths), {@code model} its
+     * shard, whose embedding holds the token rows from {@code vocabStart} on, and {@code comm} (null for one rank) sums
+     * partial results with the other ranks' GPUs.
      */
-    public CudaBackend(ModelConfig config, ModelWeights model, CudaDevice device, int maxRows, Communicator comm) {
-        this(config, model, device, maxRows, comm, kernels -> DeviceWeights.upload(device, model));
+    public CudaBackend(ModelConfig config, ModelWeights model, CudaDevice device, int maxRows, DeviceCommunicator comm,
+                       int vocabStart) {
+        this(config, model, device, maxRows, comm, vocabStart, kernels -> DeviceWeights.upload(device, model));
     }
 
     /**
@@ -91,22 +101,27 @@ public final class CudaBackend implements Backend {
      * with {@code new Transformer(config, backend.model(), backend)}.
      */
     public static CudaBackend withRandomWeights(ModelConfig config, CudaDevice device, int maxRows, long seed) {
-        return new CudaBackend(config, null, device, maxRows, null,
+        return new CudaBackend(config, null, device, maxRows, null, 0,
                 kernels -> DeviceWeights.random(device, new FillKernels(kernels), config, seed));
     }
 
-    private CudaBackend(ModelConfig config, ModelWeights model, CudaDevice device, int maxRows, Communicator comm,
-                        Function<CudaModule, DeviceWeights> weightsOf) {
-        if (comm != null && comm.size() > 1) {
-            throw new UnsupportedOperationException("the CUDA backend runs one rank; tensor parallelism over "
-                    + comm.size() + " GPUs needs its NCCL all-reduce (issue 7)");
+    private CudaBackend(ModelConfig config, ModelWeights model, CudaDevice device, int maxRows, DeviceCommunicator comm,
+                        int vocabStart, Function<CudaModule, DeviceWeights> weightsOf) {
+        if (vocabStart < 0 || vocabStart >= config.vocabSize()) {
+            throw new IllegalArgumentException("vocabStart " + vocabStart + " outside the vocabulary [0, "
+                    + config.vocabSize() + ")");
+        }
+        if (comm == null && vocabStart != 0) {
+            throw new IllegalArgumentException("a single rank holds the whole vocabulary: vocabStart must be 0, got "
+                    + vocabStart);
         }
         if (maxRows < 1 || maxRows > 65535) {
             throw new IllegalArgumentException("maxRows must be in [1, 65535] (a CUDA grid's y extent), got " + maxRows);
         }
         this.config = config;
         this.device = device;
-        this.current = Thread.currentThread();
+        this.comm = comm != null && comm.size() > 1 ? comm : null;
+        this.vocabStart = vocabStart;
         this.maxRows = maxRows;
         this.hidden = config.hiddenSize();
         this.headDim = config.headDim();
@@ -134,6 +149,7 @@ public final class CudaBackend implements Backend {
         }
         this.inputs = new StepInputs(groups.stream().mapToInt(Integer::intValue).toArray());
         List<AutoCloseable> made = new ArrayList<>();
+        device.ensureCurrent();   // kernels, the cuBLAS handle and every buffer belong to this device's context
         try {
             this.kernels = device.loadKernels();
             made.add(kernels);
@@ -171,7 +187,9 @@ public final class CudaBackend implements Backend {
             invFreq.upload(freq);
             this.looseInts = device.allocate(2L * maxRows * 4, "loose token ids / positions");
             made.add(looseInts);
-            this.logitsDev = device.allocate((long) Math.min(maxRows, LOGIT_CHUNK) * config.vocabSize() * 4, "logits (f32)");
+            // the rank's vocab range (its lm_head rows); the whole vocabulary on one rank
+            this.logitsDev = device.allocate((long) Math.min(maxRows, LOGIT_CHUNK) * this.model.lmHead().rows() * 4,
+                    "logits (f32)");
             made.add(logitsDev);
         } catch (RuntimeException | Error e) {
             for (int i = made.size() - 1; i >= 0; i--) {
@@ -261,15 +279,12 @@ public final class CudaBackend implements Backend {
     }
 
     /**
-     * A CUDA context is current per thread, and the engine runs steps on its own thread: the first call from a new
-     * thread makes the device's primary context current there (cheap identity check otherwise).
+     * A CUDA context is current per thread, the engine runs steps on its own thread, and one thread may drive several
+     * ranks' devices: each entry point makes this device's primary context current unless it already is
+     * ({@link CudaDevice#ensureCurrent()}, a thread-local identity check).
      */
     private void ensureCurrent() {
-        Thread t = Thread.currentThread();
-        if (t != current) {
-            device.makeCurrent();
-            current = t;
-        }
+        device.ensureCurrent();
     }
 
     private long stepAddress(int intOffset) {
@@ -304,8 +319,9 @@ public final class CudaBackend implements Backend {
             looseInts.uploadAt(0, tokenIds, rows);
             ids = looseInts.address();
         }
+        // a vocab-parallel rank writes zeros for the tokens it does not hold; their rows arrive through the all-reduce
         Tensor table = model.embedTokens();
-        embedding.embeddingGatherBf16(buf(Buf.X), weight(table), ids, hidden, 0, table.rows(), rows);
+        embedding.embeddingGatherBf16(buf(Buf.X), weight(table), ids, hidden, vocabStart, table.rows(), rows);
     }
 
     @Override
@@ -462,7 +478,10 @@ public final class CudaBackend implements Backend {
         if (buf != Buf.X && buf != Buf.OUT && buf != Buf.XB) {
             throw new IllegalArgumentException("allReduce sums hidden-wide buffers, not " + buf);
         }
-        // one rank: nothing to sum (the constructor refuses a communicator of several ranks)
+        if (comm != null) {
+            // BF16 in place on the legacy default stream (0): after the kernels that wrote it, before those that read it
+            comm.allReduceSum(buf(buf), (long) rows * hidden, DType.BF16, 0L);
+        }
     }
 
     @Override

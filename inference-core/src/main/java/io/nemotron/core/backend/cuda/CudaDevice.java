@@ -23,6 +23,8 @@ public final class CudaDevice implements AutoCloseable {
     private final int computeCapability;
     private final long totalMemory;
     private boolean closed;
+    /** The device whose context this thread last made current through {@link #makeCurrent()}. */
+    private static final ThreadLocal<CudaDevice> CURRENT = new ThreadLocal<>();
 
     private CudaDevice(int ordinal) {
         this.ordinal = ordinal;
@@ -93,6 +95,23 @@ public final class CudaDevice implements AutoCloseable {
 
     public void makeCurrent() {
         check(JCudaDriver.cuCtxSetCurrent(context), "cuCtxSetCurrent(GPU " + ordinal + ")");
+        CURRENT.set(this);
+    }
+
+    /**
+     * Makes this device's context current on the calling thread unless this thread's last {@link #makeCurrent()} was
+     * for this device (a thread-local identity check): several devices may be used from one thread, as the
+     * tensor-parallel ranks are from the engine thread, and one device from several threads.
+     */
+    public void ensureCurrent() {
+        if (CURRENT.get() != this) {
+            makeCurrent();
+        }
+    }
+
+    /** CUDA ordinal of this device. */
+    public int ordinal() {
+        return ordinal;
     }
 
     /** Loads the cuda-kernels fatbin and resolves every kernel (fails naming what is missing). */
@@ -159,6 +178,9 @@ public final class CudaDevice implements AutoCloseable {
     public void close() {
         if (!closed) {
             closed = true;
+            if (CURRENT.get() == this) {
+                CURRENT.remove();
+            }
             check(JCudaDriver.cuDevicePrimaryCtxRelease(device), "cuDevicePrimaryCtxRelease(" + ordinal + ")");
         }
     }

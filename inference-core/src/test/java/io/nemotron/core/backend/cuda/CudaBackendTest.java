@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import io.nemotron.core.config.ModelConfig;
 import io.nemotron.core.config.ModelConfigLoader;
 import io.nemotron.core.model.ModelWeights;
-import io.nemotron.core.parallel.InProcessGroup;
 import io.nemotron.core.testing.Reference;
 import io.nemotron.core.weights.SafetensorsReader;
 import java.nio.file.Path;
@@ -16,17 +15,18 @@ import org.junit.jupiter.api.Test;
 class CudaBackendTest {
 
     @Test
-    void severalRanksAreRefusedNamingIssue7() {
+    void aVocabStartOutsideTheVocabularyOrOnASingleRankIsRefusedBeforeAnyDeviceWork() {
         Path path = Reference.tinyBf16();
         ModelConfig config = ModelConfigLoader.load(path);
         try (SafetensorsReader reader = SafetensorsReader.open(path)) {
             ModelWeights w = ModelWeights.from(config, reader);
-            InProcessGroup group = new InProcessGroup(2);
             // refused before any device work, so no GPU is needed (device null)
-            UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,
-                    () -> new CudaBackend(config, w, null, 8, group.member(0)));
-            assertEquals("the CUDA backend runs one rank; tensor parallelism over 2 GPUs needs its NCCL all-reduce"
-                    + " (issue 7)", e.getMessage());
+            IllegalArgumentException outside = assertThrows(IllegalArgumentException.class,
+                    () -> new CudaBackend(config, w, null, 8, null, 256));
+            assertEquals("vocabStart 256 outside the vocabulary [0, 256)", outside.getMessage());
+            IllegalArgumentException single = assertThrows(IllegalArgumentException.class,
+                    () -> new CudaBackend(config, w, null, 8, null, 128));
+            assertEquals("a single rank holds the whole vocabulary: vocabStart must be 0, got 128", single.getMessage());
         }
     }
 

@@ -1,0 +1,199 @@
+package io.nemotron.core.parallel;
+
+import io.nemotron.core.backend.Backend;
+import io.nemotron.core.backend.cuda.CudaBackend;
+import io.nemotron.core.backend.cuda.CudaDevice;
+import io.nemotron.core.config.ModelConfig;
+import io.nemotron.core.model.ModelWeights;
+import io.nemotron.core.parallel.nccl.Nccl;
+import io.nemotron.core.parallel.nccl.NcclGroup;
+import io.nemotron.core.weights.DType;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+
+/**
+ * GPU ranks: rank r on CUDA device {@code devices[r]} with its own {@link CudaBackend}, joined by NCCL
+ * ({@link NcclGroup#initAll}). An aborted NCCL communicator cannot be used again, so {@link #reset()} after an abort
+ * makes a new group; each backend holds a {@link Rebound} communicator that then forwards to the new group's member.
+ * One rank needs no NCCL at all.
+ */
+public final class CudaRanks implements RankFactory {
+    private final CudaDevice[] devices;
+    private final int[] ordinals;
+    private final int maxRows;
+    private final Nccl nccl;                 // null for one rank
+    private final Rebound[] members;
+    private volatile NcclGroup group;
+
+    private CudaRanks(CudaDevice[] devices, int[] ordinals, int maxRows, Nccl nccl) {
+        this.devices = devices;
+        this.ordinals = ordinals;
+        this.maxRows = maxRows;
+        this.nccl = nccl;
+        this.members = new Rebound[devices.length];
+        for (int r = 0; r < devices.length; r++) {
+            members[r] = new Rebound(r, devices.length);
+        }
+    }
+
+    /**
+     * Opens devices {@code first .. first + ranks - 1} and, for more than one rank, loads NCCL and joins them; fails
+     * (closing what it opened) when a device, NCCL or the communicators cannot be had.
+     */
+    public static CudaRanks open(int first, int ranks, int maxRows) {
+        if (ranks < 1) {
+            throw new IllegalArgumentException("tensor-parallel size must be >= 1, got " + ranks);
+        }
+        CudaDevice[] devices = new CudaDevice[ranks];
+        int[] ordinals = new int[ranks];
+        try {
+            for (int r = 0; r < ranks; r++) {
+                ordinals[r] = first + r;
+                devices[r] = CudaDevice.open(first + r);
+            }
+            CudaRanks made = new CudaRanks(devices, ordinals, maxRows, ranks > 1 ? Nccl.load() : null);
+            made.join();
+            return made;
+        } catch (RuntimeException | Error e) {
+            for (CudaDevice d : devices) {
+                if (d != null) {
+                    try {
+                        d.close();
+                    } catch (RuntimeException suppressed) {
+                        e.addSuppressed(suppressed);
+                    }
+                }
+            }
+            throw e;
+        }
+    }
+
+    /** Rank {@code rank}'s device. */
+    public CudaDevice device(int rank) {
+        return devices[rank];
+    }
+
+    @Override
+    public int ranks() {
+        return devices.length;
+    }
+
+    @Override
+    public Backend open(int rank, ModelConfig config, ModelWeights shard, int vocabStart) {
+        return new CudaBackend(config, shard, devices[rank], maxRows, devices.length > 1 ? members[rank] : null,
+                vocabStart);
+    }
+
+    /**
+     * One NCCL communicator per device (ncclCommInitAll), made on a thread of its own: NCCL may change the calling
+     * thread's current device, and the ranks' threads track theirs ({@link CudaDevice#ensureCurrent()}).
+     */
+    private void join() {
+        if (nccl == null) {
+            return;
+        }
+        NcclGroup g;
+        try {
+            g = CompletableFuture.supplyAsync(() -> NcclGroup.initAll(nccl, ordinals),
+                    task -> Thread.ofPlatform().name("nccl-init").start(task)).get();
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException re ? re
+                    : new IllegalStateException("NCCL initialisation failed", e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while initialising NCCL", e);
+        }
+        for (int r = 0; r < members.length; r++) {
+            members[r].to = g.member(r);
+        }
+        group = g;
+    }
+
+    @Override
+    public void abort() {
+        NcclGroup g = group;
+        if (g != null) {
+            g.abort();
+        }
+    }
+
+    /** After an abort the NCCL group is gone: a new one is made (every rank has returned from the failed step). */
+    @Override
+    public void reset() {
+        NcclGroup g = group;
+        if (g != null && g.aborted()) {
+            g.close();
+            group = null;
+            join();
+        }
+    }
+
+    @Override
+    public void close() {
+        RuntimeException first = null;
+        NcclGroup g = group;
+        group = null;
+        if (g != null) {
+            try {
+                g.close();
+            } catch (RuntimeException e) {
+                first = e;
+            }
+        }
+        for (CudaDevice d : devices) {
+            try {
+                d.close();
+            } catch (RuntimeException e) {
+                if (first == null) {
+                    first = e;
+                } else {
+                    first.addSuppressed(e);
+                }
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
+    }
+
+    /** A rank's communicator that survives a new NCCL group: it forwards to the current group's member. */
+    private static final class Rebound implements DeviceCommunicator {
+        private final int rank;
+        private final int size;
+        private volatile DeviceCommunicator to;
+
+        Rebound(int rank, int size) {
+            this.rank = rank;
+            this.size = size;
+        }
+
+        @Override
+        public int rank() {
+            return rank;
+        }
+
+        @Override
+        public int size() {
+            return size;
+        }
+
+        @Override
+        public void allReduceSum(long buf, long count, DType dtype, long stream) {
+            live().allReduceSum(buf, count, dtype, stream);
+        }
+
+        @Override
+        public void allGather(long send, long recv, long count, DType dtype, long stream) {
+            live().allGather(send, recv, count, dtype, stream);
+        }
+
+        private DeviceCommunicator live() {
+            DeviceCommunicator c = to;
+            if (c == null) {
+                throw new CommunicatorException("rank " + rank + ": no NCCL group (a failed step could not make a new"
+                        + " one)", null);
+            }
+            return c;
+        }
+    }
+}
