@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.nemotron.core.testing.CudaAvailability;
 import io.nemotron.cuda.KernelFatbin;
 import java.util.List;
 import jcuda.Pointer;
@@ -21,23 +20,21 @@ import org.junit.jupiter.api.Test;
  */
 @Tag("gpu")
 class CudaDriverErrorsGpuTest {
+    private static CudaTestDevice gpu;
     private static CudaDevice device;
     private static CudaModule kernels;
 
     @BeforeAll
     static void open() {
-        CudaAvailability.assumeDevice();
-        device = CudaDevice.open(0);
-        kernels = device.loadKernels();
+        gpu = CudaTestDevice.open();
+        device = gpu.device;
+        kernels = gpu.kernels;
     }
 
     @AfterAll
     static void close() {
-        if (kernels != null) {
-            kernels.close();
-        }
-        if (device != null) {
-            device.close();
+        if (gpu != null) {
+            gpu.close();
         }
     }
 

@@ -8,7 +8,6 @@ import io.nemotron.core.backend.cpu.RmsNorm;
 import io.nemotron.core.backend.cpu.Rope;
 import io.nemotron.core.backend.cpu.Silu;
 import io.nemotron.core.config.RopeScaling;
-import io.nemotron.core.testing.CudaAvailability;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -24,23 +23,21 @@ import org.junit.jupiter.params.provider.CsvSource;
  */
 @Tag("gpu")
 class CudaKernelsGpuTest {
+    private static CudaTestDevice gpu;
     private static CudaDevice device;
     private static CudaModule kernels;
 
     @BeforeAll
     static void open() {
-        CudaAvailability.assumeDevice();
-        device = CudaDevice.open(0);
-        kernels = device.loadKernels();
+        gpu = CudaTestDevice.open();
+        device = gpu.device;
+        kernels = gpu.kernels;
     }
 
     @AfterAll
     static void close() {
-        if (kernels != null) {
-            kernels.close();
-        }
-        if (device != null) {
-            device.close();
+        if (gpu != null) {
+            gpu.close();
         }
     }
 
@@ -79,30 +76,6 @@ class CudaKernelsGpuTest {
         return out;
     }
 
-    private static DeviceBuffer upload(float[] x, String what) {
-        DeviceBuffer b = device.allocate((long) x.length * 4, what);
-        b.upload(x);
-        return b;
-    }
-
-    private static DeviceBuffer upload(short[] x, String what) {
-        DeviceBuffer b = device.allocate((long) x.length * 2, what);
-        b.upload(x);
-        return b;
-    }
-
-    private static DeviceBuffer upload(int[] x, String what) {
-        DeviceBuffer b = device.allocate((long) x.length * 4, what);
-        b.upload(x);
-        return b;
-    }
-
-    private static DeviceBuffer upload(long[] x, String what) {
-        DeviceBuffer b = device.allocate((long) x.length * 8, what);
-        b.upload(x);
-        return b;
-    }
-
     @ParameterizedTest
     @CsvSource({"1024", "1000", "16384"})   // packed, element-wise tail, Ultra's width
     void rmsnormF32MatchesCpu(int hidden) {
@@ -115,7 +88,7 @@ class CudaKernelsGpuTest {
         for (int row = 0; row < rows; row++) {
             RmsNorm.apply(x, row * hidden, w, eps, expected, row * hidden, hidden);
         }
-        try (DeviceBuffer dx = upload(x, "x"); DeviceBuffer dw = upload(w, "weight");
+        try (DeviceBuffer dx = gpu.upload(x, "x"); DeviceBuffer dw = gpu.upload(w, "weight");
              DeviceBuffer dout = device.allocate((long) rows * hidden * 4, "out")) {
             new RmsNormKernels(kernels).rmsnormF32(dout.address(), dx.address(), dw.address(), hidden, eps, rows);
             device.synchronize("rmsnorm_f32");
@@ -141,8 +114,8 @@ class CudaKernelsGpuTest {
         for (int row = 0; row < rows; row++) {
             rope.apply(expected, row * heads * headDim, heads, positions[row]);
         }
-        try (DeviceBuffer dx = upload(x, "q"); DeviceBuffer dpos = upload(positions, "positions");
-             DeviceBuffer dfreq = upload(rope.inverseFrequencies(), "inv_freq")) {
+        try (DeviceBuffer dx = gpu.upload(x, "q"); DeviceBuffer dpos = gpu.upload(positions, "positions");
+             DeviceBuffer dfreq = gpu.upload(rope.inverseFrequencies(), "inv_freq")) {
             new RopeKernels(kernels).ropeF32(dx.address(), heads * headDim, dpos.address(), dfreq.address(), heads, headDim,
                     rows);
             device.synchronize("rope_f32");
@@ -167,7 +140,7 @@ class CudaKernelsGpuTest {
         gate[0] = -100f;   // e^100 overflows: silu -> -0
         float[] expected = gate.clone();
         Silu.mulInPlace(expected, up, rows * width);
-        try (DeviceBuffer dg = upload(gate, "gate"); DeviceBuffer du = upload(up, "up")) {
+        try (DeviceBuffer dg = gpu.upload(gate, "gate"); DeviceBuffer du = gpu.upload(up, "up")) {
             new ElementwiseKernels(kernels).siluMulF32(dg.address(), width, dg.address(), du.address(), width, width, rows);
             device.synchronize("silu_mul_f32");
             float[] got = new float[gate.length];
@@ -235,10 +208,10 @@ class CudaKernelsGpuTest {
         long poolElements = (long) poolBlocks * kvHeads * blockSize * headDim;
         try (DeviceBuffer kc = device.allocate(poolElements * 2, "k cache");
              DeviceBuffer vc = device.allocate(poolElements * 2, "v cache");
-             DeviceBuffer dk = upload(bf16(k), "k"); DeviceBuffer dv = upload(bf16(v), "v");
-             DeviceBuffer dslots = upload(slots, "slot mapping"); DeviceBuffer dq = upload(bf16(q), "q");
-             DeviceBuffer dtable = upload(table, "block table"); DeviceBuffer dseq = upload(seqOfRow, "seq of row");
-             DeviceBuffer dpos = upload(positions, "positions");
+             DeviceBuffer dk = gpu.upload(bf16(k), "k"); DeviceBuffer dv = gpu.upload(bf16(v), "v");
+             DeviceBuffer dslots = gpu.upload(slots, "slot mapping"); DeviceBuffer dq = gpu.upload(bf16(q), "q");
+             DeviceBuffer dtable = gpu.upload(table, "block table"); DeviceBuffer dseq = gpu.upload(seqOfRow, "seq of row");
+             DeviceBuffer dpos = gpu.upload(positions, "positions");
              DeviceBuffer out = device.allocate((long) queries * qWidth * 2, "att")) {
             kc.fill((byte) 0x7f);   // 0x7f7f = 3.4e38 in BF16: any read of a slot not written would show
             vc.fill((byte) 0x7f);
@@ -275,7 +248,7 @@ class CudaKernelsGpuTest {
                 tileStart[t] = t * rowsPerTile;
                 tileRows[t] = Math.min(rowsPerTile, queries - t * rowsPerTile);
             }
-            try (DeviceBuffer dstart = upload(tileStart, "tile starts"); DeviceBuffer drows = upload(tileRows, "tile rows")) {
+            try (DeviceBuffer dstart = gpu.upload(tileStart, "tile starts"); DeviceBuffer drows = gpu.upload(tileRows, "tile rows")) {
                 out.fill((byte) 0);
                 attention.pagedAttentionPrefillBf16(out.address(), qWidth, dq.address(), qWidth, kc.address(),
                         vc.address(), dtable.address(), blocks, dseq.address(), dpos.address(), dstart.address(),

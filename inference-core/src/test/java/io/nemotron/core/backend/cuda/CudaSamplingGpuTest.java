@@ -2,7 +2,6 @@ package io.nemotron.core.backend.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.nemotron.core.testing.CudaAvailability;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -17,50 +16,30 @@ import org.junit.jupiter.api.Test;
  */
 @Tag("gpu")
 class CudaSamplingGpuTest {
+    private static CudaTestDevice gpu;
     private static CudaDevice device;
     private static CudaModule kernels;
 
     @BeforeAll
     static void open() {
-        CudaAvailability.assumeDevice();
-        device = CudaDevice.open(0);
-        kernels = device.loadKernels();
+        gpu = CudaTestDevice.open();
+        device = gpu.device;
+        kernels = gpu.kernels;
     }
 
     @AfterAll
     static void close() {
-        if (kernels != null) {
-            kernels.close();
+        if (gpu != null) {
+            gpu.close();
         }
-        if (device != null) {
-            device.close();
-        }
-    }
-
-    private static DeviceBuffer upload(float[] x, String what) {
-        DeviceBuffer b = device.allocate((long) x.length * 4, what);
-        b.upload(x);
-        return b;
-    }
-
-    private static DeviceBuffer upload(int[] x, String what) {
-        DeviceBuffer b = device.allocate((long) x.length * 4, what);
-        b.upload(x);
-        return b;
-    }
-
-    private static DeviceBuffer upload(long[] x, String what) {
-        DeviceBuffer b = device.allocate((long) x.length * 8, what);
-        b.upload(x);
-        return b;
     }
 
     private int[] sample(float[] logits, int rows, int vocab, float[] temperature, int[] topK, float[] topP,
                          float[] minP, long[] seeds, long[] steps) {
-        try (DeviceBuffer dl = upload(logits, "logits"); DeviceBuffer dt = upload(temperature, "temperature");
-             DeviceBuffer dk = upload(topK, "top_k"); DeviceBuffer dp = upload(topP, "top_p");
-             DeviceBuffer dm = upload(minP, "min_p"); DeviceBuffer ds = upload(seeds, "seeds");
-             DeviceBuffer dst = upload(steps, "steps"); DeviceBuffer out = device.allocate(rows * 4L, "ids")) {
+        try (DeviceBuffer dl = gpu.upload(logits, "logits"); DeviceBuffer dt = gpu.upload(temperature, "temperature");
+             DeviceBuffer dk = gpu.upload(topK, "top_k"); DeviceBuffer dp = gpu.upload(topP, "top_p");
+             DeviceBuffer dm = gpu.upload(minP, "min_p"); DeviceBuffer ds = gpu.upload(seeds, "seeds");
+             DeviceBuffer dst = gpu.upload(steps, "steps"); DeviceBuffer out = device.allocate(rows * 4L, "ids")) {
             new SamplingKernels(kernels).sampleTokensF32(out.address(), dl.address(), vocab, vocab, dt.address(),
                     dk.address(), dp.address(), dm.address(), ds.address(), dst.address(), rows);
             device.synchronize("sample_tokens_f32");
@@ -175,10 +154,10 @@ class CudaSamplingGpuTest {
         // id 0 generated twice, id 2 in the prompt only; rep 2, presence 0.5, frequency 0.25:
         //   x0 = 2 / 2 - (0.25 * 2 + 0.5) = 0;  x2 = -1 * 2 = -2;  x1, x3 unchanged
         float[] logits = {2f, 1.9f, -1f, 0.5f};
-        try (DeviceBuffer dl = upload(logits, "logits"); DeviceBuffer off = upload(new int[] {0, 2}, "offsets");
-             DeviceBuffer ids = upload(new int[] {0, 2}, "ids"); DeviceBuffer gen = upload(new int[] {2, 0}, "generated");
-             DeviceBuffer rep = upload(new float[] {2f}, "rep"); DeviceBuffer pres = upload(new float[] {0.5f}, "presence");
-             DeviceBuffer freq = upload(new float[] {0.25f}, "frequency")) {
+        try (DeviceBuffer dl = gpu.upload(logits, "logits"); DeviceBuffer off = gpu.upload(new int[] {0, 2}, "offsets");
+             DeviceBuffer ids = gpu.upload(new int[] {0, 2}, "ids"); DeviceBuffer gen = gpu.upload(new int[] {2, 0}, "generated");
+             DeviceBuffer rep = gpu.upload(new float[] {2f}, "rep"); DeviceBuffer pres = gpu.upload(new float[] {0.5f}, "presence");
+             DeviceBuffer freq = gpu.upload(new float[] {0.25f}, "frequency")) {
             new SamplingKernels(kernels).samplePenaltiesF32(dl.address(), 4, 4, off.address(), ids.address(),
                     gen.address(), rep.address(), pres.address(), freq.address(), 1);
             device.synchronize("sample_penalties_f32");
