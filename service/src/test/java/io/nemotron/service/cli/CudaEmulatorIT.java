@@ -1,6 +1,7 @@
 package io.nemotron.service.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -13,10 +14,18 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.health.v1.HealthGrpc;
+import io.nemotron.api.v1.ChatFinal;
+import io.nemotron.api.v1.FinishReason;
+import io.nemotron.api.v1.GenerateRequest;
+import io.nemotron.api.v1.GenerateResponse;
 import io.nemotron.api.v1.GetModelInfoRequest;
 import io.nemotron.api.v1.ModelInfo;
 import io.nemotron.api.v1.NemotronGrpc;
+import io.nemotron.api.v1.Sampling;
+import io.nemotron.api.v1.TokenIds;
+import io.nemotron.api.v1.TokenLogprob;
 import io.nemotron.service.cli.LauncherIT.Result;
+import io.nemotron.service.deploy.HelmChartTest;
 import io.nemotron.service.testing.PythonGrpcClient;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -65,6 +74,19 @@ class CudaEmulatorIT {
      * may. (Margins from a float64 forward pass of hf/ that reproduces every reference id.)
      */
     private static final int STORIES_COMPARED = 60;
+
+    /**
+     * The TP 8 against TP 1 comparison: 48 greedy steps of the demo model after these 12 ids (about 4 s of decoding
+     * at TP 8 on the emulator), a prompt after which its output varies rather than repeating one id. Its random
+     * weights give nearly flat logits: the F32 CPU run's top1-top2 margins are mostly 0.01 to 0.2 (0.010 at step 0,
+     * 0.009 at step 14, 0.0005 at step 29), so BF16 runs summed in another order may part at a near tie and no
+     * exact id list can be asked for. Measured here: both follow the same 14 ids, with chosen-token
+     * log-probabilities at most 0.014 apart, and part at step 14 (where TP 8 takes the F32 run's id and TP 1 its
+     * runner-up). The tolerance leaves 3.5 times that; a wrongly sharded layer moves them by far more.
+     */
+    private static final int[] GREEDY_PROMPT = {1, 101, 202, 303, 404, 505, 606, 707, 808, 909, 1010, 1111};
+    private static final int GREEDY_TOKENS = 48;
+    private static final double LOGPROB_TOLERANCE = 0.05;
 
     @TempDir
     Path tmp;
@@ -152,72 +174,231 @@ class CudaEmulatorIT {
     @Test
     void serveOnTheEmulatorAnswersThePythonClientAndFreesEveryKvBlock() throws Exception {
         requireEmulator();
-        String missing = PythonGrpcClient.missing();
-        require(missing == null, missing);
-        PythonGrpcClient client = PythonGrpcClient.generate(Files.createDirectories(tmp.resolve("python")));
-
+        PythonGrpcClient client = pythonClient();
         int port = freePort();
         int management = freePort();
-        Path log = tmp.resolve("server.log");
-        ProcessBuilder pb = new ProcessBuilder(LauncherIT.root().resolve("nemotron").toString(), "serve", "--backend",
-                "cuda", "--port", Integer.toString(port), "--management-port", Integer.toString(management))
-                .directory(LauncherIT.root().toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
-        pb.environment().putAll(EMULATOR);
-        // the demo model (the default) is written here, not into the user's cache
-        pb.environment().put("NEMOTRON_CACHE_DIR", Files.createDirectories(tmp.resolve("cache")).toString());
-        Process server = pb.start();
-        ManagedChannel channel = Grpc.newChannelBuilderForAddress("127.0.0.1", port,
-                InsecureChannelCredentials.create()).build();
-        try {
-            awaitServing(server, channel);
+        try (Server server = Server.start(tmp.resolve("server.log"), tmp.resolve("cache"), "serve", "--backend",
+                "cuda", "--port", Integer.toString(port), "--management-port", Integer.toString(management))) {
+            server.check(() -> {
+                ModelInfo info = server.awaitServing();
+                assertThat(info.getTensorParallelSize()).isEqualTo(1);
+                answersThePythonClientAndFreesEveryKvBlock(client, port, management);
+                return null;
+            });
+        }
+    }
+
+    /**
+     * The chart's main deployment on the emulator: {@code serve} with the flags helm/nemotron-serve's Deployment
+     * renders from its default values ({@code --backend cuda --tensor-parallel 8}, {@code --config} with its
+     * ConfigMap's application.yaml), rendered here by helm-java as HelmChartTest renders it, with two changes only:
+     * free ports ({@code service.grpcPort}, {@code service.managementPort}) and the demo model ({@code model.demo},
+     * the chart's own switch for it) instead of the PVC at /models/current. The 8 ranks run on 8 emulated devices
+     * over the emulated NCCL. The Python client's scenarios pass and every KV block comes back (the emulated demo
+     * model decodes about 14 tokens/s at TP 8, so the 2,000-token cancel and deadline streams could not finish
+     * within the KV check's 20 s), and greedy decoding at TP 8 goes as at TP 1: a second start of the same command
+     * line with {@code --tensor-parallel 1} (see {@link #decodeAlike}).
+     */
+    @Test
+    void helmChartDefaultsServeTensorParallel8OnTheEmulator() throws Exception {
+        requireEmulator();
+        PythonGrpcClient client = pythonClient();
+        int port = freePort();
+        int management = freePort();
+        HelmChartTest.Rendered chart = HelmChartTest.render(HelmChartTest.DEFAULT_VALUES, "model.demo", true,
+                "service.grpcPort", port, "service.managementPort", management);
+        List<String> args = new ArrayList<>(chart.args());
+        assertThat(args).as("the chart's default command line")
+                .containsSequence("--backend", "cuda").containsSequence("--tensor-parallel", "8")
+                .containsSequence("--model", "demo").containsSequence("--port", Integer.toString(port))
+                .containsSequence("--management-port", Integer.toString(management)).contains("--config");
+        // the ConfigMap's application.yaml where the pod mounts it: here a file of the same content
+        Path config = Files.writeString(tmp.resolve("application.yaml"), chart.configYaml());
+        args.set(args.indexOf("--config") + 1, config.toString());
+        args.addFirst("serve"); // the image's entry point is `nemotron serve`
+
+        List<TokenLogprob> tp8;
+        try (Server server = Server.start(tmp.resolve("tp8.log"), tmp.resolve("cache"), args)) {
+            tp8 = server.check(() -> {
+                ModelInfo info = server.awaitServing();
+                assertThat(info.getTensorParallelSize()).isEqualTo(8);
+                answersThePythonClientAndFreesEveryKvBlock(client, port, management);
+                return server.greedy(GREEDY_PROMPT, GREEDY_TOKENS);
+            });
+        }
+        args.set(args.indexOf("--tensor-parallel") + 1, "1");
+        try (Server server = Server.start(tmp.resolve("tp1.log"), tmp.resolve("cache"), args)) {
+            server.check(() -> {
+                assertThat(server.awaitServing().getTensorParallelSize()).isEqualTo(1);
+                decodeAlike(server.greedy(GREEDY_PROMPT, GREEDY_TOKENS), tp8);
+                return null;
+            });
+        }
+    }
+
+    /**
+     * Greedy decoding at TP 8 is TP 1's: the same ids at the same log-probabilities (within {@link #LOGPROB_TOLERANCE})
+     * for as long as both follow the same ids; and if they part, it is at a near tie, each run's pick being the other's
+     * runner-up at that run's log-probability.
+     */
+    private static void decodeAlike(List<TokenLogprob> tp1, List<TokenLogprob> tp8) {
+        assertThat(tp8).hasSameSizeAs(tp1);
+        int step = 0;
+        for (; step < tp1.size(); step++) {
+            TokenLogprob a = tp1.get(step);
+            TokenLogprob b = tp8.get(step);
+            assertThat(a.getTop(0).getTokenId()).as("TP 1 step %d: greedy takes the most likely", step)
+                    .isEqualTo(a.getTokenId());
+            assertThat(b.getTop(0).getTokenId()).as("TP 8 step %d: greedy takes the most likely", step)
+                    .isEqualTo(b.getTokenId());
+            if (a.getTokenId() != b.getTokenId()) {
+                break;
+            }
+            assertThat((double) b.getLogprob()).as("step %d, id %d: TP 8's log-probability against TP 1's", step,
+                    a.getTokenId()).isCloseTo(a.getLogprob(), within(LOGPROB_TOLERANCE));
+        }
+        if (step < tp1.size()) {
+            TokenLogprob a = tp1.get(step);
+            TokenLogprob b = tp8.get(step);
+            String where = "step " + step + ", where TP 1 took " + a.getTokenId() + " and TP 8 " + b.getTokenId();
+            assertThat(b.getTokenId()).as(where + ": TP 1's runner-up").isEqualTo(a.getTop(1).getTokenId());
+            assertThat(a.getTokenId()).as(where + ": TP 8's runner-up").isEqualTo(b.getTop(1).getTokenId());
+            assertThat((double) b.getLogprob()).as(where)
+                    .isCloseTo(a.getTop(1).getLogprob(), within(LOGPROB_TOLERANCE));
+            assertThat((double) a.getLogprob()).as(where)
+                    .isCloseTo(b.getTop(1).getLogprob(), within(LOGPROB_TOLERANCE));
+        }
+    }
+
+    /** Python client's scenarios against {@code port}; then every KV block is free, per /actuator/prometheus. */
+    private static void answersThePythonClientAndFreesEveryKvBlock(PythonGrpcClient client, int port, int management)
+            throws IOException, InterruptedException {
+        JsonNode r = client.scenarios(port, 180, 2000);
+        assertThat(r.at("/health/overall").asString()).isEqualTo("SERVING");
+        List<String> services = new ArrayList<>();
+        r.get("reflection").forEach(n -> services.add(n.asString()));
+        assertThat(services).contains("nemotron.v1.Nemotron", "grpc.health.v1.Health");
+        JsonNode chat = r.get("chat");
+        assertThat(chat.get("finish_reason").asString()).isEqualTo("LENGTH");
+        assertThat(chat.get("completion_tokens").asInt()).isEqualTo(6);
+        assertThat(chat.get("kinds").get(chat.get("kinds").size() - 1).asString()).isEqualTo("final");
+        assertThat(r.at("/cancel/outcome").asString()).isEqualTo("CANCELLED");
+        assertThat(r.at("/deadline/status").asString()).as("%s", r.get("deadline")).isEqualTo("DEADLINE_EXCEEDED");
+
+        // the cancelled and expired requests leave the batch and give their KV blocks back, asynchronously
+        String url = "http://127.0.0.1:" + management + "/actuator/prometheus";
+        Map<String, Double> kv;
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        do {
+            kv = gauges(get(url), "nemotron_kv_cache_free_blocks", "nemotron_kv_cache_capacity_blocks",
+                    "nemotron_num_requests_running", "nemotron_num_requests_waiting");
+            if (kv.get("nemotron_kv_cache_free_blocks").equals(kv.get("nemotron_kv_cache_capacity_blocks"))
+                    && kv.get("nemotron_num_requests_running") + kv.get("nemotron_num_requests_waiting") == 0) {
+                break;
+            }
+            Thread.sleep(200);
+        } while (System.nanoTime() < until);
+        assertThat(kv.get("nemotron_kv_cache_capacity_blocks")).as("%s", kv).isPositive();
+        assertThat(kv.get("nemotron_kv_cache_free_blocks")).as("%s", kv)
+                .isEqualTo(kv.get("nemotron_kv_cache_capacity_blocks"));
+        assertThat(kv.get("nemotron_num_requests_running") + kv.get("nemotron_num_requests_waiting"))
+                .as("%s", kv).isZero();
+    }
+
+    /**
+     * {@code ./nemotron ARGS} under the emulator, its output in {@code log}, with a channel to its {@code --port}.
+     * The demo model (the default) is written into {@code cache}, not into the user's cache.
+     */
+    private record Server(Process process, Path log, ManagedChannel channel) implements AutoCloseable {
+        static Server start(Path log, Path cache, String... args) throws IOException {
+            return start(log, cache, List.of(args));
+        }
+
+        static Server start(Path log, Path cache, List<String> args) throws IOException {
+            int port = Integer.parseInt(args.get(args.indexOf("--port") + 1));
+            List<String> command = new ArrayList<>(List.of(LauncherIT.root().resolve("nemotron").toString()));
+            command.addAll(args);
+            ProcessBuilder pb = new ProcessBuilder(command).directory(LauncherIT.root().toFile())
+                    .redirectErrorStream(true).redirectOutput(log.toFile());
+            pb.environment().putAll(EMULATOR);
+            pb.environment().put("NEMOTRON_CACHE_DIR", Files.createDirectories(cache).toString());
+            Process process = pb.start();
+            return new Server(process, log, Grpc.newChannelBuilderForAddress("127.0.0.1", port,
+                    InsecureChannelCredentials.create()).build());
+        }
+
+        /** Waits for SERVING; the log names the emulated device; GetModelInfo says so too and that it is the demo. */
+        ModelInfo awaitServing() throws InterruptedException, IOException {
+            CudaEmulatorIT.awaitServing(process, channel);
             assertThat(Files.readString(log)).containsPattern("model .* ready in \\d+ ms on cuda \\(emulated\\)");
             ModelInfo info = NemotronGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS)
                     .getModelInfo(GetModelInfoRequest.getDefaultInstance());
             assertThat(info.getBackend()).isEqualTo(EMULATED);
             assertThat(info.getRandomWeights()).isTrue();
+            return info;
+        }
 
-            JsonNode r = client.scenarios(port, 180, 2000);
-            assertThat(r.at("/health/overall").asString()).isEqualTo("SERVING");
-            List<String> services = new ArrayList<>();
-            r.get("reflection").forEach(n -> services.add(n.asString()));
-            assertThat(services).contains("nemotron.v1.Nemotron", "grpc.health.v1.Health");
-            JsonNode chat = r.get("chat");
-            assertThat(chat.get("finish_reason").asString()).isEqualTo("LENGTH");
-            assertThat(chat.get("completion_tokens").asInt()).isEqualTo(6);
-            assertThat(chat.get("kinds").get(chat.get("kinds").size() - 1).asString()).isEqualTo("final");
-            assertThat(r.at("/cancel/outcome").asString()).isEqualTo("CANCELLED");
-            assertThat(r.at("/deadline/status").asString()).as("%s", r.get("deadline")).isEqualTo("DEADLINE_EXCEEDED");
-
-            // the cancelled and expired requests leave the batch and give their KV blocks back, asynchronously
-            String url = "http://127.0.0.1:" + management + "/actuator/prometheus";
-            Map<String, Double> kv;
-            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-            do {
-                kv = gauges(get(url), "nemotron_kv_cache_free_blocks", "nemotron_kv_cache_capacity_blocks",
-                        "nemotron_num_requests_running", "nemotron_num_requests_waiting");
-                if (kv.get("nemotron_kv_cache_free_blocks").equals(kv.get("nemotron_kv_cache_capacity_blocks"))
-                        && kv.get("nemotron_num_requests_running") + kv.get("nemotron_num_requests_waiting") == 0) {
-                    break;
+        /**
+         * {@code n} greedy steps after {@code prompt} (ids as they are, past EOS) by a Java gRPC Generate, each with
+         * the log-probability of its id and of the runner-up.
+         */
+        List<TokenLogprob> greedy(int[] prompt, int n) {
+            GenerateRequest request = GenerateRequest.newBuilder()
+                    .setTokenIds(TokenIds.newBuilder().addAllIds(Arrays.stream(prompt).boxed().toList()))
+                    .setSampling(Sampling.newBuilder().setTemperature(0)).setMaxTokens(n).setIgnoreEos(true)
+                    .setLogprobs(true).setTopLogprobs(2).build();
+            List<TokenLogprob> steps = new ArrayList<>();
+            ChatFinal last = null;
+            var responses = NemotronGrpc.newBlockingStub(channel).withDeadlineAfter(120, TimeUnit.SECONDS)
+                    .generate(request);
+            while (responses.hasNext()) {
+                GenerateResponse r = responses.next();
+                if (r.hasDelta()) {
+                    assertThat(r.getDelta().getLogprobsList().stream().map(TokenLogprob::getTokenId).toList())
+                            .isEqualTo(r.getDelta().getTokenIdsList());
+                    steps.addAll(r.getDelta().getLogprobsList());
+                } else if (r.hasFinal()) {
+                    last = r.getFinal();
                 }
-                Thread.sleep(200);
-            } while (System.nanoTime() < until);
-            assertThat(kv.get("nemotron_kv_cache_capacity_blocks")).as("%s", kv).isPositive();
-            assertThat(kv.get("nemotron_kv_cache_free_blocks")).as("%s", kv)
-                    .isEqualTo(kv.get("nemotron_kv_cache_capacity_blocks"));
-            assertThat(kv.get("nemotron_num_requests_running") + kv.get("nemotron_num_requests_waiting"))
-                    .as("%s", kv).isZero();
-        } catch (AssertionError | RuntimeException e) {
-            throw new AssertionError(e.getMessage() + "\n--- server output (tail) ---\n" + tail(log), e);
-        } finally {
+            }
+            assertThat(last).as("Generate ends with its final event").isNotNull();
+            assertThat(last.getFinishReason()).isEqualTo(FinishReason.LENGTH);
+            assertThat(steps).hasSize(n).allSatisfy(s -> assertThat(s.getTopCount()).isEqualTo(2));
+            return steps;
+        }
+
+        /** Runs {@code checks}; a failure carries the tail of the server's output. */
+        <T> T check(Checks<T> checks) throws Exception {
+            try {
+                return checks.run();
+            } catch (AssertionError | RuntimeException e) {
+                throw new AssertionError(e.getMessage() + "\n--- server output (tail) ---\n" + tail(log), e);
+            }
+        }
+
+        @Override
+        public void close() throws InterruptedException {
             channel.shutdownNow();
             // the launcher execs java, so this is the server (a child only while the launcher rebuilds the jar)
-            List<ProcessHandle> children = server.descendants().toList();
-            server.destroy();
-            if (!server.waitFor(20, TimeUnit.SECONDS)) {
-                server.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            List<ProcessHandle> children = process.descendants().toList();
+            process.destroy();
+            if (!process.waitFor(20, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
             }
             children.forEach(ProcessHandle::destroyForcibly);
         }
+    }
+
+    @FunctionalInterface
+    private interface Checks<T> {
+        T run() throws Exception;
+    }
+
+    /** The Python client, its stubs generated under the test's folder (skipped, or failed on CI, without it). */
+    private PythonGrpcClient pythonClient() throws IOException, InterruptedException {
+        String missing = PythonGrpcClient.missing();
+        require(missing == null, missing);
+        return PythonGrpcClient.generate(Files.createDirectories(tmp.resolve("python")));
     }
 
     /** Health says SERVING (the model loaded and warmed up) within 3 minutes, while the process lives. */

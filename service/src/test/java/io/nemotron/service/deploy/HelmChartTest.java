@@ -26,10 +26,11 @@ import org.yaml.snakeyaml.Yaml;
  * in its {@code ci/} folder and checks the manifests' key fields against values worked out by hand from the issue
  * (8 GPUs, ports 50051/9090, uid 10001, a 60-minute startup allowance, the TLS and API-key file paths).
  */
-class HelmChartTest {
+public class HelmChartTest {
 
     private static final Path CHART = Path.of("../helm/nemotron-serve").toAbsolutePath().normalize();
-    private static final Path DEFAULT_VALUES = CHART.resolve("ci/default-values.yaml");
+    /** The chart's defaults as they are (an empty overlay of values.yaml); CudaEmulatorIT serves with them too. */
+    public static final Path DEFAULT_VALUES = CHART.resolve("ci/default-values.yaml");
     private static final Path TLS_VALUES = CHART.resolve("ci/tls-values.yaml");
     private static final Path CPU_VALUES = CHART.resolve("ci/cpu-values.yaml");
     private static final String RELEASE = "ultra";
@@ -344,38 +345,50 @@ class HelmChartTest {
 
     // ---- rendering and navigation ----------------------------------------------------------------------------
 
-    private record Rendered(String text, List<Map<String, Object>> docs) {
-        List<Map<String, Object>> all(String kind) {
+    /** The manifests {@code helm template} rendered, parsed. */
+    public record Rendered(String text, List<Map<String, Object>> docs) {
+        public List<Map<String, Object>> all(String kind) {
             return docs.stream().filter(d -> kind.equals(d.get("kind"))).toList();
         }
 
-        Map<String, Object> one(String kind) {
+        public Map<String, Object> one(String kind) {
             List<Map<String, Object>> found = all(kind);
             assertThat(found).as("rendered %s", kind).hasSize(1);
             return found.getFirst();
         }
 
-        List<Object> kinds() {
+        public List<Object> kinds() {
             return docs.stream().map(d -> d.get("kind")).toList();
         }
 
-        Map<String, Object> podSpec() {
+        public Map<String, Object> podSpec() {
             return map(at(one("Deployment"), "spec", "template", "spec"));
         }
 
-        Map<String, Object> container() {
+        public Map<String, Object> container() {
             List<Object> containers = list(podSpec().get("containers"));
             assertThat(containers).hasSize(1);
             return map(containers.getFirst());
         }
 
-        /** The server's application.yaml from the ConfigMap, parsed. */
-        Map<String, Object> config() {
-            return map(new Yaml().load((String) at(one("ConfigMap"), "data", "application.yaml")));
+        /** The server's flags: the container's args (the image's entry point is {@code nemotron serve}). */
+        public List<String> args() {
+            return list(container().get("args")).stream().map(String::valueOf).toList();
+        }
+
+        /** The server's application.yaml from the ConfigMap, as the pod reads it with {@code --config}. */
+        public String configYaml() {
+            return (String) at(one("ConfigMap"), "data", "application.yaml");
+        }
+
+        /** {@link #configYaml()}, parsed. */
+        public Map<String, Object> config() {
+            return map(new Yaml().load(configYaml()));
         }
     }
 
-    private static Rendered render(Path valuesFile, Object... setPairs) {
+    /** {@code helm template} of the chart with {@code valuesFile} and {@code --set} pairs (name, value, ...). */
+    public static Rendered render(Path valuesFile, Object... setPairs) {
         TemplateCommand command = new Helm(CHART).template().withName(RELEASE).withNamespace("llm").withValuesFile(valuesFile);
         for (int i = 0; i < setPairs.length; i += 2) {
             command = command.set((String) setPairs[i], setPairs[i + 1]);
