@@ -6,7 +6,7 @@ import io.nemotron.core.config.ModelConfigLoader;
 import io.nemotron.core.engine.GenerationResult;
 import io.nemotron.core.engine.Generator;
 import io.nemotron.core.engine.SamplingParams;
-import io.nemotron.core.model.LoadedModel;
+import io.nemotron.core.runtime.LoadedModel;
 import io.nemotron.core.weights.DType;
 import io.nemotron.core.weights.RandomCheckpoint;
 import java.nio.file.Files;

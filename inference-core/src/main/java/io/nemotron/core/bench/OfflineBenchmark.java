@@ -8,7 +8,7 @@ import io.nemotron.core.engine.FinishReason;
 import io.nemotron.core.engine.RequestStats;
 import io.nemotron.core.engine.SampledLogprobs;
 import io.nemotron.core.engine.SamplingParams;
-import io.nemotron.core.model.LoadedModel;
+import io.nemotron.core.runtime.LoadedModel;
 import java.util.SplittableRandom;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;

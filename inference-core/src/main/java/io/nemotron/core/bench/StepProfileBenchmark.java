@@ -2,7 +2,7 @@ package io.nemotron.core.bench;
 
 import io.nemotron.core.backend.KvPool;
 import io.nemotron.core.backend.StepBatch;
-import io.nemotron.core.model.LoadedModel;
+import io.nemotron.core.runtime.LoadedModel;
 import io.nemotron.core.model.Transformer;
 import java.util.LinkedHashMap;
 import java.util.Map;

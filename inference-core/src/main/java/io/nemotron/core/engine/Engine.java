@@ -4,7 +4,7 @@ import io.nemotron.core.backend.KvPool;
 import io.nemotron.core.backend.StepBatch;
 import io.nemotron.core.config.ModelConfig;
 import io.nemotron.core.kv.KvCacheManager;
-import io.nemotron.core.model.LoadedModel;
+import io.nemotron.core.runtime.LoadedModel;
 import io.nemotron.core.model.ForwardPass;
 import io.nemotron.core.tokenizer.Tokenizer;
 import java.util.ArrayList;

@@ -6,6 +6,7 @@ import io.nemotron.core.config.FfnKind;
 import io.nemotron.core.config.ModelConfig;
 import io.nemotron.core.weights.Tensor;
 import io.nemotron.core.weights.WeightSource;
+import java.util.ArrayList;
 import java.util.List;
 
 /** Maps Hugging Face tensor names (Llama and DeciLM / nemotron-nas share them) onto the model's structure. */
@@ -23,6 +24,21 @@ public record ModelWeights(
         }
         Tensor lmHead = config.tieWordEmbeddings() ? embed : source.tensor("lm_head.weight");
         return new ModelWeights(embed, List.of(blocks), source.tensor("model.norm.weight"), lmHead);
+    }
+
+    /**
+     * Every tensor of the model, in checkpoint order: the embedding, each block's {@link BlockWeights#tensors()}, the
+     * final norm and the lm_head (the embedding again when tied).
+     */
+    public List<Tensor> tensors() {
+        List<Tensor> all = new ArrayList<>();
+        all.add(embedTokens);
+        for (BlockWeights b : blocks) {
+            all.addAll(b.tensors());
+        }
+        all.add(norm);
+        all.add(lmHead);
+        return all;
     }
 
     private static BlockWeights block(BlockConfig config, String p, WeightSource s) {

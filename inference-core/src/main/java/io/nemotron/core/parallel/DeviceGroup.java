@@ -1,5 +1,7 @@
 package io.nemotron.core.parallel;
 
+import io.nemotron.core.backend.DeviceCommunicator;
+
 /**
  * The ranks of one tensor-parallel model on GPUs: NCCL across GPUs ({@code parallel.nccl.NcclGroup}), or several
  * ranks on one GPU for tests ({@code parallel.cuda.LoopbackGroup}).

@@ -1,5 +1,7 @@
 package io.nemotron.core.parallel;
 
+import io.nemotron.core.backend.Communicator;
+import io.nemotron.core.backend.CommunicatorException;
 import java.util.concurrent.Phaser;
 
 /**

@@ -3,13 +3,10 @@ package io.nemotron.core.parallel;
 import io.nemotron.core.backend.Backend;
 import io.nemotron.core.backend.KvPool;
 import io.nemotron.core.backend.StepBatch;
-import io.nemotron.core.backend.cpu.CpuBackend;
 import io.nemotron.core.config.ModelConfig;
 import io.nemotron.core.model.ForwardPass;
 import io.nemotron.core.model.ModelWeights;
 import io.nemotron.core.model.Transformer;
-import io.nemotron.core.parallel.nccl.NcclException;
-import io.nemotron.core.parallel.nccl.NcclResult;
 import java.lang.foreign.Arena;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,26 +38,6 @@ public final class TensorParallelTransformer implements ForwardPass, AutoCloseab
         this.group = group;
         this.rankThreads = rankThreads;
         this.rankLogits = new float[ranks.length][0];
-    }
-
-    /**
-     * CPU ranks: each gets its shard of {@code full} (views of the mapping, plus column slices copied into
-     * {@code arena}) and a {@link CpuBackend} with {@code threadsPerRank} compute threads.
-     */
-    public static TensorParallelTransformer cpu(ModelConfig config, ModelWeights full, int tensorParallel,
-                                                int threadsPerRank, int maxRows, Arena arena) {
-        ShardPlan.of(config, tensorParallel);   // refuse an impossible split before making anything
-        return of(config, full, new CpuRanks(tensorParallel, threadsPerRank, maxRows), arena);
-    }
-
-    /**
-     * GPU ranks: rank r on CUDA device r with a {@code CudaBackend} over its shard (uploaded from the mapping and the
-     * column slices copied into {@code arena}), joined by NCCL.
-     */
-    public static TensorParallelTransformer cuda(ModelConfig config, ModelWeights full, int tensorParallel,
-                                                 int maxRows, Arena arena) {
-        ShardPlan.of(config, tensorParallel);
-        return of(config, full, CudaRanks.open(0, tensorParallel, maxRows), arena);
     }
 
     /**
@@ -226,7 +203,7 @@ public final class TensorParallelTransformer implements ForwardPass, AutoCloseab
         }
         if (!failures.isEmpty()) {
             // report the rank that really failed, not the ranks its failure broke out of a collective
-            Throwable cause = failures.stream().filter(t -> !brokenOut(t)).findFirst().orElse(failures.getFirst());
+            Throwable cause = failures.stream().filter(t -> !group.brokenOut(t)).findFirst().orElse(failures.getFirst());
             try {
                 group.reset();   // every rank has returned: the next step starts on fresh collectives
             } catch (RuntimeException e) {
@@ -236,12 +213,6 @@ public final class TensorParallelTransformer implements ForwardPass, AutoCloseab
                     : new IllegalStateException("tensor-parallel step failed: " + cause, cause);
         }
         gatherLogits(n, logits);
-    }
-
-    /** A failure that only says another rank failed: a collective the group's abort broke out of. */
-    private static boolean brokenOut(Throwable t) {
-        return t instanceof CommunicatorException
-                || t instanceof NcclException e && e.code() == NcclResult.REMOTE_ERROR.code();
     }
 
     /** Aborts the group's collectives; a failure to abort is kept with the rank's own failure. */

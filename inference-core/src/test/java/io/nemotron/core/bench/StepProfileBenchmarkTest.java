@@ -11,7 +11,7 @@ import io.nemotron.core.config.AttentionKind;
 import io.nemotron.core.config.BlockConfig;
 import io.nemotron.core.config.FfnKind;
 import io.nemotron.core.demo.DemoModel;
-import io.nemotron.core.model.LoadedModel;
+import io.nemotron.core.runtime.LoadedModel;
 import io.nemotron.core.model.Transformer;
 import java.nio.file.Path;
 import java.util.Map;

@@ -17,7 +17,7 @@ import io.nemotron.core.config.RopeScaling;
 import io.nemotron.core.engine.GenerationResult;
 import io.nemotron.core.engine.Generator;
 import io.nemotron.core.engine.SamplingParams;
-import io.nemotron.core.model.LoadedModel;
+import io.nemotron.core.runtime.LoadedModel;
 import io.nemotron.core.weights.CheckpointLayout;
 import io.nemotron.core.weights.SafetensorsReader;
 import java.nio.file.Files;

@@ -12,7 +12,7 @@ import io.nemotron.core.backend.cuda.CudaDevice;
 import io.nemotron.core.backend.cuda.CudaException;
 import io.nemotron.core.config.ModelConfig;
 import io.nemotron.core.config.ModelConfigLoader;
-import io.nemotron.core.model.LoadedModel;
+import io.nemotron.core.runtime.LoadedModel;
 import io.nemotron.core.model.ModelWeights;
 import io.nemotron.core.model.Transformer;
 import io.nemotron.core.parallel.nccl.NcclException;

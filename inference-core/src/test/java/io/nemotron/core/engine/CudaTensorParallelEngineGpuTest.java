@@ -3,7 +3,7 @@ package io.nemotron.core.engine;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.nemotron.core.model.LoadedModel;
+import io.nemotron.core.runtime.LoadedModel;
 import io.nemotron.core.testing.CudaAvailability;
 import io.nemotron.core.testing.Reference;
 import java.nio.file.Path;

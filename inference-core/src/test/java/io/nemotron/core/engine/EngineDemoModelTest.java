@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.nemotron.core.demo.DemoModel;
-import io.nemotron.core.model.LoadedModel;
+import io.nemotron.core.runtime.LoadedModel;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,6 +1,6 @@
 package io.nemotron.core.engine;
 
-import io.nemotron.core.model.LoadedModel;
+import io.nemotron.core.runtime.LoadedModel;
 import io.nemotron.core.testing.Reference;
 import org.junit.jupiter.api.Test;
 

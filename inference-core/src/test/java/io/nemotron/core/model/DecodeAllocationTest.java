@@ -2,6 +2,7 @@ package io.nemotron.core.model;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.nemotron.core.runtime.LoadedModel;
 import io.nemotron.core.testing.Reference;
 import java.lang.management.ManagementFactory;
 import org.junit.jupiter.api.Test;

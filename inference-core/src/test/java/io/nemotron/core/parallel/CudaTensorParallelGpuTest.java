@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.nemotron.core.model.ForwardPass;
-import io.nemotron.core.model.LoadedModel;
+import io.nemotron.core.runtime.LoadedModel;
 import io.nemotron.core.model.SingleSequence;
 import io.nemotron.core.parallel.TensorParallelEquivalenceTest.Run;
 import io.nemotron.core.parallel.nccl.NcclException;

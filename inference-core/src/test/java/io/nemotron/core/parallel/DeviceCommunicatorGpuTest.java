@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.nemotron.core.backend.CommunicatorException;
+import io.nemotron.core.backend.DeviceCommunicator;
 import io.nemotron.core.backend.cuda.CudaDevice;
 import io.nemotron.core.backend.cuda.CudaModule;
 import io.nemotron.core.parallel.cuda.JCudaHandles;

@@ -3,6 +3,8 @@ package io.nemotron.core.parallel;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 
+import io.nemotron.core.backend.Communicator;
+import io.nemotron.core.backend.CommunicatorException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.nemotron.core.model.ForwardPass;
-import io.nemotron.core.model.LoadedModel;
+import io.nemotron.core.runtime.LoadedModel;
 import io.nemotron.core.model.SingleSequence;
 import io.nemotron.core.testing.Reference;
 import io.nemotron.core.weights.DType;

@@ -3,7 +3,7 @@ package io.nemotron.service.cli;
 import io.nemotron.core.bench.OfflineBenchmark;
 import io.nemotron.core.bench.OfflineResult;
 import io.nemotron.core.engine.EngineConfig;
-import io.nemotron.core.model.LoadedModel;
+import io.nemotron.core.runtime.LoadedModel;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

@@ -1,7 +1,7 @@
 package io.nemotron.service.cli;
 
 import io.nemotron.core.bench.StepProfileBenchmark;
-import io.nemotron.core.model.LoadedModel;
+import io.nemotron.core.runtime.LoadedModel;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

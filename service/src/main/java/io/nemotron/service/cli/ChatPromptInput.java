@@ -4,7 +4,7 @@ import io.nemotron.core.chat.ChatRequest;
 import io.nemotron.core.chat.ChatRequestParser;
 import io.nemotron.core.chat.PromptBuilder;
 import io.nemotron.core.chat.Thinking;
-import io.nemotron.core.model.LoadedModel;
+import io.nemotron.core.runtime.LoadedModel;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -3,7 +3,7 @@ package io.nemotron.service.cli;
 import io.nemotron.core.engine.GenerationResult;
 import io.nemotron.core.engine.Generator;
 import io.nemotron.core.engine.SamplingParams;
-import io.nemotron.core.model.LoadedModel;
+import io.nemotron.core.runtime.LoadedModel;
 import io.nemotron.core.tokenizer.Tokenizer;
 import java.io.PrintWriter;
 import java.nio.file.Path;

@@ -9,7 +9,7 @@ import io.nemotron.core.chat.PromptBuilder;
 import io.nemotron.core.engine.InferenceEngine;
 import io.nemotron.core.demo.DemoModel;
 import io.nemotron.core.engine.EngineConfig;
-import io.nemotron.core.model.LoadedModel;
+import io.nemotron.core.runtime.LoadedModel;
 import io.nemotron.service.config.NemotronProperties;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -3,7 +3,7 @@ package io.nemotron.service.engine;
 import io.nemotron.api.v1.ModelInfo;
 import io.nemotron.core.config.ModelConfig;
 import io.nemotron.core.demo.DemoModel;
-import io.nemotron.core.model.LoadedModel;
+import io.nemotron.core.runtime.LoadedModel;
 import java.nio.file.Path;
 
 /** The static part of ModelInfo, from the checkpoint. */

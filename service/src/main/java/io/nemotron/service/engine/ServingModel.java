@@ -5,7 +5,7 @@ import io.nemotron.api.v1.ModelInfo;
 import io.nemotron.core.chat.PromptBuilder;
 import io.nemotron.core.engine.EngineSnapshot;
 import io.nemotron.core.engine.InferenceEngine;
-import io.nemotron.core.model.LoadedModel;
+import io.nemotron.core.runtime.LoadedModel;
 import io.nemotron.core.tokenizer.Tokenizer;
 
 /**

@@ -17,7 +17,7 @@ import io.nemotron.api.v1.NemotronGrpc;
 import io.nemotron.api.v1.TokenIds;
 import io.nemotron.core.engine.Engine;
 import io.nemotron.core.engine.EngineSnapshot;
-import io.nemotron.core.model.LoadedModel;
+import io.nemotron.core.runtime.LoadedModel;
 import io.nemotron.core.model.Transformer;
 import io.nemotron.service.NemotronServer;
 import io.nemotron.service.engine.EngineFactory;

@@ -2,7 +2,7 @@ package io.nemotron.service.testing;
 
 import io.grpc.ManagedChannel;
 import io.grpc.inprocess.InProcessChannelBuilder;
-import io.nemotron.core.model.LoadedModel;
+import io.nemotron.core.runtime.LoadedModel;
 import io.nemotron.service.NemotronServer;
 import io.nemotron.service.engine.EngineFactory;
 import java.nio.file.Files;

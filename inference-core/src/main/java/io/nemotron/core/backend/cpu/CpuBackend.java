@@ -9,7 +9,7 @@ import io.nemotron.core.config.FfnKind;
 import io.nemotron.core.config.ModelConfig;
 import io.nemotron.core.weights.DType;
 import io.nemotron.core.weights.Tensor;
-import io.nemotron.core.parallel.Communicator;
+import io.nemotron.core.backend.Communicator;
 import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.IdentityHashMap;

@@ -9,7 +9,7 @@ import io.nemotron.core.config.BlockConfig;
 import io.nemotron.core.config.FfnKind;
 import io.nemotron.core.config.ModelConfig;
 import io.nemotron.core.model.ModelWeights;
-import io.nemotron.core.parallel.DeviceCommunicator;
+import io.nemotron.core.backend.DeviceCommunicator;
 import io.nemotron.core.weights.DType;
 import io.nemotron.core.weights.DTypeCodec;
 import io.nemotron.core.weights.Tensor;

@@ -1,7 +1,6 @@
 package io.nemotron.core.backend.cuda;
 
 import io.nemotron.core.config.ModelConfig;
-import io.nemotron.core.model.BlockWeights;
 import io.nemotron.core.model.ModelWeights;
 import io.nemotron.core.weights.CheckpointLayout;
 import io.nemotron.core.weights.DType;
@@ -40,17 +39,9 @@ final class DeviceWeights implements AutoCloseable {
     static DeviceWeights upload(CudaDevice device, ModelWeights w) {
         DeviceWeights d = new DeviceWeights();
         try {
-            d.add(device, w.embedTokens());
-            for (BlockWeights b : w.blocks()) {
-                for (Tensor t : new Tensor[] {b.inputLayernorm(), b.qProj(), b.kProj(), b.vProj(), b.oProj(),
-                        b.linearAttn(), b.postAttentionLayernorm(), b.gateProj(), b.upProj(), b.downProj(), b.linearMlp()}) {
-                    if (t != null) {
-                        d.add(device, t);
-                    }
-                }
+            for (Tensor t : w.tensors()) {
+                d.add(device, t);   // a tied lm_head is the embedding: added once
             }
-            d.add(device, w.norm());
-            d.add(device, w.lmHead());
             return d;
         } catch (RuntimeException e) {
             d.close();

@@ -6,7 +6,7 @@ import jcuda.driver.CUdeviceptr;
 
 /**
  * Raw addresses of JCuda handles, for native libraries bound with {@code java.lang.foreign} (NCCL) and the
- * {@link io.nemotron.core.parallel.DeviceCommunicator} API, and back. JCuda keeps the address in a protected field of
+ * {@link io.nemotron.core.backend.DeviceCommunicator} API, and back. JCuda keeps the address in a protected field of
  * {@link NativePointerObject} (plus a byte offset for {@link Pointer}s made by {@code withByteOffset}); a subclass
  * reads it without reflection, exactly as JCuda's own JNI code does when it passes the handle to the driver.
  */

@@ -2,8 +2,8 @@ package io.nemotron.core.parallel.cuda;
 
 import io.nemotron.core.backend.cuda.CudaDevice;
 import io.nemotron.core.backend.cuda.CudaModule;
-import io.nemotron.core.parallel.CommunicatorException;
-import io.nemotron.core.parallel.DeviceCommunicator;
+import io.nemotron.core.backend.CommunicatorException;
+import io.nemotron.core.backend.DeviceCommunicator;
 import io.nemotron.core.parallel.DeviceGroup;
 import io.nemotron.core.weights.DType;
 import java.util.concurrent.Phaser;

@@ -1,7 +1,7 @@
 package io.nemotron.core.parallel.nccl;
 
-import io.nemotron.core.parallel.CommunicatorException;
-import io.nemotron.core.parallel.DeviceCommunicator;
+import io.nemotron.core.backend.CommunicatorException;
+import io.nemotron.core.backend.DeviceCommunicator;
 import io.nemotron.core.parallel.DeviceGroup;
 import io.nemotron.core.weights.DType;
 

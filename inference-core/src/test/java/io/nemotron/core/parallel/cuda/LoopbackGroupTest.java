@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.nemotron.core.parallel.CommunicatorException;
-import io.nemotron.core.parallel.DeviceCommunicator;
+import io.nemotron.core.backend.CommunicatorException;
+import io.nemotron.core.backend.DeviceCommunicator;
 import io.nemotron.core.weights.DType;
 import java.util.ArrayList;
 import java.util.List;

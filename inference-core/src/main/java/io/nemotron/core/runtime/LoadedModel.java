@@ -1,11 +1,12 @@
-package io.nemotron.core.model;
+package io.nemotron.core.runtime;
 
 import io.nemotron.core.backend.Backend;
 import io.nemotron.core.backend.cpu.CpuBackend;
 import io.nemotron.core.backend.cuda.CudaBackend;
 import io.nemotron.core.backend.cuda.CudaDevice;
-import io.nemotron.core.parallel.CpuRanks;
-import io.nemotron.core.parallel.CudaRanks;
+import io.nemotron.core.model.ForwardPass;
+import io.nemotron.core.model.ModelWeights;
+import io.nemotron.core.model.Transformer;
 import io.nemotron.core.parallel.RankFactory;
 import io.nemotron.core.parallel.ShardPlan;
 import io.nemotron.core.parallel.TensorParallelTransformer;

@@ -1,4 +1,4 @@
-package io.nemotron.core.parallel;
+package io.nemotron.core.backend;
 
 /**
  * Collective operations between the tensor-parallel ranks of one model. Every rank calls each operation in the same

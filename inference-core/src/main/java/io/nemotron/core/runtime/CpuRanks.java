@@ -1,9 +1,14 @@
-package io.nemotron.core.parallel;
+package io.nemotron.core.runtime;
 
 import io.nemotron.core.backend.Backend;
 import io.nemotron.core.backend.cpu.CpuBackend;
 import io.nemotron.core.config.ModelConfig;
 import io.nemotron.core.model.ModelWeights;
+import io.nemotron.core.parallel.InProcessGroup;
+import io.nemotron.core.parallel.RankFactory;
+import io.nemotron.core.parallel.ShardPlan;
+import io.nemotron.core.parallel.TensorParallelTransformer;
+import java.lang.foreign.Arena;
 
 /** CPU ranks: threads of this process joined by an {@link InProcessGroup}, each with its own {@link CpuBackend}. */
 public final class CpuRanks implements RankFactory {
@@ -15,6 +20,16 @@ public final class CpuRanks implements RankFactory {
         this.group = new InProcessGroup(ranks);
         this.threadsPerRank = threadsPerRank;
         this.maxRows = maxRows;
+    }
+
+    /**
+     * A model split over CPU ranks: each gets its shard of {@code full} (views of the mapping, plus column slices copied
+     * into {@code arena}) and a {@link CpuBackend} with {@code threadsPerRank} compute threads.
+     */
+    public static TensorParallelTransformer split(ModelConfig config, ModelWeights full, int tensorParallel,
+                                                  int threadsPerRank, int maxRows, Arena arena) {
+        ShardPlan.of(config, tensorParallel);   // refuse an impossible split before making anything
+        return TensorParallelTransformer.of(config, full, new CpuRanks(tensorParallel, threadsPerRank, maxRows), arena);
     }
 
     @Override

@@ -1,13 +1,21 @@
-package io.nemotron.core.parallel;
+package io.nemotron.core.runtime;
 
 import io.nemotron.core.backend.Backend;
+import io.nemotron.core.backend.CommunicatorException;
+import io.nemotron.core.backend.DeviceCommunicator;
 import io.nemotron.core.backend.cuda.CudaBackend;
 import io.nemotron.core.backend.cuda.CudaDevice;
 import io.nemotron.core.config.ModelConfig;
 import io.nemotron.core.model.ModelWeights;
+import io.nemotron.core.parallel.RankFactory;
+import io.nemotron.core.parallel.ShardPlan;
+import io.nemotron.core.parallel.TensorParallelTransformer;
 import io.nemotron.core.parallel.nccl.Nccl;
+import io.nemotron.core.parallel.nccl.NcclException;
 import io.nemotron.core.parallel.nccl.NcclGroup;
+import io.nemotron.core.parallel.nccl.NcclResult;
 import io.nemotron.core.weights.DType;
+import java.lang.foreign.Arena;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 
@@ -68,6 +76,16 @@ public final class CudaRanks implements RankFactory {
         }
     }
 
+    /**
+     * A model split over GPU ranks: rank r on CUDA device r with a {@link CudaBackend} over its shard (uploaded from the
+     * mapping and the column slices copied into {@code arena}), joined by NCCL.
+     */
+    public static TensorParallelTransformer split(ModelConfig config, ModelWeights full, int tensorParallel,
+                                                  int maxRows, Arena arena) {
+        ShardPlan.of(config, tensorParallel);
+        return TensorParallelTransformer.of(config, full, open(0, tensorParallel, maxRows), arena);
+    }
+
     /** Rank {@code rank}'s device. */
     public CudaDevice device(int rank) {
         return devices[rank];
@@ -107,6 +125,13 @@ public final class CudaRanks implements RankFactory {
             members[r].to = g.member(r);
         }
         group = g;
+    }
+
+    /** Also an NCCL collective that the group's abort broke out of (ncclRemoteError). */
+    @Override
+    public boolean brokenOut(Throwable failure) {
+        return failure instanceof CommunicatorException
+                || failure instanceof NcclException e && e.code() == NcclResult.REMOTE_ERROR.code();
     }
 
     @Override

@@ -1,4 +1,4 @@
-package io.nemotron.core.parallel;
+package io.nemotron.core.backend;
 
 /** A collective could not complete: another rank failed, so the whole step fails on every rank. */
 public class CommunicatorException extends RuntimeException {

@@ -1,4 +1,4 @@
-package io.nemotron.core.parallel;
+package io.nemotron.core.backend;
 
 import io.nemotron.core.weights.DType;
 
@@ -13,8 +13,8 @@ import io.nemotron.core.weights.DType;
  * work queued after it on the same stream sees the result.
  *
  * <p>Failures: a rank whose own call fails throws (an NCCL or CUDA error naming the operation). The step runner then
- * calls its group's {@link DeviceGroup#abort()}, which makes every other rank's collective of that step fail too
- * with a {@link CommunicatorException}, as {@link InProcessGroup#abort()} does for CPU ranks.
+ * calls its group's {@link io.nemotron.core.parallel.DeviceGroup#abort()}, which makes every other rank's collective of that step fail too
+ * with a {@link CommunicatorException}, as {@link io.nemotron.core.parallel.InProcessGroup#abort()} does for CPU ranks.
  */
 public interface DeviceCommunicator {
 
