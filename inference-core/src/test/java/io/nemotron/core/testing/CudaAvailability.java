@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.nemotron.core.backend.cuda.CudaDevice;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * Whether the CUDA tests can run here: on a real GPU (the GPU bundle), or on the host emulator (the Maven run
@@ -17,10 +18,18 @@ public final class CudaAvailability {
 
     public static void assumeDevice() {
         Optional<String> why = CudaDevice.unavailableReason();
-        if (why.isPresent() && "1".equals(System.getenv("NEMOTRON_CUDA_EMULATOR")) && "true".equals(System.getenv("CI"))) {
-            fail("CI=true and NEMOTRON_CUDA_EMULATOR=1, but the emulated CUDA driver did not load: " + why.get()
+        require(why.isEmpty(), () -> "no GPU: " + why.orElse(""));
+    }
+
+    /**
+     * Skips the calling test where {@code present} is false, with the reason; fails instead under the emulator in CI
+     * (NEMOTRON_CUDA_EMULATOR=1 and CI=true), where .ci/run has built the emulator and every CUDA test must run.
+     */
+    public static void require(boolean present, Supplier<String> why) {
+        if (!present && "1".equals(System.getenv("NEMOTRON_CUDA_EMULATOR")) && "true".equals(System.getenv("CI"))) {
+            fail("CI=true and NEMOTRON_CUDA_EMULATOR=1, but " + why.get()
                     + " (is cuda-kernels/target/emulator/lib built? see cuda-kernels/build-emulator.sh)");
         }
-        assumeTrue(why.isEmpty(), () -> "no GPU: " + why.orElse(""));
+        assumeTrue(present, why);
     }
 }

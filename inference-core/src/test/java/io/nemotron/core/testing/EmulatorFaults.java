@@ -1,6 +1,5 @@
 package io.nemotron.core.testing;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -34,9 +33,9 @@ public final class EmulatorFaults {
 
     /** Skips the calling test unless the emulated driver, with its fault switches, is the loaded libcuda.so.1. */
     public static void assumeEmulator() {
-        assumeTrue("1".equals(System.getenv("NEMOTRON_CUDA_EMULATOR")),
-                "the fault switches are the host emulator's (NEMOTRON_CUDA_EMULATOR=1)");
-        assumeTrue(bind() != null, "libcuda.so.1 has no nemotronEmuInjectFault: not the host emulator");
+        CudaAvailability.require("1".equals(System.getenv("NEMOTRON_CUDA_EMULATOR")),
+                () -> "the fault switches are the host emulator's (NEMOTRON_CUDA_EMULATOR=1)");
+        CudaAvailability.require(bind() != null, () -> "libcuda.so.1 has no nemotronEmuInjectFault: not the host emulator");
     }
 
     private static Handles bind() {

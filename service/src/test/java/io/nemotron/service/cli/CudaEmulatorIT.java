@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.within;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
@@ -26,6 +25,7 @@ import io.nemotron.api.v1.TokenIds;
 import io.nemotron.api.v1.TokenLogprob;
 import io.nemotron.service.cli.LauncherIT.Result;
 import io.nemotron.service.deploy.HelmChartTest;
+import io.nemotron.service.testing.Prerequisites;
 import io.nemotron.service.testing.PythonGrpcClient;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -46,7 +46,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.core.JacksonException;
@@ -174,7 +173,7 @@ class CudaEmulatorIT {
     @Test
     void serveOnTheEmulatorAnswersThePythonClientAndFreesEveryKvBlock() throws Exception {
         requireEmulator();
-        PythonGrpcClient client = pythonClient();
+        PythonGrpcClient client = PythonGrpcClient.required(Files.createDirectories(tmp.resolve("python")));
         int port = freePort();
         int management = freePort();
         try (Server server = Server.start(tmp.resolve("server.log"), tmp.resolve("cache"), "serve", "--backend",
@@ -202,7 +201,7 @@ class CudaEmulatorIT {
     @Test
     void helmChartDefaultsServeTensorParallel8OnTheEmulator() throws Exception {
         requireEmulator();
-        PythonGrpcClient client = pythonClient();
+        PythonGrpcClient client = PythonGrpcClient.required(Files.createDirectories(tmp.resolve("python")));
         int port = freePort();
         int management = freePort();
         HelmChartTest.Rendered chart = HelmChartTest.render(HelmChartTest.DEFAULT_VALUES, "model.demo", true,
@@ -274,16 +273,7 @@ class CudaEmulatorIT {
     private static void answersThePythonClientAndFreesEveryKvBlock(PythonGrpcClient client, int port, int management)
             throws IOException, InterruptedException {
         JsonNode r = client.scenarios(port, 180, 2000);
-        assertThat(r.at("/health/overall").asString()).isEqualTo("SERVING");
-        List<String> services = new ArrayList<>();
-        r.get("reflection").forEach(n -> services.add(n.asString()));
-        assertThat(services).contains("nemotron.v1.Nemotron", "grpc.health.v1.Health");
-        JsonNode chat = r.get("chat");
-        assertThat(chat.get("finish_reason").asString()).isEqualTo("LENGTH");
-        assertThat(chat.get("completion_tokens").asInt()).isEqualTo(6);
-        assertThat(chat.get("kinds").get(chat.get("kinds").size() - 1).asString()).isEqualTo("final");
-        assertThat(r.at("/cancel/outcome").asString()).isEqualTo("CANCELLED");
-        assertThat(r.at("/deadline/status").asString()).as("%s", r.get("deadline")).isEqualTo("DEADLINE_EXCEEDED");
+        PythonGrpcClient.assertScenariosPassed(r);
 
         // the cancelled and expired requests leave the batch and give their KV blocks back, asynchronously
         String url = "http://127.0.0.1:" + management + "/actuator/prometheus";
@@ -394,12 +384,6 @@ class CudaEmulatorIT {
         T run() throws Exception;
     }
 
-    /** The Python client, its stubs generated under the test's folder (skipped, or failed on CI, without it). */
-    private PythonGrpcClient pythonClient() throws IOException, InterruptedException {
-        String missing = PythonGrpcClient.missing();
-        require(missing == null, missing);
-        return PythonGrpcClient.generate(Files.createDirectories(tmp.resolve("python")));
-    }
 
     /** Health says SERVING (the model loaded and warmed up) within 3 minutes, while the process lives. */
     private static void awaitServing(Process server, ManagedChannel channel) throws InterruptedException {
@@ -452,21 +436,11 @@ class CudaEmulatorIT {
     private static void requireEmulator() throws IOException {
         Path lib = LauncherIT.root().resolve("cuda-kernels/target/emulator/lib");
         Path missing = lib.resolve("MISSING");
-        require(Files.isRegularFile(lib.resolve("libcuda.so.1")), "the CUDA emulator is not built (" + lib
+        Prerequisites.require(Files.isRegularFile(lib.resolve("libcuda.so.1")), "the CUDA emulator is not built (" + lib
                 + "/libcuda.so.1 missing" + (Files.isRegularFile(missing) ? ": " + Files.readString(missing) : "")
                 + "); ./nemotron build builds it with g++ and the CUDA headers");
     }
 
-    /** Skipped with the reason where a prerequisite is missing; under CI=true every end-to-end check must run. */
-    private static void require(boolean present, String why) {
-        if (present) {
-            return;
-        }
-        if ("true".equalsIgnoreCase(System.getenv("CI"))) {
-            fail(why + " (CI=true: a missing prerequisite fails this test instead of skipping it)");
-        }
-        Assumptions.abort(why);
-    }
 
     /** The values of the unlabelled series {@code names} in a Prometheus exposition (each must be there). */
     private static Map<String, Double> gauges(String exposition, String... names) {

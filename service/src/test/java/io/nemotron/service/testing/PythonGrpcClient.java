@@ -52,10 +52,38 @@ public final class PythonGrpcClient {
     }
 
     /**
+     * The client with its stubs generated under {@code tmp}; without Debian's packages the calling test skips, or
+     * fails under CI=true ({@link Prerequisites}).
+     */
+    public static PythonGrpcClient required(Path tmp) throws IOException, InterruptedException {
+        String why = missing();
+        Prerequisites.require(why == null, why);
+        return generate(tmp);
+    }
+
+    /**
+     * What every server must show the client's scenarios: health SERVING, reflection of both services, a streamed chat
+     * of 6 tokens ending LENGTH with a final event, a cancelled stream CANCELLED, and a 1 s deadline passing mid-stream
+     * (the long streams take seconds on any of our engines).
+     */
+    public static void assertScenariosPassed(JsonNode r) {
+        assertThat(r.at("/health/overall").asString()).isEqualTo("SERVING");
+        List<String> services = new ArrayList<>();
+        r.get("reflection").forEach(n -> services.add(n.asString()));
+        assertThat(services).contains("nemotron.v1.Nemotron", "grpc.health.v1.Health");
+        JsonNode chat = r.get("chat");
+        assertThat(chat.get("finish_reason").asString()).isEqualTo("LENGTH");
+        assertThat(chat.get("completion_tokens").asInt()).isEqualTo(6);
+        assertThat(chat.get("kinds").get(chat.get("kinds").size() - 1).asString()).isEqualTo("final");
+        assertThat(r.at("/cancel/outcome").asString()).isEqualTo("CANCELLED");
+        assertThat(r.at("/deadline/status").asString()).as("%s", r.get("deadline")).isEqualTo("DEADLINE_EXCEEDED");
+    }
+
+    /**
      * Generates the stubs under {@code tmp}: nemotron/v1/*.proto from api-proto, health and reflection from
      * grpc-services' jar under grpc_std/ (a top-level grpc/ would clash with the grpc package itself).
      */
-    public static PythonGrpcClient generate(Path tmp) throws IOException, InterruptedException {
+    private static PythonGrpcClient generate(Path tmp) throws IOException, InterruptedException {
         Path protos = tmp.resolve("proto");
         Path out = Files.createDirectories(tmp.resolve("stubs"));
         Path api = root().resolve("api-proto/src/main/proto");

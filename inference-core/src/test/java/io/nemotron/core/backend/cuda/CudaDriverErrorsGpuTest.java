@@ -8,10 +8,9 @@ import io.nemotron.cuda.KernelFatbin;
 import java.util.List;
 import jcuda.Pointer;
 import jcuda.driver.JCudaDriver;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Bad input to the driver fails loudly, as a {@link CudaException} naming the call: an oversized launch and an unknown
@@ -20,23 +19,8 @@ import org.junit.jupiter.api.Test;
  */
 @Tag("gpu")
 class CudaDriverErrorsGpuTest {
-    private static CudaTestDevice gpu;
-    private static CudaDevice device;
-    private static CudaModule kernels;
-
-    @BeforeAll
-    static void open() {
-        gpu = CudaTestDevice.open();
-        device = gpu.device;
-        kernels = gpu.kernels;
-    }
-
-    @AfterAll
-    static void close() {
-        if (gpu != null) {
-            gpu.close();
-        }
-    }
+    @RegisterExtension
+    static final CudaTestDevice gpu = new CudaTestDevice();
 
     private static void assertMessage(CudaException e, String... parts) {
         for (String part : parts) {
@@ -46,8 +30,8 @@ class CudaDriverErrorsGpuTest {
 
     @Test
     void oversizedLaunchNamesTheKernelAndItsGeometry() {
-        try (DeviceBuffer acc = device.allocate(4096, "acc")) {
-            CudaException e = assertThrows(CudaException.class, () -> kernels.launch(ElementwiseKernels.ADD_BF16,
+        try (DeviceBuffer acc = gpu.device().allocate(4096, "acc")) {
+            CudaException e = assertThrows(CudaException.class, () -> gpu.kernels().launch(ElementwiseKernels.ADD_BF16,
                     LaunchGeometry.of(1, 2048), new KernelArgs().ptr(acc.address()).ptr(acc.address()).i64(8)));
             assertMessage(e, "cuLaunchKernel(add_bf16, grid 1x1x1, block 2048)", "CUDA_ERROR_INVALID_VALUE");
         }
@@ -62,8 +46,8 @@ class CudaDriverErrorsGpuTest {
 
     @Test
     void copyPastTheEndOfAnAllocationIsRefusedOnTheEmulator() {
-        assumeTrue(device.emulated(), "a real driver does not check host-to-device copies against allocations");
-        try (DeviceBuffer b = device.allocate(1024, "small")) {
+        assumeTrue(gpu.device().emulated(), "a real driver does not check host-to-device copies against allocations");
+        try (DeviceBuffer b = gpu.device().allocate(1024, "small")) {
             // DeviceBuffer's own range check would refuse first: call the driver directly, as a bug in it would
             CudaException e = assertThrows(CudaException.class, () -> CudaException.check(
                     JCudaDriver.cuMemcpyHtoD(b.pointer(), Pointer.to(new byte[2048]), 2048),
@@ -79,14 +63,14 @@ class CudaDriverErrorsGpuTest {
 
     @Test
     void kernelPointerOutsideEveryAllocationFailsTheLaunchOnTheEmulator() {
-        assumeTrue(device.emulated(), "a GPU reports a stray pointer later, as an illegal address");
-        try (DeviceBuffer acc = device.allocate(4096, "acc")) {
+        assumeTrue(gpu.device().emulated(), "a GPU reports a stray pointer later, as an illegal address");
+        try (DeviceBuffer acc = gpu.device().allocate(4096, "acc")) {
             long stray = acc.address() + (64L << 20);
-            CudaException e = assertThrows(CudaException.class, () -> kernels.launch(ElementwiseKernels.ADD_BF16,
+            CudaException e = assertThrows(CudaException.class, () -> gpu.kernels().launch(ElementwiseKernels.ADD_BF16,
                     LaunchGeometry.of(1, 256), new KernelArgs().ptr(acc.address()).ptr(stray).i64(8)));
             assertMessage(e, "cuLaunchKernel(add_bf16", "CUDA_ERROR_INVALID_VALUE", "pointer parameter 1");
             // the launch was refused before it ran: the device is still usable
-            device.synchronize("a refused launch");
+            gpu.device().synchronize("a refused launch");
         }
     }
 }

@@ -9,10 +9,9 @@ import io.nemotron.core.backend.cpu.Rope;
 import io.nemotron.core.backend.cpu.Silu;
 import io.nemotron.core.config.RopeScaling;
 import java.util.SplittableRandom;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -23,23 +22,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  */
 @Tag("gpu")
 class CudaKernelsGpuTest {
-    private static CudaTestDevice gpu;
-    private static CudaDevice device;
-    private static CudaModule kernels;
-
-    @BeforeAll
-    static void open() {
-        gpu = CudaTestDevice.open();
-        device = gpu.device;
-        kernels = gpu.kernels;
-    }
-
-    @AfterAll
-    static void close() {
-        if (gpu != null) {
-            gpu.close();
-        }
-    }
+    @RegisterExtension
+    static final CudaTestDevice gpu = new CudaTestDevice();
 
     static float[] random(SplittableRandom r, int n, double scale) {
         float[] x = new float[n];
@@ -89,9 +73,9 @@ class CudaKernelsGpuTest {
             RmsNorm.apply(x, row * hidden, w, eps, expected, row * hidden, hidden);
         }
         try (DeviceBuffer dx = gpu.upload(x, "x"); DeviceBuffer dw = gpu.upload(w, "weight");
-             DeviceBuffer dout = device.allocate((long) rows * hidden * 4, "out")) {
-            new RmsNormKernels(kernels).rmsnormF32(dout.address(), dx.address(), dw.address(), hidden, eps, rows);
-            device.synchronize("rmsnorm_f32");
+             DeviceBuffer dout = gpu.device().allocate((long) rows * hidden * 4, "out")) {
+            new RmsNormKernels(gpu.kernels()).rmsnormF32(dout.address(), dx.address(), dw.address(), hidden, eps, rows);
+            gpu.device().synchronize("rmsnorm_f32");
             float[] got = new float[rows * hidden];
             dout.download(got);
             for (int i = 0; i < got.length; i++) {
@@ -116,9 +100,9 @@ class CudaKernelsGpuTest {
         }
         try (DeviceBuffer dx = gpu.upload(x, "q"); DeviceBuffer dpos = gpu.upload(positions, "positions");
              DeviceBuffer dfreq = gpu.upload(rope.inverseFrequencies(), "inv_freq")) {
-            new RopeKernels(kernels).ropeF32(dx.address(), heads * headDim, dpos.address(), dfreq.address(), heads, headDim,
+            new RopeKernels(gpu.kernels()).ropeF32(dx.address(), heads * headDim, dpos.address(), dfreq.address(), heads, headDim,
                     rows);
-            device.synchronize("rope_f32");
+            gpu.device().synchronize("rope_f32");
             float[] got = new float[x.length];
             dx.download(got);
             for (int i = 0; i < got.length; i++) {
@@ -141,8 +125,8 @@ class CudaKernelsGpuTest {
         float[] expected = gate.clone();
         Silu.mulInPlace(expected, up, rows * width);
         try (DeviceBuffer dg = gpu.upload(gate, "gate"); DeviceBuffer du = gpu.upload(up, "up")) {
-            new ElementwiseKernels(kernels).siluMulF32(dg.address(), width, dg.address(), du.address(), width, width, rows);
-            device.synchronize("silu_mul_f32");
+            new ElementwiseKernels(gpu.kernels()).siluMulF32(dg.address(), width, dg.address(), du.address(), width, width, rows);
+            gpu.device().synchronize("silu_mul_f32");
             float[] got = new float[gate.length];
             dg.download(got);
             for (int i = 0; i < got.length; i++) {
@@ -206,37 +190,37 @@ class CudaKernelsGpuTest {
         float scale = (float) (1.0 / Math.sqrt(headDim));
         int group = heads / kvHeads;
         long poolElements = (long) poolBlocks * kvHeads * blockSize * headDim;
-        try (DeviceBuffer kc = device.allocate(poolElements * 2, "k cache");
-             DeviceBuffer vc = device.allocate(poolElements * 2, "v cache");
+        try (DeviceBuffer kc = gpu.device().allocate(poolElements * 2, "k cache");
+             DeviceBuffer vc = gpu.device().allocate(poolElements * 2, "v cache");
              DeviceBuffer dk = gpu.upload(bf16(k), "k"); DeviceBuffer dv = gpu.upload(bf16(v), "v");
              DeviceBuffer dslots = gpu.upload(slots, "slot mapping"); DeviceBuffer dq = gpu.upload(bf16(q), "q");
              DeviceBuffer dtable = gpu.upload(table, "block table"); DeviceBuffer dseq = gpu.upload(seqOfRow, "seq of row");
              DeviceBuffer dpos = gpu.upload(positions, "positions");
-             DeviceBuffer out = device.allocate((long) queries * qWidth * 2, "att")) {
+             DeviceBuffer out = gpu.device().allocate((long) queries * qWidth * 2, "att")) {
             kc.fill((byte) 0x7f);   // 0x7f7f = 3.4e38 in BF16: any read of a slot not written would show
             vc.fill((byte) 0x7f);
-            new KvCacheKernels(kernels).kvWriteBf16(kc.address(), vc.address(), dk.address(), dv.address(), kvWidth,
+            new KvCacheKernels(gpu.kernels()).kvWriteBf16(kc.address(), vc.address(), dk.address(), dv.address(), kvWidth,
                     dslots.address(), kvHeads, headDim, 4, len);
 
-            PagedAttentionKernels attention = new PagedAttentionKernels(kernels);
+            PagedAttentionKernels attention = new PagedAttentionKernels(gpu.kernels());
             attention.pagedAttentionDecodeBf16(out.address(), qWidth, dq.address(), qWidth, kc.address(), vc.address(),
                     dtable.address(), blocks, dseq.address(), dpos.address(), heads, kvHeads, headDim, 4, scale, 0, 0L, 0L,
                     0L, 0, queries);
-            device.synchronize("paged_attention_decode_bf16");
+            gpu.device().synchronize("paged_attention_decode_bf16");
             assertClose(expected, download(out, queries * qWidth), "decode");
 
             int partition = 32;
             int parts = (len + partition - 1) / partition;
-            try (DeviceBuffer partOut = device.allocate((long) queries * heads * parts * headDim * 4, "partials");
-                 DeviceBuffer partMax = device.allocate((long) queries * heads * parts * 4, "partial max");
-                 DeviceBuffer partSum = device.allocate((long) queries * heads * parts * 4, "partial sum")) {
+            try (DeviceBuffer partOut = gpu.device().allocate((long) queries * heads * parts * headDim * 4, "partials");
+                 DeviceBuffer partMax = gpu.device().allocate((long) queries * heads * parts * 4, "partial max");
+                 DeviceBuffer partSum = gpu.device().allocate((long) queries * heads * parts * 4, "partial sum")) {
                 out.fill((byte) 0);
                 attention.pagedAttentionDecodeBf16(out.address(), qWidth, dq.address(), qWidth, kc.address(),
                         vc.address(), dtable.address(), blocks, dseq.address(), dpos.address(), heads, kvHeads, headDim,
                         4, scale, partition, partOut.address(), partMax.address(), partSum.address(), parts, queries);
                 attention.pagedAttentionReduceBf16(out.address(), qWidth, partOut.address(), partMax.address(),
                         partSum.address(), dpos.address(), heads, headDim, partition, parts, queries);
-                device.synchronize("split-KV decode");
+                gpu.device().synchronize("split-KV decode");
                 assertClose(expected, download(out, queries * qWidth), "split-KV decode");
             }
 
@@ -253,7 +237,7 @@ class CudaKernelsGpuTest {
                 attention.pagedAttentionPrefillBf16(out.address(), qWidth, dq.address(), qWidth, kc.address(),
                         vc.address(), dtable.address(), blocks, dseq.address(), dpos.address(), dstart.address(),
                         drows.address(), heads, kvHeads, headDim, 4, scale, tiles);
-                device.synchronize("paged_attention_prefill_bf16");
+                gpu.device().synchronize("paged_attention_prefill_bf16");
                 assertClose(expected, download(out, queries * qWidth), "prefill");
             }
         }

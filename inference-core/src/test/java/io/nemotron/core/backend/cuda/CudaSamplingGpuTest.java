@@ -3,46 +3,30 @@ package io.nemotron.core.backend.cuda;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.SplittableRandom;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * The device sampling kernels (sampling.cu) against hand-worked cases and the distributions they must draw from: greedy
+ * The device sampling gpu.kernels() (sampling.cu) against hand-worked cases and the distributions they must draw from: greedy
  * ties and NaN, top-k with tied values, top-p's shortest prefix, temperature-1 draws from the softmax, and the
  * penalties as the CPU Sampler applies them. Split from CudaKernelsGpuTest because its thousands of 1024-thread blocks
  * are most of the emulated suite's time, and the two classes run in parallel forks.
  */
 @Tag("gpu")
 class CudaSamplingGpuTest {
-    private static CudaTestDevice gpu;
-    private static CudaDevice device;
-    private static CudaModule kernels;
-
-    @BeforeAll
-    static void open() {
-        gpu = CudaTestDevice.open();
-        device = gpu.device;
-        kernels = gpu.kernels;
-    }
-
-    @AfterAll
-    static void close() {
-        if (gpu != null) {
-            gpu.close();
-        }
-    }
+    @RegisterExtension
+    static final CudaTestDevice gpu = new CudaTestDevice();
 
     private int[] sample(float[] logits, int rows, int vocab, float[] temperature, int[] topK, float[] topP,
                          float[] minP, long[] seeds, long[] steps) {
         try (DeviceBuffer dl = gpu.upload(logits, "logits"); DeviceBuffer dt = gpu.upload(temperature, "temperature");
              DeviceBuffer dk = gpu.upload(topK, "top_k"); DeviceBuffer dp = gpu.upload(topP, "top_p");
              DeviceBuffer dm = gpu.upload(minP, "min_p"); DeviceBuffer ds = gpu.upload(seeds, "seeds");
-             DeviceBuffer dst = gpu.upload(steps, "steps"); DeviceBuffer out = device.allocate(rows * 4L, "ids")) {
-            new SamplingKernels(kernels).sampleTokensF32(out.address(), dl.address(), vocab, vocab, dt.address(),
+             DeviceBuffer dst = gpu.upload(steps, "steps"); DeviceBuffer out = gpu.device().allocate(rows * 4L, "ids")) {
+            new SamplingKernels(gpu.kernels()).sampleTokensF32(out.address(), dl.address(), vocab, vocab, dt.address(),
                     dk.address(), dp.address(), dm.address(), ds.address(), dst.address(), rows);
-            device.synchronize("sample_tokens_f32");
+            gpu.device().synchronize("sample_tokens_f32");
             int[] ids = new int[rows];
             out.download(ids);
             return ids;
@@ -158,9 +142,9 @@ class CudaSamplingGpuTest {
              DeviceBuffer ids = gpu.upload(new int[] {0, 2}, "ids"); DeviceBuffer gen = gpu.upload(new int[] {2, 0}, "generated");
              DeviceBuffer rep = gpu.upload(new float[] {2f}, "rep"); DeviceBuffer pres = gpu.upload(new float[] {0.5f}, "presence");
              DeviceBuffer freq = gpu.upload(new float[] {0.25f}, "frequency")) {
-            new SamplingKernels(kernels).samplePenaltiesF32(dl.address(), 4, 4, off.address(), ids.address(),
+            new SamplingKernels(gpu.kernels()).samplePenaltiesF32(dl.address(), 4, 4, off.address(), ids.address(),
                     gen.address(), rep.address(), pres.address(), freq.address(), 1);
-            device.synchronize("sample_penalties_f32");
+            gpu.device().synchronize("sample_penalties_f32");
             float[] got = new float[4];
             dl.download(got);
             assertEquals(0f, got[0]);

@@ -1,30 +1,46 @@
 package io.nemotron.core.backend.cuda;
 
 import io.nemotron.core.testing.CudaAvailability;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * GPU 0 (real, or the host emulator's) and the kernel module, as a CUDA test class shares them from its
- * {@code @BeforeAll} to its {@code @AfterAll}, with uploads of test data into fresh device buffers.
+ * GPU 0 (real, or the host emulator's) and the kernel module, shared by a CUDA test class: registered as
+ * {@code @RegisterExtension static final CudaTestDevice gpu = new CudaTestDevice();}, it opens them before the class's
+ * tests (skipping them without a device; failing instead in CI under the emulator, see CudaAvailability) and closes
+ * them after, with uploads of test data into fresh device buffers.
  */
-final class CudaTestDevice implements AutoCloseable {
-    final CudaDevice device;
-    final CudaModule kernels;
+final class CudaTestDevice implements BeforeAllCallback, AfterAllCallback {
+    private CudaDevice device;
+    private CudaModule kernels;
 
-    private CudaTestDevice(CudaDevice device, CudaModule kernels) {
-        this.device = device;
-        this.kernels = kernels;
+    @Override
+    public void beforeAll(ExtensionContext context) {
+        CudaAvailability.assumeDevice();
+        device = CudaDevice.open(0);
+        kernels = device.loadKernels();
     }
 
-    /** Skips the calling test class without a device (fails instead in CI under the emulator: CudaAvailability). */
-    static CudaTestDevice open() {
-        CudaAvailability.assumeDevice();
-        CudaDevice device = CudaDevice.open(0);
+    @Override
+    public void afterAll(ExtensionContext context) {
         try {
-            return new CudaTestDevice(device, device.loadKernels());
-        } catch (RuntimeException | Error e) {
-            device.close();
-            throw e;
+            if (kernels != null) {
+                kernels.close();
+            }
+        } finally {
+            if (device != null) {
+                device.close();
+            }
         }
+    }
+
+    CudaDevice device() {
+        return device;
+    }
+
+    CudaModule kernels() {
+        return kernels;
     }
 
     DeviceBuffer upload(float[] x, String what) {
@@ -49,14 +65,5 @@ final class CudaTestDevice implements AutoCloseable {
         DeviceBuffer b = device.allocate((long) x.length * 8, what);
         b.upload(x);
         return b;
-    }
-
-    @Override
-    public void close() {
-        try {
-            kernels.close();
-        } finally {
-            device.close();
-        }
     }
 }
