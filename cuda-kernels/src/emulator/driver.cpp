@@ -58,16 +58,13 @@ enum : int {
   CUDA_ERROR_INVALID_CONTEXT = 201,
   CUDA_ERROR_PEER_ACCESS_ALREADY_ENABLED = 704,
   CUDA_ERROR_PEER_ACCESS_NOT_ENABLED = 705,
-  CUDA_ERROR_CONTEXT_IS_DESTROYED = 709,
   CUDA_ERROR_INVALID_HANDLE = 400,
   CUDA_ERROR_NOT_FOUND = 500,
   CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES = 701,
   CUDA_ERROR_LAUNCH_FAILED = 719,
   CUDA_ERROR_NOT_SUPPORTED = 801,
   CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED = 900,
-  CUDA_ERROR_STREAM_CAPTURE_INVALIDATED = 901,
   CUDA_ERROR_STREAM_CAPTURE_UNMATCHED = 903,
-  CUDA_ERROR_STREAM_CAPTURE_WRONG_THREAD = 908,
 };
 
 // ---- last error, faults ----------------------------------------------------------------------------------------
@@ -253,7 +250,6 @@ struct Stream {
   int device;
   unsigned flags;
   Graph* capture = nullptr;       // non-null while capturing
-  std::string capture_error;      // an illegal call during capture invalidates it
 };
 
 struct Event {
@@ -1136,7 +1132,7 @@ CUresult cuStreamCreate(Stream** s, unsigned flags) {
   Context* c;
   if (CUresult r = check_ctx(&c)) return r;
   if (s == nullptr) return fail(CUDA_ERROR_INVALID_VALUE, "cuStreamCreate: null");
-  auto* st = new Stream{c->device, flags, nullptr, {}};
+  auto* st = new Stream{c->device, flags, nullptr};
   std::lock_guard<std::mutex> lock(g_mutex);
   g_streams.insert(st);
   *s = st;

@@ -138,11 +138,10 @@ struct Block {
   std::string error;   // set by a fiber that found a fault (its fiber is then abandoned)
 };
 
-std::string where(const Block& b, const Fiber& f) {
+std::string where(const Fiber& f) {
   char buf[160];
   std::snprintf(buf, sizeof buf, "block (%u,%u,%u) thread (%u,%u,%u)", f.self.block_idx.x, f.self.block_idx.y,
                 f.self.block_idx.z, f.self.thread_idx.x, f.self.thread_idx.y, f.self.thread_idx.z);
-  (void)b;
   return buf;
 }
 
@@ -194,7 +193,7 @@ void yield_to_scheduler() {
 [[noreturn]] void fail_in_kernel(const std::string& what) {
   Worker& w = t_worker;
   if (w.block->error.empty()) {
-    w.block->error = "kernel " + w.block->kernel->name + ", " + where(*w.block, *w.current) + ": " + what;
+    w.block->error = "kernel " + w.block->kernel->name + ", " + where(*w.current) + ": " + what;
   }
   w.current->state = State::kDone;
   yield_to_scheduler();
@@ -400,8 +399,8 @@ bool release_block(Block& b, std::string& error) {
     if (first == nullptr) {
       first = f;
     } else if (f->line != first->line || std::strcmp(f->file, first->file) != 0) {
-      error = "kernel " + b.kernel->name + ": divergent __syncthreads: " + where(b, *first) + " waits at " +
-              barrier_name(*first) + ", " + where(b, *f) + " at " + barrier_name(*f);
+      error = "kernel " + b.kernel->name + ": divergent __syncthreads: " + where(*first) + " waits at " +
+              barrier_name(*first) + ", " + where(*f) + " at " + barrier_name(*f);
       return false;
     }
   }
@@ -426,7 +425,7 @@ std::string deadlock(const Block& b) {
     ++e.second;
   }
   for (const auto& [barrier, e] : waits) {
-    s += " " + where(b, *e.first) + (e.second > 1 ? " and " + std::to_string(e.second - 1) + " more" : "") +
+    s += " " + where(*e.first) + (e.second > 1 ? " and " + std::to_string(e.second - 1) + " more" : "") +
          " wait at " + barrier + ";";
   }
   if (exited > 0) s += " " + std::to_string(exited) + " threads exited";
