@@ -1,6 +1,8 @@
 package io.nemotron.service.cli;
 
 import io.nemotron.core.bench.StepProfileBenchmark;
+import io.nemotron.core.bench.StepThreadBenchmark;
+import io.nemotron.core.engine.EngineConfig;
 import io.nemotron.core.runtime.LoadedModel;
 import java.io.PrintWriter;
 import java.util.ArrayList;
@@ -43,17 +45,28 @@ final class BenchStepCommand implements Callable<Integer> {
     @Option(names = "--threads", description = "compute threads (default: available cores)")
     Integer threads;
 
+    @Option(names = "--engine", description = "run each batch as that many concurrent requests through the engine "
+            + "(the model's tokenizer, stop strings) and report the step thread's own time per decode step "
+            + "(step minus forward); --context is then the prompt length")
+    boolean engine;
+
+    @Option(names = "--gen-len", defaultValue = "128", description = "with --engine: tokens generated per request")
+    int genLen;
+
     @Mixin
     OutputFormat format;
 
     @Override
-    public Integer call() {
+    public Integer call() throws InterruptedException {
         boolean asJson = format.json();
         if (rounds < 1) {
             throw new IllegalArgumentException("--rounds must be >= 1, got " + rounds);
         }
         int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         int maxBatch = batches.stream().mapToInt(Integer::intValue).max().orElse(1);
+        if (engine) {
+            return callEngine(nThreads, maxBatch);
+        }
         List<StepProfileBenchmark.Result> best = new ArrayList<>();
         try (LoadedModel loaded = LoadedModel.openCpu(ModelPaths.resolve(model), nThreads, Math.max(maxBatch, 16))) {
             StepProfileBenchmark bench = new StepProfileBenchmark(loaded);
@@ -91,6 +104,56 @@ final class BenchStepCommand implements Callable<Integer> {
                 StepProfileBenchmark.Result last = best.get(best.size() - 1);
                 out.printf("batch %d / batch %d throughput: %.2fx%n", last.batch(), first.batch(),
                         last.tokensPerSecond() / first.tokensPerSecond());
+            }
+        }
+        out.flush();
+        return 0;
+    }
+
+    /** Interleaved rounds per concurrency; the median round of each (by the step thread's own time) is reported. */
+    private Integer callEngine(int nThreads, int maxBatch) throws InterruptedException {
+        int budget = Math.max(512, maxBatch);
+        EngineConfig config = new EngineConfig(budget, maxBatch, maxBatch, 16, 0, 1L << 30, true, nThreads);
+        List<List<StepThreadBenchmark.Result>> rounds = new ArrayList<>();
+        batches.forEach(b -> rounds.add(new ArrayList<>()));
+        try (LoadedModel loaded = LoadedModel.openCpu(ModelPaths.resolve(model), nThreads, budget)) {
+            StepThreadBenchmark bench = new StepThreadBenchmark(loaded, config);
+            for (int round = 0; round < this.rounds; round++) {
+                for (int i = 0; i < batches.size(); i++) {
+                    StepThreadBenchmark.Result r = bench.run(batches.get(i), context, genLen);
+                    spec.commandLine().getErr().printf("round %d concurrency %3d: step %.3f ms, forward %.3f ms, "
+                            + "step thread's own %.3f ms (%d decode steps)%n", round + 1, r.concurrency(),
+                            r.stepMillis(), r.forwardMillis(), r.ownMillis(), r.decodeSteps());
+                    spec.commandLine().getErr().flush();
+                    rounds.get(i).add(r);
+                }
+            }
+        }
+        List<StepThreadBenchmark.Result> medians = rounds.stream().map(rs -> rs.stream()
+                .sorted(java.util.Comparator.comparingDouble(StepThreadBenchmark.Result::ownMillis))
+                .toList().get(rs.size() / 2)).toList();
+        PrintWriter out = spec.commandLine().getOut();
+        if (format.json()) {
+            Map<String, Object> json = new LinkedHashMap<>();
+            json.put("model", model);
+            json.put("threads", nThreads);
+            json.put("prompt_len", context);
+            json.put("gen_len", genLen);
+            json.put("results", medians.stream().map(r -> {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("concurrency", r.concurrency());
+                m.put("decode_steps", r.decodeSteps());
+                m.put("step_ms", r.stepMillis());
+                m.put("forward_ms", r.forwardMillis());
+                m.put("step_thread_own_ms", r.ownMillis());
+                return m;
+            }).toList());
+            out.println(Json.write(json));
+        } else {
+            for (StepThreadBenchmark.Result r : medians) {
+                out.printf("concurrency %d, prompt %d, gen %d, %d threads: decode step %.3f ms = forward %.3f ms "
+                        + "+ step thread's own %.3f ms%n", r.concurrency(), context, genLen, nThreads, r.stepMillis(),
+                        r.forwardMillis(), r.ownMillis());
             }
         }
         out.flush();

@@ -1,0 +1,185 @@
+package io.nemotron.core.bench;
+
+import io.nemotron.core.backend.KvPool;
+import io.nemotron.core.backend.StepBatch;
+import io.nemotron.core.config.ModelConfig;
+import io.nemotron.core.engine.Engine;
+import io.nemotron.core.engine.EngineConfig;
+import io.nemotron.core.engine.EngineListener;
+import io.nemotron.core.engine.EngineRequest;
+import io.nemotron.core.engine.FinishReason;
+import io.nemotron.core.engine.RequestStats;
+import io.nemotron.core.engine.SampledLogprobs;
+import io.nemotron.core.engine.SamplingParams;
+import io.nemotron.core.engine.StepObserver;
+import io.nemotron.core.model.ForwardPass;
+import io.nemotron.core.runtime.LoadedModel;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The engine's step thread at concurrency {@code c}: c requests decode together through the {@link Engine}, with the
+ * model's tokenizer and stop strings (so detokenizing and stop-string checks run, as for a served request), and each
+ * full decode step (c sequences, one row each) is split into its forward pass and the step thread's own time: the
+ * step's wall time as {@link StepObserver} reports it (from the scheduled batch to the last token handed on) minus
+ * the forward pass, i.e. batch building, sampling, bookkeeping and whatever output work the step thread does.
+ *
+ * <p>Uses only the engine's public API, so the same benchmark measures an engine before and after a change.
+ */
+public final class StepThreadBenchmark {
+    /** Stop strings a served request might carry; random-weight output practically never contains them. */
+    static final List<String> STOP_STRINGS = List.of("\n\nUser:", "<|end_of_turn|>", "Observation:");
+
+    private final LoadedModel model;
+    private final EngineConfig config;
+
+    public StepThreadBenchmark(LoadedModel model, EngineConfig config) {
+        this.model = model;
+        this.config = config;
+    }
+
+    /**
+     * @param decodeSteps    full decode steps measured (all {@code concurrency} sequences in each)
+     * @param stepMillis     mean wall time of a decode step on the step thread
+     * @param forwardMillis  mean forward-pass time of those steps
+     */
+    public record Result(int concurrency, int promptLen, int genLen, int decodeSteps, double stepMillis,
+                         double forwardMillis) {
+        /** The step thread's own time per decode step: everything but the forward pass. */
+        public double ownMillis() {
+            return stepMillis - forwardMillis;
+        }
+    }
+
+    public Result run(int concurrency, int promptLen, int genLen) throws InterruptedException {
+        if (concurrency < 1 || promptLen < 1 || genLen < 2) {
+            throw new IllegalArgumentException("concurrency and prompt length must be >= 1, gen length >= 2");
+        }
+        TimedForward forward = new TimedForward(model.forwardPass());
+        StepTimes times = new StepTimes(forward, concurrency);
+        try (Engine engine = new Engine(forward, model.tokenizer(), config)) {
+            engine.addStepObserver(times);
+            // warm-up round: JIT, the tokenizer's native library and page faults outside the timing
+            runRound(engine, concurrency, promptLen, Math.min(genLen, 16), 99);
+            times.reset();
+            runRound(engine, concurrency, promptLen, genLen, 7);
+        }
+        return times.result(concurrency, promptLen, genLen);
+    }
+
+    private void runRound(Engine engine, int concurrency, int promptLen, int genLen, long seed)
+            throws InterruptedException {
+        int vocab = model.config().vocabSize();
+        SplittableRandom random = new SplittableRandom(seed);
+        CountDownLatch done = new CountDownLatch(concurrency);
+        for (int c = 0; c < concurrency; c++) {
+            int[] prompt = new int[promptLen];
+            for (int i = 0; i < promptLen; i++) {
+                prompt[i] = random.nextInt(3, vocab);   // distinct random prompts: no prefix-cache help
+            }
+            SamplingParams params = SamplingParams.builder().temperature(0.8f).topP(0.95f).seed(seed * 1000 + c)
+                    .maxTokens(genLen).ignoreEos(true).stop(STOP_STRINGS.toArray(String[]::new)).build();
+            engine.submit(EngineRequest.of("step-" + seed + "-" + c, prompt, params), new EngineListener() {
+                private final StringBuilder text = new StringBuilder();
+
+                @Override
+                public void onToken(int tokenId, String textDelta, SampledLogprobs logprobs) {
+                    text.append(textDelta);
+                }
+
+                @Override
+                public void onFinished(FinishReason reason, String finalText, RequestStats stats) {
+                    done.countDown();
+                }
+
+                @Override
+                public void onError(Throwable error, RequestStats stats) {
+                    done.countDown();
+                }
+            });
+        }
+        if (!done.await(30, TimeUnit.MINUTES)) {
+            throw new IllegalStateException("benchmark did not finish within 30 minutes");
+        }
+    }
+
+    /** The model, with the wall time of its latest forward call kept for the step observer (same thread). */
+    private static final class TimedForward implements ForwardPass {
+        private final ForwardPass model;
+        long lastNanos;
+
+        TimedForward(ForwardPass model) {
+            this.model = model;
+        }
+
+        @Override
+        public ModelConfig config() {
+            return model.config();
+        }
+
+        @Override
+        public int maxRows() {
+            return model.maxRows();
+        }
+
+        @Override
+        public KvPool newKvPool(int numBlocks, int blockSize) {
+            return model.newKvPool(numBlocks, blockSize);
+        }
+
+        @Override
+        public long kvBytesPerBlock(int blockSize) {
+            return model.kvBytesPerBlock(blockSize);
+        }
+
+        @Override
+        public void forward(StepBatch batch, KvPool kv, float[] logits) {
+            long start = System.nanoTime();
+            model.forward(batch, kv, logits);
+            lastNanos = System.nanoTime() - start;
+        }
+    }
+
+    /** Sums the full decode steps (every sequence in, one row each); called on the step thread. */
+    private static final class StepTimes implements StepObserver {
+        private final TimedForward forward;
+        private final int concurrency;
+        private long steps;
+        private long stepNanos;
+        private long forwardNanos;
+
+        StepTimes(TimedForward forward, int concurrency) {
+            this.forward = forward;
+            this.concurrency = concurrency;
+        }
+
+        @Override
+        public synchronized void onStep(int sequences, int tokens, long nanos) {
+            if (sequences == concurrency && tokens == sequences) {
+                steps++;
+                stepNanos += nanos;
+                forwardNanos += forward.lastNanos;
+            }
+        }
+
+        @Override
+        public void onStepFailed(Throwable error, int sequences, long nanos) {
+        }
+
+        synchronized void reset() {
+            steps = 0;
+            stepNanos = 0;
+            forwardNanos = 0;
+        }
+
+        synchronized Result result(int concurrency, int promptLen, int genLen) {
+            if (steps == 0) {
+                throw new IllegalStateException("no full decode step was measured");
+            }
+            return new Result(concurrency, promptLen, genLen, (int) steps, stepNanos / 1e6 / steps,
+                    forwardNanos / 1e6 / steps);
+        }
+    }
+}
