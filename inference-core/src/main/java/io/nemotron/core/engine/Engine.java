@@ -8,25 +8,28 @@ import io.nemotron.core.runtime.LoadedModel;
 import io.nemotron.core.model.ForwardPass;
 import io.nemotron.core.tokenizer.Tokenizer;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The continuous-batching engine: one step-loop thread owns the {@link Scheduler}, the KV pool and the model; other
- * threads only enqueue requests and cancellations (STYLE point 5). Each step: expire deadlines, apply cancellations,
- * schedule, run the whole batch in one forward, sample the sequences whose tokens are all computed, detokenize,
- * check stops, and send events.
+ * threads only queue requests (under the scheduler's lock, so a full queue or a request that can never fit is refused
+ * at once) and cancellations (STYLE point 5). Each step: expire deadlines, apply cancellations, schedule, run the whole
+ * batch in one forward, sample one id per sampling sequence, let {@link Scheduler#updateFromOutput} append them and
+ * apply the token-level stops, and hand the ids to the {@link OutputStage}. Detokenizing, stop strings and every
+ * listener call run there, off the step thread; a stop string found there drops the sequence at the next step.
  */
 public final class Engine implements InferenceEngine {
     private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
+    /** Wakes an idle step thread: the request is already in the scheduler. */
+    private static final Runnable WAKE = () -> { };
 
     private final ForwardPass model;
     private final ModelConfig config;
@@ -40,9 +43,15 @@ public final class Engine implements InferenceEngine {
     private final float[] row;        // one row of logits, copied only for logprobs
     private final Sampler sampler = new Sampler();
     private final LinkedBlockingQueue<Runnable> inbox = new LinkedBlockingQueue<>();
-    private final Map<Sequence, RequestState> live = new HashMap<>();
+    /** Queued and running requests: added by submitters (under schedulerLock), removed by the step thread. */
+    private final Map<Sequence, RequestState> live = new ConcurrentHashMap<>();
     private final List<StepObserver> observers = new CopyOnWriteArrayList<>();
-    private final AtomicInteger queued = new AtomicInteger();
+    /**
+     * Guards the scheduler: submitters add to it (so its KV-fit and maxWaiting checks answer submit at once), the step
+     * thread schedules and updates it. Held for bookkeeping only, never across a forward pass or a listener call.
+     */
+    private final Object schedulerLock = new Object();
+    private final OutputStage outputStage = new OutputStage();
     // sequence ids key the KV manager's block tables: made unique here, since clients may reuse request ids (a
     // cancelled request can still be in flight when the same id arrives again)
     private final AtomicLong sequenceIds = new AtomicLong();
@@ -79,7 +88,7 @@ public final class Engine implements InferenceEngine {
         this.kvManager = new KvCacheManager(numBlocks, blockSize, engineConfig.enablePrefixCaching());
         this.kvPool = model.newKvPool(numBlocks, blockSize);
         this.scheduler = new Scheduler(new SchedulerConfig(engineConfig.maxNumBatchedTokens(),
-                engineConfig.maxNumSeqs(), Integer.MAX_VALUE, 0), kvManager);
+                engineConfig.maxNumSeqs(), engineConfig.maxWaiting(), 0), kvManager);
         this.batch = new StepBatch(engineConfig.maxNumBatchedTokens(), engineConfig.maxNumSeqs());
         this.logits = new float[Math.multiplyExact(engineConfig.maxNumSeqs(), config.vocabSize())];
         this.row = new float[config.vocabSize()];
@@ -121,32 +130,39 @@ public final class Engine implements InferenceEngine {
             throw new IllegalArgumentException("max_tokens " + maxTokens + " + prompt " + prompt.length + " tokens = "
                     + total + " exceeds the context length " + config.maxPositionEmbeddings());
         }
-        if (total > kvCapacityTokens()) {
-            throw new IllegalArgumentException("max_tokens " + maxTokens + " + prompt " + prompt.length
-                    + " tokens exceeds the KV cache capacity of " + kvCapacityTokens() + " tokens");
-        }
         if (!request.params().stop().isEmpty() && tokenizer == null) {
             throw new IllegalArgumentException("stop: stop strings need a tokenizer and this model has none");
         }
-        if (queued.incrementAndGet() > engineConfig.maxWaiting()) {
-            queued.decrementAndGet();
-            throw new EngineOverloadedException("the waiting queue is full (" + engineConfig.maxWaiting()
-                    + " requests); retry later");
-        }
         long now = System.nanoTime();
-        Sequence seq = new Sequence(request.requestId() + "#" + sequenceIds.incrementAndGet(), prompt, maxTokens, request.priority(), now);
-        RequestState state = new RequestState(this, request, listener, seq,
-                new SequenceOutput(request.params(), prompt, config.eosTokenIds(), tokenizer), now);
-        inbox.add(() -> admit(state));
-        if (stopping && !thread.isAlive()) {
-            // the loop ended between the check above and the add: nobody else will run the command
-            drainAfterStop();
+        Sequence seq = new Sequence(request.requestId() + "#" + sequenceIds.incrementAndGet(), prompt,
+                request.priority(), now, TokenStops.of(request.params(), config.eosTokenIds()));
+        RequestState state = new RequestState(this, request, seq, now);
+        state.output = new RequestOutput(request.requestId(), listener,
+                new SequenceText(request.params(), prompt, tokenizer), state, () -> drop(state), outputStage);
+        synchronized (schedulerLock) {
+            if (stopping) {
+                throw new EngineClosedException("the engine is shut down");
+            }
+            // the KV-fit and waiting-queue checks: IllegalArgumentException, EngineOverloadedException
+            scheduler.add(seq);
+            live.put(seq, state);
         }
+        inbox.add(WAKE);
         return state;
     }
 
     void cancel(RequestState state) {
-        inbox.add(() -> end(state, FinishReason.CANCELLED, null));
+        inbox.add(() -> end(state, FinishReason.CANCELLED));
+    }
+
+    /** From the output stage: a stop string ended the request there; the sequence leaves at the next step. */
+    private void drop(RequestState state) {
+        inbox.add(() -> {
+            if (!state.done) {
+                state.done = true;
+                release(state);
+            }
+        });
     }
 
     @Override
@@ -159,46 +175,20 @@ public final class Engine implements InferenceEngine {
         return snapshot;
     }
 
-    /** Blocks until the engine thread has stopped; unfinished requests end with an error. */
+    /**
+     * Blocks until the engine thread has stopped (unfinished requests end with an error) and the output stage has
+     * delivered every event.
+     */
     @Override
     public void close() {
         stopping = true;
-        inbox.add(() -> { });
+        inbox.add(WAKE);
         try {
             thread.join(TimeUnit.SECONDS.toMillis(30));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-    }
-
-    private void admit(RequestState state) {
-        if (state.done) {
-            return;
-        }
-        if (stopping) {
-            // never reached the scheduler: no blocks to return, only the listener to tell
-            state.done = true;
-            if (state.countedAsWaiting) {
-                state.countedAsWaiting = false;
-                queued.decrementAndGet();
-            }
-            notifyError(state, new EngineClosedException("the engine shut down before the request was scheduled"));
-            return;
-        }
-        live.put(state.sequence, state);
-        scheduler.add(state.sequence);
-    }
-
-    /** Runs what is left in the inbox once the loop has ended: admissions fail, cancels are no-ops. */
-    private void drainAfterStop() {
-        Runnable command;
-        while ((command = inbox.poll()) != null) {
-            try {
-                command.run();
-            } catch (RuntimeException e) {
-                LOG.warn("command after shutdown failed", e);
-            }
-        }
+        outputStage.close();
     }
 
     private void loop() {
@@ -221,8 +211,9 @@ public final class Engine implements InferenceEngine {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
-            stopping = true;
-            drainAfterStop();
+            synchronized (schedulerLock) {
+                stopping = true;   // under the lock: no submit adds a request after the sweep below
+            }
             for (RequestState state : new ArrayList<>(live.values())) {
                 fail(state, new EngineClosedException("the engine shut down"));
             }
@@ -231,7 +222,7 @@ public final class Engine implements InferenceEngine {
     }
 
     private void turn() throws InterruptedException {
-        if (!scheduler.hasWork()) {
+        if (!hasWork()) {
             inbox.take().run();   // idle: sleep until a request or cancel arrives
         }
         Runnable command;
@@ -239,8 +230,14 @@ public final class Engine implements InferenceEngine {
             command.run();
         }
         expireDeadlines();
-        if (scheduler.hasWork() && !stopping) {
+        if (hasWork() && !stopping) {
             step();
+        }
+    }
+
+    private boolean hasWork() {
+        synchronized (schedulerLock) {
+            return scheduler.hasWork();
         }
     }
 
@@ -254,13 +251,16 @@ public final class Engine implements InferenceEngine {
         }
         if (expired != null) {
             for (RequestState state : expired) {
-                end(state, FinishReason.EXPIRED, null);
+                end(state, FinishReason.EXPIRED);
             }
         }
     }
 
     private void step() {
-        SchedulerOutput out = scheduler.schedule();
+        SchedulerOutput out;
+        synchronized (schedulerLock) {
+            out = scheduler.schedule();
+        }
         if (out.scheduled().isEmpty()) {
             return;
         }
@@ -269,10 +269,8 @@ public final class Engine implements InferenceEngine {
         for (ScheduledSequence s : out.scheduled()) {
             Sequence seq = s.sequence();
             RequestState state = live.get(seq);
-            if (state != null && state.firstScheduledNanos == 0) {
+            if (state.firstScheduledNanos == 0) {
                 state.firstScheduledNanos = now;
-                state.countedAsWaiting = false;
-                queued.decrementAndGet();
             }
             batch.addSequence(seq.tokens(), s.startPosition(), s.numNewTokens(), kvManager.blockTableView(seq.requestId()),
                     kvManager.blockSize());
@@ -295,21 +293,64 @@ public final class Engine implements InferenceEngine {
             return;
         }
         steps++;
-        scheduler.onStepComplete(out);
-        int logitRow = 0;
-        int vocab = config.vocabSize();
-        for (ScheduledSequence s : out.scheduled()) {
-            if (!s.samples()) {
-                continue;
-            }
-            int offset = logitRow++ * vocab;
-            RequestState state = live.get(s.sequence());
-            if (state == null) {
-                continue;
-            }
-            emit(state, offset);
+        int[] sampled = sample(out);
+        List<Scheduler.SampledToken> appended;
+        synchronized (schedulerLock) {
+            appended = scheduler.updateFromOutput(out, sampled);
+        }
+        for (Scheduler.SampledToken t : appended) {
+            handOver(t);
         }
         observeStep(out.scheduled().size(), batch.rows, System.nanoTime() - now);
+    }
+
+    /** One id per sampling sequence of the step, in scheduled order (the order of the logit rows). */
+    private int[] sample(SchedulerOutput out) {
+        int rows = 0;
+        for (ScheduledSequence s : out.scheduled()) {
+            rows += s.samples() ? 1 : 0;
+        }
+        int[] ids = new int[rows];
+        int row = 0;
+        for (ScheduledSequence s : out.scheduled()) {
+            if (s.samples()) {
+                ids[row] = sampleRow(live.get(s.sequence()), row * config.vocabSize());
+                row++;
+            }
+        }
+        return ids;
+    }
+
+    /**
+     * Samples one request's next token from its row of the step's logits (with its penalties and seed), and its
+     * logprobs when asked for. NOTE: the step path's only sampling call, kept apart so a batched sampling op can
+     * replace it.
+     */
+    private int sampleRow(RequestState state, int offset) {
+        int vocab = config.vocabSize();
+        SamplingParams params = state.request.params();
+        int token = sampler.sample(logits, offset, vocab, params, state.sampling);
+        state.sampling.accept(token);
+        state.logprobs = null;
+        if (params.logprobs() != null) {
+            System.arraycopy(logits, offset, row, 0, vocab);   // only requests that ask for logprobs pay the copy
+            state.logprobs = sampler.logprobs(row, vocab, token, params.logprobs());
+        }
+        return token;
+    }
+
+    /** Hands an appended token to the request's output stage; a token-level stop already freed the sequence. */
+    private void handOver(Scheduler.SampledToken t) {
+        Sequence seq = t.sequence();
+        RequestState state = live.get(seq);
+        if (state.firstTokenNanos == 0) {
+            state.firstTokenNanos = System.nanoTime();
+        }
+        if (t.finished() != null) {
+            state.done = true;
+            live.remove(seq);
+        }
+        state.output.token(t.token(), state.logprobs, t.finished(), seq.numOutputTokens(), seq.numCachedTokens());
     }
 
     private void observeStep(int sequences, int tokens, long nanos) {
@@ -332,44 +373,15 @@ public final class Engine implements InferenceEngine {
         }
     }
 
-    /** Samples the request's next token from its row of the step's logits and sends it on. */
-    private void emit(RequestState state, int offset) {
-        int vocab = config.vocabSize();
-        SamplingParams params = state.request.params();
-        SequenceOutput.Step step = state.output.next(sampler, logits, offset, vocab);
-        SampledLogprobs logprobs = null;
-        if (params.logprobs() != null) {
-            System.arraycopy(logits, offset, row, 0, vocab);   // only requests that ask for logprobs pay the copy
-            logprobs = sampler.logprobs(row, vocab, step.token(), params.logprobs());
-        }
-        state.sequence.appendToken(step.token());
-        if (state.firstTokenNanos == 0) {
-            state.firstTokenNanos = System.nanoTime();
-        }
-        try {
-            state.listener.onToken(step.token(), step.text(), logprobs);
-        } catch (RuntimeException e) {
-            LOG.warn("listener of {} failed on a token; cancelling it", state.requestId(), e);
-            end(state, FinishReason.CANCELLED, null);
-            return;
-        }
-        if (step.finished() != null) {
-            end(state, FinishReason.of(step.finished()), step.finalText());
-        }
-    }
-
-    /** Ends a request: leaves the scheduler (its blocks return to the pool) and tells the listener once. */
-    private void end(RequestState state, FinishReason reason, String finalText) {
+    /** Ends a request without a token-level stop: leaves the scheduler (its blocks return to the pool), and the output
+     * stage tells the listener (unless it ended the request first, on a stop string). */
+    private void end(RequestState state, FinishReason reason) {
         if (state.done) {
             return;
         }
         state.done = true;
         release(state);
-        try {
-            state.listener.onFinished(reason, finalText == null ? "" : finalText, state.stats(System.nanoTime()));
-        } catch (RuntimeException e) {
-            LOG.warn("listener of {} failed on finish", state.requestId(), e);
-        }
+        state.output.finished(reason, state.stats(System.nanoTime()));
     }
 
     private void fail(RequestState state, Throwable error) {
@@ -385,27 +397,27 @@ public final class Engine implements InferenceEngine {
     }
 
     private void notifyError(RequestState state, Throwable error) {
-        try {
-            state.listener.onError(error, state.stats(System.nanoTime()));
-        } catch (RuntimeException e) {
-            LOG.warn("listener of {} failed on error", state.requestId(), e);
-        }
+        state.output.failed(error, state.stats(System.nanoTime()));
     }
 
     private void release(RequestState state) {
         live.remove(state.sequence);
         try {
-            scheduler.finish(state.sequence);
+            synchronized (schedulerLock) {
+                scheduler.finish(state.sequence);
+            }
         } catch (RuntimeException e) {
             LOG.error("could not release the blocks of {}", state.requestId(), e);
-        }
-        if (state.countedAsWaiting) {
-            state.countedAsWaiting = false;
-            queued.decrementAndGet();
         }
     }
 
     private EngineSnapshot snapshotNow() {
+        synchronized (schedulerLock) {
+            return snapshotLocked();
+        }
+    }
+
+    private EngineSnapshot snapshotLocked() {
         return new EngineSnapshot(scheduler.numRunning(), scheduler.numWaiting(), kvManager.numBlocks(),
                 kvManager.freeBlocks(), kvManager.blockSize(), kvManager.prefixHits(), kvManager.prefixQueries(),
                 scheduler.numPreemptions(), steps);

@@ -22,7 +22,7 @@ public record EngineConfig(int maxNumBatchedTokens, int maxNumSeqs, int maxWaiti
     public EngineConfig {
         require(maxNumBatchedTokens >= 1, "max-num-batched-tokens must be >= 1, got " + maxNumBatchedTokens);
         require(maxNumSeqs >= 1, "max-num-seqs must be >= 1, got " + maxNumSeqs);
-        require(maxWaiting >= 0, "max-waiting must be >= 0, got " + maxWaiting);
+        require(maxWaiting >= 1, "max-waiting must be >= 1, got " + maxWaiting);
         require(blockSize >= 1 && Integer.bitCount(blockSize) == 1, "block-size must be a power of two, got " + blockSize);
         require(numKvBlocks >= 0, "num-kv-blocks must be >= 0, got " + numKvBlocks);
         require(numKvBlocks > 0 || kvCacheBytes > 0, "kv-cache-bytes must be > 0 when num-kv-blocks is 0");

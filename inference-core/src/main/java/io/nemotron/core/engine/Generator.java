@@ -34,7 +34,9 @@ public final class Generator {
         checkPrompt(promptIds, params, config);
 
         SingleSequence cache = new SingleSequence(model, promptIds.length + params.maxTokens());
-        SequenceOutput output = new SequenceOutput(params, promptIds, config.eosTokenIds(), tokenizer);
+        SamplingState sampling = new SamplingState(params, promptIds);
+        TokenStops tokenStops = TokenStops.of(params, config.eosTokenIds());
+        SequenceText sequenceText = new SequenceText(params, promptIds, tokenizer);
         StringBuilder text = new StringBuilder();
 
         long start = System.nanoTime();
@@ -50,15 +52,17 @@ public final class Generator {
         int produced = 0;
         StopReason reason;
         while (true) {
-            SequenceOutput.Step step = output.next(sampler, logits, 0, config.vocabSize());
-            out[produced++] = step.token();
+            int token = sampler.sample(logits, 0, config.vocabSize(), params, sampling);
+            sampling.accept(token);
+            out[produced++] = token;
+            SequenceText.Step step = sequenceText.accept(token, tokenStops.check(token, produced));
             emit(step.text(), text, onText);
             if (step.finished() != null) {
                 reason = step.finished();
                 emit(step.finalText(), text, onText);
                 break;
             }
-            one[0] = step.token();
+            one[0] = token;
             cache.forward(one, 1, logits);
         }
         long end = System.nanoTime();

@@ -1,28 +1,29 @@
 package io.nemotron.core.engine;
 
 /**
- * Everything the engine keeps for one live request besides the scheduler's {@link Sequence}: its listener and the
- * per-sequence sampling, detokenizing and stop state. Owned by the engine thread.
+ * Everything the engine keeps for one live request besides the scheduler's {@link Sequence}: its sampling state
+ * (step thread) and its {@link RequestOutput} (the output stage's side).
  */
 final class RequestState implements RequestHandle {
     final EngineRequest request;
-    final EngineListener listener;
     final Sequence sequence;
-    final SequenceOutput output;
+    final SamplingState sampling;
     final long submittedNanos;
     private final Engine engine;
-    long firstScheduledNanos;
-    long firstTokenNanos;
-    boolean countedAsWaiting = true;
+    RequestOutput output;
+    // written once by the step thread before the first token is handed over, so the output stage sees them
+    volatile long firstScheduledNanos;
+    volatile long firstTokenNanos;
+    /** The logprobs of the token sampled this step, or null (step thread). */
+    SampledLogprobs logprobs;
+    /** The sequence left the engine (step thread only). */
     boolean done;
 
-    RequestState(Engine engine, EngineRequest request, EngineListener listener, Sequence sequence,
-                 SequenceOutput output, long submittedNanos) {
+    RequestState(Engine engine, EngineRequest request, Sequence sequence, long submittedNanos) {
         this.engine = engine;
         this.request = request;
-        this.listener = listener;
         this.sequence = sequence;
-        this.output = output;
+        this.sampling = new SamplingState(request.params(), request.promptIds());
         this.submittedNanos = submittedNanos;
     }
 
@@ -36,9 +37,17 @@ final class RequestState implements RequestHandle {
         engine.cancel(this);
     }
 
+    /** Step thread: the stats now. */
     RequestStats stats(long now) {
-        return new RequestStats(sequence.numPromptTokens(), sequence.numOutputTokens(), sequence.numCachedTokens(),
-                firstScheduledNanos == 0 ? now - submittedNanos : firstScheduledNanos - submittedNanos,
-                firstTokenNanos == 0 ? 0 : firstTokenNanos - submittedNanos, now - submittedNanos);
+        return stats(now, sequence.numOutputTokens(), sequence.numCachedTokens());
+    }
+
+    /** Any thread: the stats with the token counts given (the output stage's, as of the token it delivers). */
+    RequestStats stats(long now, int numOutputTokens, int numCachedTokens) {
+        long scheduled = firstScheduledNanos;
+        long firstToken = firstTokenNanos;
+        return new RequestStats(sequence.numPromptTokens(), numOutputTokens, numCachedTokens,
+                scheduled == 0 ? now - submittedNanos : scheduled - submittedNanos,
+                firstToken == 0 ? 0 : firstToken - submittedNanos, now - submittedNanos);
     }
 }

@@ -66,11 +66,11 @@ public final class Scheduler {
         int maxComputed = seq.numPromptTokens() + seq.maxTokens() - 1;
         if (kv.blocksFor(maxComputed) > kv.numBlocks()) {
             throw new IllegalArgumentException("request " + seq.requestId() + ": " + seq.numPromptTokens()
-                    + " prompt tokens + maxTokens " + seq.maxTokens() + " need " + kv.blocksFor(maxComputed)
+                    + " prompt tokens + max_tokens " + seq.maxTokens() + " need " + kv.blocksFor(maxComputed)
                     + " KV blocks, the cache has " + kv.numBlocks());
         }
         if (waiting.size() >= config.maxWaiting()) {
-            throw new EngineOverloadedException(waiting.size() + " requests already wait (maxWaiting="
+            throw new EngineOverloadedException("the waiting queue is full (" + waiting.size() + " requests, maxWaiting="
                     + config.maxWaiting() + "); retry later");
         }
         seq.addOrder = nextAddOrder++;
@@ -165,14 +165,24 @@ public final class Scheduler {
         numPreemptions++;
     }
 
+    /** One sampled token as {@link #updateFromOutput} applied it: {@code finished} is its token-level stop, or null. */
+    public record SampledToken(Sequence sequence, int token, StopReason finished) {}
+
     /**
-     * The step ran: each scheduled sequence's computed tokens advance by its numNewTokens, and its newly full blocks
-     * are cached. Call BEFORE appending sampled tokens (the blocks are hashed from the tokens that were computed).
-     * Sequences finished while the step ran are skipped.
+     * Applies a step's outcome in one place (vLLM v1's {@code update_from_output}): each scheduled sequence's computed
+     * tokens advance by its numNewTokens and its newly full blocks are cached; each sampling sequence gets its sampled
+     * token appended and checked against its {@link TokenStops} (max_tokens, EOS, stop token ids); a sequence that
+     * stopped is finished here and its blocks are freed. Sequences finished while the step ran are skipped.
+     *
+     * @param sampledTokens one id per sampling sequence of the step, in scheduled order (the step's logit rows)
+     * @return the appended tokens, in scheduled order
      */
-    public void onStepComplete(SchedulerOutput output) {
+    public List<SampledToken> updateFromOutput(SchedulerOutput output, int[] sampledTokens) {
+        List<SampledToken> appended = new ArrayList<>();
+        int row = 0;
         for (ScheduledSequence s : output.scheduled()) {
             Sequence seq = s.sequence();
+            int token = s.samples() ? sampledTokens[row++] : -1;
             if (seq.status() != Sequence.Status.RUNNING) {
                 continue;
             }
@@ -181,8 +191,23 @@ public final class Scheduler {
                         + " but " + seq.numComputedTokens() + " tokens are computed (applied twice, or stale)");
             }
             seq.advance(s.numNewTokens());
+            // NOTE: before the append: the blocks are hashed from the tokens that were computed
             kv.cacheFullBlocks(seq.requestId(), seq.tokens(), seq.numComputedTokens());
+            if (!s.samples()) {
+                continue;
+            }
+            seq.appendToken(token);
+            StopReason stop = seq.stops().check(token, seq.numOutputTokens());
+            if (stop != null) {
+                finish(seq);
+            }
+            appended.add(new SampledToken(seq, token, stop));
         }
+        if (row != sampledTokens.length) {
+            throw new IllegalArgumentException("the step has " + row + " sampling sequences but "
+                    + sampledTokens.length + " sampled tokens");
+        }
+        return appended;
     }
 
     /**

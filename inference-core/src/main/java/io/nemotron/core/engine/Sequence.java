@@ -16,6 +16,7 @@ public final class Sequence {
     private final int maxTokens;
     private final int priority;
     private final long arrival;
+    private final TokenStops stops;
     private int[] tokens;
     private int numTokens;
     private int numComputedTokens;
@@ -30,6 +31,12 @@ public final class Sequence {
      * @param arrival  any monotonic time (e.g. nanoTime of the engine's clock); earlier = scheduled first
      */
     public Sequence(String requestId, int[] promptIds, int maxTokens, int priority, long arrival) {
+        this(requestId, promptIds, priority, arrival, TokenStops.maxTokensOnly(maxTokens));
+    }
+
+    /** @param stops max_tokens and the ids that end the sequence, checked by {@link Scheduler#updateFromOutput} */
+    public Sequence(String requestId, int[] promptIds, int priority, long arrival, TokenStops stops) {
+        int maxTokens = stops.maxTokens();
         if (requestId == null || requestId.isEmpty()) {
             throw new IllegalArgumentException("requestId must be non-empty");
         }
@@ -44,6 +51,7 @@ public final class Sequence {
         this.maxTokens = maxTokens;
         this.priority = priority;
         this.arrival = arrival;
+        this.stops = stops;
         // room for a few outputs up front; appendToken doubles beyond that
         this.tokens = Arrays.copyOf(promptIds, promptIds.length + Math.min(maxTokens, 16));
         this.numTokens = promptIds.length;
@@ -84,6 +92,10 @@ public final class Sequence {
 
     public int maxTokens() {
         return maxTokens;
+    }
+
+    public TokenStops stops() {
+        return stops;
     }
 
     /** Tokens whose K/V are in the cache. */

@@ -17,9 +17,7 @@ import java.util.List;
  */
 public final class StopChecker {
     private final List<String> stops;
-    private final int[] eosIds;
-    private final List<Integer> stopTokenIds;
-    private final int maxTokens;
+    private final TokenStops tokenStops;   // null for the output stage's text-only checker
     private final StringBuilder held = new StringBuilder();
     private int generated;
     private boolean finished;
@@ -27,13 +25,25 @@ public final class StopChecker {
     /** {@code eosTokenIds} are the model's (config.json / generation_config.json). */
     public StopChecker(SamplingParams params, List<Integer> eosTokenIds) {
         this.stops = params.stop();
-        this.eosIds = params.ignoreEos() ? new int[0] : eosTokenIds.stream().mapToInt(Integer::intValue).toArray();
-        this.stopTokenIds = params.stopTokenIds();
-        this.maxTokens = params.maxTokens();
+        this.tokenStops = TokenStops.of(params, eosTokenIds);
+    }
+
+    /** The text half alone: the token-level stops are decided on the step thread and passed to the 3-arg accept. */
+    StopChecker(List<String> stopStrings) {
+        this.stops = stopStrings;
+        this.tokenStops = null;
     }
 
     /** Call once per generated token, with the text delta the incremental detokenizer gave for it. */
     public StopDecision accept(int tokenId, String delta) {
+        return accept(tokenId, delta, tokenStops.check(tokenId, generated + 1));
+    }
+
+    /**
+     * The text half for a token whose token-level stop ({@link TokenStops}, or null) is already decided: a stop string
+     * in the text takes precedence over it, and otherwise it ends the sequence with all held text released.
+     */
+    StopDecision accept(int tokenId, String delta, StopReason byToken) {
         if (finished) {
             throw new IllegalStateException("sequence already finished");
         }
@@ -43,10 +53,10 @@ public final class StopChecker {
         if (byString != null) {
             return finish(byString);
         }
-        if (generated >= maxTokens) {
+        if (byToken == StopReason.LENGTH) {
             return finish(new StopDecision(releaseAll(), StopReason.LENGTH, null, -1));
         }
-        if (isEos(tokenId) || stopTokenIds.contains(tokenId)) {
+        if (byToken == StopReason.STOP) {
             return finish(new StopDecision(releaseAll(), StopReason.STOP, null, tokenId));
         }
         return StopDecision.running(releaseSafePrefix());
@@ -76,15 +86,6 @@ public final class StopChecker {
         String text = held.substring(0, bestStart);
         held.setLength(0);
         return new StopDecision(text, StopReason.STOP, best, -1);
-    }
-
-    private boolean isEos(int tokenId) {
-        for (int id : eosIds) {
-            if (id == tokenId) {
-                return true;
-            }
-        }
-        return false;
     }
 
     private String releaseAll() {

@@ -61,15 +61,13 @@ class SchedulerSimulationTest {
             assertTrue(s.numRunning() <= config.maxNumSeqs());
             assertTrue(!out.scheduled().isEmpty() || !out.preempted().isEmpty(), "idle step with work queued");
 
-            s.onStepComplete(out);
-            for (ScheduledSequence row : out.scheduled()) {
-                Sequence seq = row.sequence();
-                if (row.samples()) {
-                    seq.appendToken(output(all.indexOf(seq), seq.numOutputTokens()));
-                    if (seq.numOutputTokens() == seq.maxTokens()) {
-                        s.finish(seq);
-                    }
-                }
+            // each sampling sequence's next output; updateFromOutput appends it and finishes it at maxTokens
+            int[] sampled = out.scheduled().stream().filter(ScheduledSequence::samples)
+                    .mapToInt(row -> output(all.indexOf(row.sequence()), row.sequence().numOutputTokens())).toArray();
+            for (Scheduler.SampledToken t : s.updateFromOutput(out, sampled)) {
+                assertEquals(t.sequence().numOutputTokens() == t.sequence().maxTokens() ? StopReason.LENGTH : null,
+                        t.finished());
+                assertEquals(t.finished() != null, t.sequence().status() == Sequence.Status.FINISHED);
             }
         }
 

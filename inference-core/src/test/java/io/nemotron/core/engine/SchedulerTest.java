@@ -33,14 +33,11 @@ class SchedulerTest {
         assertEquals(samples, s.samples(), seq.requestId() + " samples");
     }
 
-    /** Completes the step and appends token 900 for every sampling sequence, as the engine would. */
-    static void complete(Scheduler s, SchedulerOutput out) {
-        s.onStepComplete(out);
-        for (ScheduledSequence row : out.scheduled()) {
-            if (row.samples()) {
-                row.sequence().appendToken(900);
-            }
-        }
+    /** Completes the step with token 900 sampled for every sampling sequence, as the engine would. */
+    static List<Scheduler.SampledToken> complete(Scheduler s, SchedulerOutput out) {
+        int[] sampled = new int[(int) out.scheduled().stream().filter(ScheduledSequence::samples).count()];
+        java.util.Arrays.fill(sampled, 900);
+        return s.updateFromOutput(out, sampled);
     }
 
     @Test
@@ -234,9 +231,14 @@ class SchedulerTest {
         s.add(b);
         SchedulerOutput out = s.schedule();
         s.finish(b); // cancelled while the step ran
-        s.onStepComplete(out);
+        List<Scheduler.SampledToken> appended = s.updateFromOutput(out, new int[] {7, 8});
+        assertEquals(1, appended.size());
+        assertSame(a, appended.get(0).sequence());
+        assertEquals(7, appended.get(0).token());
         assertEquals(3, a.numComputedTokens());
-        assertThrows(IllegalStateException.class, () -> s.onStepComplete(out));
+        assertEquals(4, a.numTokens());
+        assertEquals(3, b.numTokens()); // b's sampled token is dropped
+        assertThrows(IllegalStateException.class, () -> s.updateFromOutput(out, new int[] {7, 8}));
     }
 
     @Test
