@@ -34,10 +34,15 @@ public final class StepThreadBenchmark {
 
     private final LoadedModel model;
     private final EngineConfig config;
+    private final float temperature;
+    private final float topP;
 
-    public StepThreadBenchmark(LoadedModel model, EngineConfig config) {
+    /** {@code temperature} 0 is greedy (sampling then costs an argmax); topP applies when temperature > 0. */
+    public StepThreadBenchmark(LoadedModel model, EngineConfig config, float temperature, float topP) {
         this.model = model;
         this.config = config;
+        this.temperature = temperature;
+        this.topP = topP;
     }
 
     /**
@@ -79,7 +84,7 @@ public final class StepThreadBenchmark {
             for (int i = 0; i < promptLen; i++) {
                 prompt[i] = random.nextInt(3, vocab);   // distinct random prompts: no prefix-cache help
             }
-            SamplingParams params = SamplingParams.builder().temperature(0.8f).topP(0.95f).seed(seed * 1000 + c)
+            SamplingParams params = SamplingParams.builder().temperature(temperature).topP(topP).seed(seed * 1000 + c)
                     .maxTokens(genLen).ignoreEos(true).stop(STOP_STRINGS.toArray(String[]::new)).build();
             engine.submit(EngineRequest.of("step-" + seed + "-" + c, prompt, params), new EngineListener() {
                 private final StringBuilder text = new StringBuilder();

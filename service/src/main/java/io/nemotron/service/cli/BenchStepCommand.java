@@ -53,6 +53,12 @@ final class BenchStepCommand implements Callable<Integer> {
     @Option(names = "--gen-len", defaultValue = "128", description = "with --engine: tokens generated per request")
     int genLen;
 
+    @Option(names = "--temperature", defaultValue = "0", description = "with --engine: 0 is greedy")
+    float temperature;
+
+    @Option(names = "--top-p", defaultValue = "1", description = "with --engine and a temperature > 0")
+    float topP;
+
     @Mixin
     OutputFormat format;
 
@@ -117,7 +123,7 @@ final class BenchStepCommand implements Callable<Integer> {
         List<List<StepThreadBenchmark.Result>> rounds = new ArrayList<>();
         batches.forEach(b -> rounds.add(new ArrayList<>()));
         try (LoadedModel loaded = LoadedModel.openCpu(ModelPaths.resolve(model), nThreads, budget)) {
-            StepThreadBenchmark bench = new StepThreadBenchmark(loaded, config);
+            StepThreadBenchmark bench = new StepThreadBenchmark(loaded, config, temperature, topP);
             for (int round = 0; round < this.rounds; round++) {
                 for (int i = 0; i < batches.size(); i++) {
                     StepThreadBenchmark.Result r = bench.run(batches.get(i), context, genLen);
@@ -139,6 +145,8 @@ final class BenchStepCommand implements Callable<Integer> {
             json.put("threads", nThreads);
             json.put("prompt_len", context);
             json.put("gen_len", genLen);
+            json.put("temperature", temperature);
+            json.put("top_p", topP);
             json.put("results", medians.stream().map(r -> {
                 Map<String, Object> m = new LinkedHashMap<>();
                 m.put("concurrency", r.concurrency());
@@ -151,8 +159,9 @@ final class BenchStepCommand implements Callable<Integer> {
             out.println(Json.write(json));
         } else {
             for (StepThreadBenchmark.Result r : medians) {
-                out.printf("concurrency %d, prompt %d, gen %d, %d threads: decode step %.3f ms = forward %.3f ms "
-                        + "+ step thread's own %.3f ms%n", r.concurrency(), context, genLen, nThreads, r.stepMillis(),
+                out.printf("concurrency %d, prompt %d, gen %d, temperature %s, %d threads: decode step %.3f ms = "
+                        + "forward %.3f ms + step thread's own %.3f ms%n", r.concurrency(), context, genLen,
+                        temperature, nThreads, r.stepMillis(),
                         r.forwardMillis(), r.ownMillis());
             }
         }
