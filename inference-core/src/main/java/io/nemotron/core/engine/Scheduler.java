@@ -178,6 +178,14 @@ public final class Scheduler {
      * @return the appended tokens, in scheduled order
      */
     public List<SampledToken> updateFromOutput(SchedulerOutput output, int[] sampledTokens) {
+        int rows = 0;
+        for (ScheduledSequence s : output.scheduled()) {
+            rows += s.samples() ? 1 : 0;
+        }
+        if (rows != sampledTokens.length) {
+            throw new IllegalArgumentException("the step has " + rows + " sampling sequences but "
+                    + sampledTokens.length + " sampled tokens");
+        }
         List<SampledToken> appended = new ArrayList<>();
         int row = 0;
         for (ScheduledSequence s : output.scheduled()) {
@@ -202,10 +210,6 @@ public final class Scheduler {
                 finish(seq);
             }
             appended.add(new SampledToken(seq, token, stop));
-        }
-        if (row != sampledTokens.length) {
-            throw new IllegalArgumentException("the step has " + row + " sampling sequences but "
-                    + sampledTokens.length + " sampled tokens");
         }
         return appended;
     }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.nemotron.core.kv.KvCacheManager;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -220,6 +221,47 @@ class SchedulerTest {
         assertEquals(10, kv.freeBlocks());
         assertFalse(s.hasWork());
         assertThrows(IllegalStateException.class, () -> run.appendToken(1));
+    }
+
+    @Test
+    void updateFromOutputAppendsAppliesTokenStopsAndFreesTheStoppedSequences() {
+        KvCacheManager kv = new KvCacheManager(10, 4, false);
+        Scheduler s = new Scheduler(new SchedulerConfig(100, 8, 8, 0), kv);
+        Sequence a = new Sequence("a", prompt(1, 3), 0, 0, new TokenStops(5, new int[] {2}));  // stop id 2
+        Sequence b = new Sequence("b", prompt(1, 6), 0, 1, new TokenStops(2, new int[] {2}));  // max_tokens 2
+        s.add(a);
+        s.add(b);
+        SchedulerOutput out = s.schedule();   // a: rows 0..2 (block 0), b: rows 0..5 (blocks 1, 2)
+        assertEquals(7, kv.freeBlocks());
+        List<Scheduler.SampledToken> appended = s.updateFromOutput(out, new int[] {7, 8});
+        assertEquals(List.of(new Scheduler.SampledToken(a, 7, null), new Scheduler.SampledToken(b, 8, null)), appended);
+        assertArrayEquals(new int[] {1, 2, 3, 7}, Arrays.copyOf(a.tokens(), a.numTokens()));
+        assertEquals(3, a.numComputedTokens());
+        assertEquals(6, b.numComputedTokens());
+
+        out = s.schedule();                    // a: row 3 (still block 0), b: row 6 (block 2)
+        assertRow(out.scheduled().get(0), a, 1, 3, true);
+        assertRow(out.scheduled().get(1), b, 1, 6, true);
+        assertEquals(7, kv.freeBlocks());
+        appended = s.updateFromOutput(out, new int[] {2, 2});
+        // a: 2 is its stop id; b: its 2nd output reaches max_tokens, which wins over the stop id (vLLM v1's order)
+        assertEquals(List.of(new Scheduler.SampledToken(a, 2, StopReason.STOP),
+                new Scheduler.SampledToken(b, 2, StopReason.LENGTH)), appended);
+        assertEquals(Sequence.Status.FINISHED, a.status());
+        assertEquals(Sequence.Status.FINISHED, b.status());
+        assertArrayEquals(new int[] {1, 2, 3, 7, 2}, Arrays.copyOf(a.tokens(), a.numTokens()));
+        assertEquals(10, kv.freeBlocks());
+        assertFalse(s.hasWork());
+    }
+
+    @Test
+    void updateFromOutputRefusesAWrongNumberOfSampledTokens() {
+        Scheduler s = new Scheduler(new SchedulerConfig(100, 8, 8, 0), new KvCacheManager(10, 4, false));
+        s.add(seq("a", 3, 5, 0, 0));
+        SchedulerOutput out = s.schedule();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> s.updateFromOutput(out, new int[] {1, 2}));
+        assertEquals("the step has 1 sampling sequences but 2 sampled tokens", e.getMessage());
     }
 
     @Test
