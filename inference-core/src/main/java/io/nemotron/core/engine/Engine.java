@@ -199,7 +199,7 @@ public final class Engine implements InferenceEngine {
                 } catch (InterruptedException e) {
                     throw e;
                 } catch (Throwable t) {
-                    // a bug outside the forward pass (scheduler, sampling, a listener): its state can no longer be
+                    // a bug outside the forward pass (scheduler, sampling, bookkeeping): its state can no longer be
                     // trusted, so every live request fails, and the engine keeps serving new ones
                     LOG.error("engine loop failed; failing {} live requests", live.size(), t);
                     for (RequestState state : new ArrayList<>(live.values())) {

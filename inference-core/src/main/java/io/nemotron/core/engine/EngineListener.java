@@ -1,9 +1,10 @@
 package io.nemotron.core.engine;
 
 /**
- * Events of one request, called on the engine thread: implementations must be quick and must not block
- * (hand off to the gRPC stream's executor / queue). Exactly one of {@link #onFinished} or {@link #onError} ends the
- * stream; nothing is called after it.
+ * Events of one request, called on the engine's output stage, off the step thread: in order, one call at a time per
+ * request (different requests' listeners run in parallel). Exactly one of {@link #onFinished} or {@link #onError} ends
+ * the stream; nothing is called after it. A listener that blocks delays only its own request's events, never the
+ * steps (its tokens queue up, at most max_tokens of them).
  */
 public interface EngineListener {
 

@@ -8,7 +8,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Wraps one request's listener: the gap between consecutive tokens is timed here because only the stream sees both
- * ends of it (RequestStats carries totals). Runs on the engine thread like the call it wraps: one nanoTime and one
+ * ends of it (RequestStats carries totals). Runs on the engine's output stage like the call it wraps: one nanoTime and one
  * histogram update per token.
  */
 final class MeteredListener implements EngineListener {

@@ -16,7 +16,7 @@ import java.util.function.Function;
 
 /**
  * One Chat RPC as the engine sees it: text deltas go through the request's {@link ChatTextPipeline} and leave as
- * ChatResponse messages on the {@link ResponseStream}. Runs on the engine thread; nothing here blocks.
+ * ChatResponse messages on the {@link ResponseStream}. Runs on the engine's output stage (off the step thread), one call at a time.
  */
 public final class ChatCall implements EngineListener, ChatOutput {
     private final ResponseStream<ChatResponse> stream;

@@ -10,9 +10,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * The response side of one streaming call, safe to feed from the engine thread.
+ * The response side of one streaming call, safe to feed from the engine's output stage.
  * <p>
- * The engine thread only enqueues ({@link #send}, {@link #close}) and never touches the observer, which is not
+ * The engine's output stage only enqueues ({@link #send}, {@link #close}) and never touches the observer, which is not
  * thread-safe and may be slow; a drain task on {@code executor} writes to it, one at a time (the {@code wip}
  * counter serialises drains), and only while {@code isReady()}: the client's flow control is respected and the
  * onReady handler resumes the drain. Policy for slow clients: at most {@code maxPending} messages wait; one more
