@@ -298,9 +298,14 @@ public final class Engine implements InferenceEngine {
         synchronized (schedulerLock) {
             appended = scheduler.updateFromOutput(out, sampled);
         }
+        List<RequestOutput> toDrain = new ArrayList<>(appended.size());
         for (Scheduler.SampledToken t : appended) {
-            handOver(t);
+            RequestOutput output = handOver(t);
+            if (output != null) {
+                toDrain.add(output);
+            }
         }
+        outputStage.drainAll(toDrain);
         observeStep(out.scheduled().size(), batch.rows, System.nanoTime() - now);
     }
 
@@ -339,8 +344,11 @@ public final class Engine implements InferenceEngine {
         return token;
     }
 
-    /** Hands an appended token to the request's output stage; a token-level stop already freed the sequence. */
-    private void handOver(Scheduler.SampledToken t) {
+    /**
+     * Queues an appended token on the request's output (a token-level stop already freed the sequence); returns the
+     * output when it needs a drain started, else null.
+     */
+    private RequestOutput handOver(Scheduler.SampledToken t) {
         Sequence seq = t.sequence();
         RequestState state = live.get(seq);
         if (state.firstTokenNanos == 0) {
@@ -350,7 +358,9 @@ public final class Engine implements InferenceEngine {
             state.done = true;
             live.remove(seq);
         }
-        state.output.token(t.token(), state.logprobs, t.finished(), seq.numOutputTokens(), seq.numCachedTokens());
+        boolean drain = state.output.offerToken(t.token(), state.logprobs, t.finished(), seq.numOutputTokens(),
+                seq.numCachedTokens());
+        return drain ? state.output : null;
     }
 
     private void observeStep(int sequences, int tokens, long nanos) {

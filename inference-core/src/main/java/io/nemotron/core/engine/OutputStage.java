@@ -1,5 +1,6 @@
 package io.nemotron.core.engine;
 
+import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -29,6 +30,23 @@ final class OutputStage implements AutoCloseable {
         } catch (RejectedExecutionException e) {
             drain.run();   // events are never dropped: late ones are delivered where they come from
         }
+    }
+
+    /**
+     * Runs the drains of a step's requests: one hand-over from the step thread whatever their number (starting a
+     * thread per request there would cost the step thread a wake-up each); the first drain runs on the dispatching
+     * thread, the others each on their own.
+     */
+    void drainAll(List<RequestOutput> outputs) {
+        if (outputs.isEmpty()) {
+            return;
+        }
+        execute(() -> {
+            for (int i = 1; i < outputs.size(); i++) {
+                execute(outputs.get(i)::drain);
+            }
+            outputs.get(0).drain();
+        });
     }
 
     /** Waits for the events already handed over to be delivered (a listener blocked for good is given up on). */

@@ -48,9 +48,14 @@ final class RequestOutput {
         this.stage = stage;
     }
 
-    /** Step thread: a sampled token and its token-level stop (null while the sequence goes on). */
-    void token(int token, SampledLogprobs logprobs, StopReason stop, int numOutputTokens, int numCachedTokens) {
-        enqueue(new Token(token, logprobs, stop, numOutputTokens, numCachedTokens));
+    /**
+     * Step thread: queues a sampled token and its token-level stop (null while the sequence goes on). Starts no drain:
+     * returns true when the caller must have {@link #drain} run (the step hands all of those over at once, see
+     * {@link OutputStage#drainAll}).
+     */
+    boolean offerToken(int token, SampledLogprobs logprobs, StopReason stop, int numOutputTokens, int numCachedTokens) {
+        queue.add(new Token(token, logprobs, stop, numOutputTokens, numCachedTokens));
+        return draining.compareAndSet(false, true);
     }
 
     /** Step thread: the request ended without a token-level stop (cancelled, expired). */
@@ -70,7 +75,8 @@ final class RequestOutput {
         }
     }
 
-    private void drain() {
+    /** Delivers the queued events; run by the output stage only, after an offer or enqueue asked for it. */
+    void drain() {
         do {
             Event event;
             while ((event = queue.poll()) != null) {
