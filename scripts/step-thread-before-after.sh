@@ -17,8 +17,13 @@ for ((i = 1; i <= runs; i++)); do
     echo "$side run $i: $line"
     echo "$line" | sed -E "s/.*step thread's own ([0-9.]+) ms.*/\1/" >> "$out/$side"
     echo "$line" | sed -E "s/.*forward ([0-9.]+) ms.*/\1/" >> "$out/$side.forward"
+    echo "$line" | sed -E "s/.*own CPU ([0-9.]+) ms.*/\1/" >> "$out/$side.cpu"
   done
 done
 median() { sort -g "$1" | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 b=$(median "$out/before"); a=$(median "$out/after")
-echo "median step thread's own time per decode step: before $b ms, after $a ms (forward: before $(median "$out/before.forward") ms, after $(median "$out/after.forward") ms); after/before $(awk -v a="$a" -v b="$b" 'BEGIN {printf "%.2f", a / b}')"
+bc=$(median "$out/before.cpu"); ac=$(median "$out/after.cpu")
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
+echo "medians per decode step: step thread's own wall time before $b ms, after $a ms (after/before $(ratio "$a" "$b"));" \
+  "its own CPU time before $bc ms, after $ac ms (after/before $(ratio "$ac" "$bc"));" \
+  "forward before $(median "$out/before.forward") ms, after $(median "$out/after.forward") ms"

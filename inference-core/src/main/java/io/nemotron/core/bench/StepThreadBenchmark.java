@@ -14,6 +14,8 @@ import io.nemotron.core.engine.SamplingParams;
 import io.nemotron.core.engine.StepObserver;
 import io.nemotron.core.model.ForwardPass;
 import io.nemotron.core.runtime.LoadedModel;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CountDownLatch;
@@ -24,7 +26,10 @@ import java.util.concurrent.TimeUnit;
  * model's tokenizer and stop strings (so detokenizing and stop-string checks run, as for a served request), and each
  * full decode step (c sequences, one row each) is split into its forward pass and the step thread's own time: the
  * step's wall time as {@link StepObserver} reports it (from the scheduled batch to the last token handed on) minus
- * the forward pass, i.e. batch building, sampling, bookkeeping and whatever output work the step thread does.
+ * the forward pass, i.e. batch building, sampling, bookkeeping and whatever output work the step thread does. Wall
+ * time counts the step thread being descheduled too (on a small, busy machine other threads take its core), so the
+ * step thread's CPU time outside the forward pass is reported beside it: everything the loop did since the previous
+ * step ended (commands, scheduling, batch building) and after its forward pass (sampling, bookkeeping, events).
  *
  * <p>Uses only the engine's public API, so the same benchmark measures an engine before and after a change.
  */
@@ -49,9 +54,10 @@ public final class StepThreadBenchmark {
      * @param decodeSteps    full decode steps measured (all {@code concurrency} sequences in each)
      * @param stepMillis     mean wall time of a decode step on the step thread
      * @param forwardMillis  mean forward-pass time of those steps
+     * @param ownCpuMillis   mean CPU time of the step thread outside the forward pass, per decode step
      */
     public record Result(int concurrency, int promptLen, int genLen, int decodeSteps, double stepMillis,
-                         double forwardMillis) {
+                         double forwardMillis, double ownCpuMillis) {
         /** The step thread's own time per decode step: everything but the forward pass. */
         public double ownMillis() {
             return stepMillis - forwardMillis;
@@ -110,10 +116,14 @@ public final class StepThreadBenchmark {
         }
     }
 
-    /** The model, with the wall time of its latest forward call kept for the step observer (same thread). */
+    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+
+    /** The model, with the wall and CPU times of its latest forward call kept for the step observer (same thread). */
     private static final class TimedForward implements ForwardPass {
         private final ForwardPass model;
         long lastNanos;
+        long cpuAtStart;
+        long cpuAtEnd;
 
         TimedForward(ForwardPass model) {
             this.model = model;
@@ -141,9 +151,11 @@ public final class StepThreadBenchmark {
 
         @Override
         public void forward(StepBatch batch, KvPool kv, float[] logits) {
+            cpuAtStart = THREADS.getCurrentThreadCpuTime();
             long start = System.nanoTime();
             model.forward(batch, kv, logits);
             lastNanos = System.nanoTime() - start;
+            cpuAtEnd = THREADS.getCurrentThreadCpuTime();
         }
     }
 
@@ -154,6 +166,8 @@ public final class StepThreadBenchmark {
         private long steps;
         private long stepNanos;
         private long forwardNanos;
+        private long ownCpuNanos;
+        private long cpuAtLastStep;   // the step thread's CPU time when the previous step ended; 0: none yet
 
         StepTimes(TimedForward forward, int concurrency) {
             this.forward = forward;
@@ -162,11 +176,14 @@ public final class StepThreadBenchmark {
 
         @Override
         public synchronized void onStep(int sequences, int tokens, long nanos) {
-            if (sequences == concurrency && tokens == sequences) {
+            long cpu = THREADS.getCurrentThreadCpuTime();
+            if (sequences == concurrency && tokens == sequences && cpuAtLastStep != 0) {
                 steps++;
                 stepNanos += nanos;
                 forwardNanos += forward.lastNanos;
+                ownCpuNanos += (forward.cpuAtStart - cpuAtLastStep) + (cpu - forward.cpuAtEnd);
             }
+            cpuAtLastStep = cpu;
         }
 
         @Override
@@ -177,6 +194,8 @@ public final class StepThreadBenchmark {
             steps = 0;
             stepNanos = 0;
             forwardNanos = 0;
+            ownCpuNanos = 0;
+            cpuAtLastStep = 0;
         }
 
         synchronized Result result(int concurrency, int promptLen, int genLen) {
@@ -184,7 +203,7 @@ public final class StepThreadBenchmark {
                 throw new IllegalStateException("no full decode step was measured");
             }
             return new Result(concurrency, promptLen, genLen, (int) steps, stepNanos / 1e6 / steps,
-                    forwardNanos / 1e6 / steps);
+                    forwardNanos / 1e6 / steps, ownCpuNanos / 1e6 / steps);
         }
     }
 }

@@ -128,8 +128,9 @@ final class BenchStepCommand implements Callable<Integer> {
                 for (int i = 0; i < batches.size(); i++) {
                     StepThreadBenchmark.Result r = bench.run(batches.get(i), context, genLen);
                     spec.commandLine().getErr().printf("round %d concurrency %3d: step %.3f ms, forward %.3f ms, "
-                            + "step thread's own %.3f ms (%d decode steps)%n", round + 1, r.concurrency(),
-                            r.stepMillis(), r.forwardMillis(), r.ownMillis(), r.decodeSteps());
+                            + "step thread's own %.3f ms wall, %.3f ms CPU (%d decode steps)%n", round + 1,
+                            r.concurrency(), r.stepMillis(), r.forwardMillis(), r.ownMillis(), r.ownCpuMillis(),
+                            r.decodeSteps());
                     spec.commandLine().getErr().flush();
                     rounds.get(i).add(r);
                 }
@@ -154,15 +155,16 @@ final class BenchStepCommand implements Callable<Integer> {
                 m.put("step_ms", r.stepMillis());
                 m.put("forward_ms", r.forwardMillis());
                 m.put("step_thread_own_ms", r.ownMillis());
+                m.put("step_thread_own_cpu_ms", r.ownCpuMillis());
                 return m;
             }).toList());
             out.println(Json.write(json));
         } else {
             for (StepThreadBenchmark.Result r : medians) {
                 out.printf("concurrency %d, prompt %d, gen %d, temperature %s, %d threads: decode step %.3f ms = "
-                        + "forward %.3f ms + step thread's own %.3f ms%n", r.concurrency(), context, genLen,
-                        temperature, nThreads, r.stepMillis(),
-                        r.forwardMillis(), r.ownMillis());
+                        + "forward %.3f ms + step thread's own %.3f ms; step thread's own CPU %.3f ms%n",
+                        r.concurrency(), context, genLen, temperature, nThreads, r.stepMillis(), r.forwardMillis(),
+                        r.ownMillis(), r.ownCpuMillis());
             }
         }
         out.flush();
