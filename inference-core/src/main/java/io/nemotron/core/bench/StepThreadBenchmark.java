@@ -72,8 +72,9 @@ public final class StepThreadBenchmark {
         StepTimes times = new StepTimes(forward, concurrency);
         try (Engine engine = new Engine(forward, model.tokenizer(), config)) {
             engine.addStepObserver(times);
-            // warm-up round: JIT, the tokenizer's native library and page faults outside the timing
-            runRound(engine, concurrency, promptLen, Math.min(genLen, 16), 99);
+            // a full warm-up round: JIT (C2 needs thousands of calls of the per-token code), the tokenizer's native
+            // library and page faults outside the timing
+            runRound(engine, concurrency, promptLen, genLen, 99);
             times.reset();
             runRound(engine, concurrency, promptLen, genLen, 7);
         }
