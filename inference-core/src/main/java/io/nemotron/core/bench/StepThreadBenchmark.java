@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * The engine's step thread at concurrency {@code c}: c requests decode together through the {@link Engine}, with the
@@ -41,13 +42,20 @@ public final class StepThreadBenchmark {
     private final EngineConfig config;
     private final float temperature;
     private final float topP;
+    private final Supplier<EngineListener> serviceListeners;
 
-    /** {@code temperature} 0 is greedy (sampling then costs an argmax); topP applies when temperature > 0. */
-    public StepThreadBenchmark(LoadedModel model, EngineConfig config, float temperature, float topP) {
+    /**
+     * @param temperature      0 is greedy (sampling then costs an argmax); topP applies when temperature > 0
+     * @param serviceListeners null, or one more listener per request that hears every event too: what the serving
+     *                         layer does with them (the service's chat call: reasoning split, messages, stream)
+     */
+    public StepThreadBenchmark(LoadedModel model, EngineConfig config, float temperature, float topP,
+                               Supplier<EngineListener> serviceListeners) {
         this.model = model;
         this.config = config;
         this.temperature = temperature;
         this.topP = topP;
+        this.serviceListeners = serviceListeners;
     }
 
     /**
@@ -93,21 +101,31 @@ public final class StepThreadBenchmark {
             }
             SamplingParams params = SamplingParams.builder().temperature(temperature).topP(topP).seed(seed * 1000 + c)
                     .maxTokens(genLen).ignoreEos(true).stop(STOP_STRINGS.toArray(String[]::new)).build();
+            EngineListener service = serviceListeners == null ? null : serviceListeners.get();
             engine.submit(EngineRequest.of("step-" + seed + "-" + c, prompt, params), new EngineListener() {
                 private final StringBuilder text = new StringBuilder();
 
                 @Override
                 public void onToken(int tokenId, String textDelta, SampledLogprobs logprobs) {
                     text.append(textDelta);
+                    if (service != null) {
+                        service.onToken(tokenId, textDelta, logprobs);
+                    }
                 }
 
                 @Override
                 public void onFinished(FinishReason reason, String finalText, RequestStats stats) {
+                    if (service != null) {
+                        service.onFinished(reason, finalText, stats);
+                    }
                     done.countDown();
                 }
 
                 @Override
                 public void onError(Throwable error, RequestStats stats) {
+                    if (service != null) {
+                        service.onError(error, stats);
+                    }
                     done.countDown();
                 }
             });

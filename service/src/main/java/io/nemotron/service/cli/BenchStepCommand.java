@@ -59,6 +59,11 @@ final class BenchStepCommand implements Callable<Integer> {
     @Option(names = "--top-p", defaultValue = "1", description = "with --engine and a temperature > 0")
     float topP;
 
+    @Option(names = "--service-listener", description = "with --engine: every request's events also go through the "
+            + "service's Chat call (thinking on: <think> split, response messages, the response stream's writer "
+            + "threads) to an always-ready client that discards them")
+    boolean serviceListener;
+
     @Mixin
     OutputFormat format;
 
@@ -122,8 +127,16 @@ final class BenchStepCommand implements Callable<Integer> {
         EngineConfig config = new EngineConfig(budget, maxBatch, maxBatch, 16, 0, 1L << 30, true, nThreads);
         List<List<StepThreadBenchmark.Result>> rounds = new ArrayList<>();
         batches.forEach(b -> rounds.add(new ArrayList<>()));
-        try (LoadedModel loaded = LoadedModel.openCpu(ModelPaths.resolve(model), nThreads, budget)) {
-            StepThreadBenchmark bench = new StepThreadBenchmark(loaded, config, temperature, topP);
+        java.util.concurrent.ExecutorService writers = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
+        java.util.function.Supplier<io.nemotron.core.engine.EngineListener> chatCalls = !serviceListener ? null
+                : () -> new io.nemotron.service.grpc.stream.ChatCall(
+                        new io.nemotron.service.grpc.stream.ResponseStream<>(new DiscardingChatObserver(), writers,
+                                Integer.MAX_VALUE),
+                        out -> new io.nemotron.service.reasoning.ThinkSplitter(out,
+                                new io.nemotron.service.grpc.stream.PlainTextPipeline(out), true),
+                        "bench", List.of(), List.of());
+        try (writers; LoadedModel loaded = LoadedModel.openCpu(ModelPaths.resolve(model), nThreads, budget)) {
+            StepThreadBenchmark bench = new StepThreadBenchmark(loaded, config, temperature, topP, chatCalls);
             for (int round = 0; round < this.rounds; round++) {
                 for (int i = 0; i < batches.size(); i++) {
                     StepThreadBenchmark.Result r = bench.run(batches.get(i), context, genLen);
@@ -148,6 +161,7 @@ final class BenchStepCommand implements Callable<Integer> {
             json.put("gen_len", genLen);
             json.put("temperature", temperature);
             json.put("top_p", topP);
+            json.put("service_listener", serviceListener);
             json.put("results", medians.stream().map(r -> {
                 Map<String, Object> m = new LinkedHashMap<>();
                 m.put("concurrency", r.concurrency());
