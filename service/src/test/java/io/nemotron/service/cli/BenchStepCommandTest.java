@@ -34,6 +34,25 @@ class BenchStepCommandTest {
     }
 
     @Test
+    void engineModeSplitsEveryFullDecodeStepIntoForwardAndTheStepThreadsOwnTime() throws Exception {
+        CliRun run = CliRun.of("bench", "step", "--model", "demo", "--engine", "--service-listener", "--batch", "3",
+                "--context", "5", "--gen-len", "6", "--rounds", "1", "--threads", "1", "--output", "json");
+        assertEquals(0, run.exitCode(), run.err());
+        JsonNode r = JsonMapper.builder().build().readTree(run.out()).get("results").get(0);
+        assertEquals(3, r.get("concurrency").asInt());
+        // 6 tokens each: the first comes from a prefill step (5 rows a sequence, not a decode step), the other 5
+        // from decode steps; only steps with all 3 sequences count, and a request submitted after the step thread
+        // took the first one into a step starts a step later, so 1 to 5 of them are full
+        int steps = r.get("decode_steps").asInt();
+        assertTrue(steps >= 1 && steps <= 5, run.out());
+        double step = r.get("step_ms").asDouble();
+        double forward = r.get("forward_ms").asDouble();
+        assertTrue(forward > 0 && forward <= step, run.out());
+        assertEquals(step - forward, r.get("step_thread_own_ms").asDouble(), 1e-9, run.out());
+        assertTrue(r.get("step_thread_own_cpu_ms").asDouble() > 0, run.out());
+    }
+
+    @Test
     void refusesAnUnknownOutputFormat() {
         CliRun run = CliRun.of("bench", "step", "--model", "demo", "--output", "xml");
         assertNotEquals(0, run.exitCode());
