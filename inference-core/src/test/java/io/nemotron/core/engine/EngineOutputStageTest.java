@@ -70,11 +70,11 @@ class EngineOutputStageTest {
             n++;
         }
         AtomicInteger steps = new AtomicInteger();
-        // steps paced at 5 ms and a listener at 20 ms a token: the step thread samples past the stop before the
-        // output stage finds it
+        // steps paced at 5 ms and a listener at 10 ms a token: the step thread samples past the stop before the
+        // output stage finds it, and the drop comes long before max_tokens (200)
         try (Engine engine = new Engine(paced(model.forwardPass(), 5, -1), model.tokenizer(), config())) {
             engine.addStepObserver(counting(steps));
-            OrderedListener slow = new OrderedListener(20, null);
+            OrderedListener slow = new OrderedListener(10, null);
             engine.submit(EngineRequest.of("stops", new int[] {1}, greedy(200, stop)), slow);
             assertEquals(FinishReason.STOP, slow.await());
             assertEquals(referenceText.substring(0, cut), slow.text.toString());
@@ -83,6 +83,7 @@ class EngineOutputStageTest {
             assertTrue(steps.get() > n, "the step thread ran ahead: " + steps.get() + " steps, stop at token " + n);
             assertAllFree(engine);   // every block back: the dropped sequence's included
             int stepsAfterDrop = steps.get();
+            assertTrue(stepsAfterDrop < 200, "dropped before max_tokens: " + stepsAfterDrop + " steps");
             Thread.sleep(100);
             assertEquals(stepsAfterDrop, steps.get(), "the dropped sequence is not stepped any more");
             slow.assertOrdered(1);
