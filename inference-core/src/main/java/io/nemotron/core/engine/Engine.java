@@ -298,15 +298,24 @@ public final class Engine implements InferenceEngine {
         synchronized (schedulerLock) {
             appended = scheduler.updateFromOutput(out, sampled);
         }
-        List<RequestOutput> toDrain = new ArrayList<>(appended.size());
+        List<RequestState> states = new ArrayList<>(appended.size());
         for (Scheduler.SampledToken t : appended) {
-            RequestOutput output = handOver(t);
-            if (output != null) {
-                toDrain.add(output);
+            states.add(account(t));
+        }
+        // NOTE: observers hear of a step before any listener hears of its tokens (a test that waits for a request
+        // and then counts steps must not see the step that ended it)
+        observeStep(out.scheduled().size(), batch.rows, System.nanoTime() - now);
+        List<RequestOutput> toDrain = new ArrayList<>(appended.size());
+        for (int i = 0; i < appended.size(); i++) {
+            Scheduler.SampledToken t = appended.get(i);
+            RequestState state = states.get(i);
+            Sequence seq = t.sequence();
+            if (state.output.offerToken(t.token(), state.logprobs, t.finished(), seq.numOutputTokens(),
+                    seq.numCachedTokens())) {
+                toDrain.add(state.output);
             }
         }
         outputStage.drainAll(toDrain);
-        observeStep(out.scheduled().size(), batch.rows, System.nanoTime() - now);
     }
 
     /** One id per sampling sequence of the step, in scheduled order (the order of the logit rows). */
@@ -345,10 +354,10 @@ public final class Engine implements InferenceEngine {
     }
 
     /**
-     * Queues an appended token on the request's output (a token-level stop already freed the sequence); returns the
-     * output when it needs a drain started, else null.
+     * The engine's side of an appended token: the first-token time, and a sequence a token-level stop ended (the
+     * scheduler already freed it) leaves the live requests. Returns the request's state.
      */
-    private RequestOutput handOver(Scheduler.SampledToken t) {
+    private RequestState account(Scheduler.SampledToken t) {
         Sequence seq = t.sequence();
         RequestState state = live.get(seq);
         if (state.firstTokenNanos == 0) {
@@ -358,9 +367,7 @@ public final class Engine implements InferenceEngine {
             state.done = true;
             live.remove(seq);
         }
-        boolean drain = state.output.offerToken(t.token(), state.logprobs, t.finished(), seq.numOutputTokens(),
-                seq.numCachedTokens());
-        return drain ? state.output : null;
+        return state;
     }
 
     private void observeStep(int sequences, int tokens, long nanos) {

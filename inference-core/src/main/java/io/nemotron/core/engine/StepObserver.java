@@ -11,7 +11,8 @@ public interface StepObserver {
      *
      * @param sequences sequences in the step (decodes and prefill chunks)
      * @param tokens    token rows the forward pass computed
-     * @param nanos     wall time of the step: forward, sampling, bookkeeping and the hand-over to the output stage
+     * @param nanos     wall time of the step: forward, sampling and bookkeeping (told before the step's tokens go
+     *                  to the output stage)
      */
     void onStep(int sequences, int tokens, long nanos);
 
