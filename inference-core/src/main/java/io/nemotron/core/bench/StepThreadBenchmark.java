@@ -25,12 +25,11 @@ import java.util.function.Supplier;
 /**
  * The engine's step thread at concurrency {@code c}: c requests decode together through the {@link Engine}, with the
  * model's tokenizer and stop strings (so detokenizing and stop-string checks run, as for a served request), and each
- * full decode step (c sequences, one row each) is split into its forward pass and the step thread's own time: the
- * step's wall time as {@link StepObserver} reports it (from the scheduled batch to the last token handed on) minus
- * the forward pass, i.e. batch building, sampling, bookkeeping and whatever output work the step thread does. Wall
- * time counts the step thread being descheduled too (on a small, busy machine other threads take its core), so the
- * step thread's CPU time outside the forward pass is reported beside it: everything the loop did since the previous
- * step ended (commands, scheduling, batch building) and after its forward pass (sampling, bookkeeping, events).
+ * full decode step (c sequences, one row each) is split into its forward pass and the step thread's own time: the gap
+ * between the previous forward pass's end and this one's start, when a device would wait. It holds the previous
+ * step's sampling, bookkeeping, events or hand-over, and this step's commands, scheduling and batch building. The gap
+ * is given as wall time (which also counts the step thread being descheduled, on a small busy machine) and as the
+ * step thread's CPU time.
  *
  * <p>Uses only the engine's public API, so the same benchmark measures an engine before and after a change.
  */
@@ -60,17 +59,13 @@ public final class StepThreadBenchmark {
 
     /**
      * @param decodeSteps    full decode steps measured (all {@code concurrency} sequences in each)
-     * @param stepMillis     mean wall time of a decode step on the step thread
+     * @param stepMillis     mean wall time of a decode step as {@link StepObserver} reports it
      * @param forwardMillis  mean forward-pass time of those steps
-     * @param ownCpuMillis   mean CPU time of the step thread outside the forward pass, per decode step
+     * @param ownMillis      mean wall time from the previous forward pass's end to this one's start
+     * @param ownCpuMillis   mean CPU time of the step thread in that gap
      */
     public record Result(int concurrency, int promptLen, int genLen, int decodeSteps, double stepMillis,
-                         double forwardMillis, double ownCpuMillis) {
-        /** The step thread's own time per decode step: everything but the forward pass. */
-        public double ownMillis() {
-            return stepMillis - forwardMillis;
-        }
-    }
+                         double forwardMillis, double ownMillis, double ownCpuMillis) {}
 
     public Result run(int concurrency, int promptLen, int genLen) throws InterruptedException {
         if (concurrency < 1 || promptLen < 1 || genLen < 2) {
@@ -137,12 +132,15 @@ public final class StepThreadBenchmark {
 
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
-    /** The model, with the wall and CPU times of its latest forward call kept for the step observer (same thread). */
+    /** The model, timing its forward calls and the gap before each; read by the step observer on the same thread. */
     private static final class TimedForward implements ForwardPass {
         private final ForwardPass model;
         long lastNanos;
-        long cpuAtStart;
-        long cpuAtEnd;
+        long gapNanos = -1;      // wall time since the previous forward call ended; -1: none since reset
+        long gapCpuNanos = -1;
+        private long endNanos;
+        private long endCpuNanos;
+        volatile boolean reset = true;   // set between rounds (the engine idles): the next gap is not a step's
 
         TimedForward(ForwardPass model) {
             this.model = model;
@@ -170,11 +168,16 @@ public final class StepThreadBenchmark {
 
         @Override
         public void forward(StepBatch batch, KvPool kv, float[] logits) {
-            cpuAtStart = THREADS.getCurrentThreadCpuTime();
             long start = System.nanoTime();
+            long cpuStart = THREADS.getCurrentThreadCpuTime();
+            boolean first = reset;
+            reset = false;
+            gapNanos = first ? -1 : start - endNanos;
+            gapCpuNanos = first ? -1 : cpuStart - endCpuNanos;
             model.forward(batch, kv, logits);
-            lastNanos = System.nanoTime() - start;
-            cpuAtEnd = THREADS.getCurrentThreadCpuTime();
+            endCpuNanos = THREADS.getCurrentThreadCpuTime();
+            endNanos = System.nanoTime();
+            lastNanos = endNanos - start;
         }
     }
 
@@ -185,8 +188,8 @@ public final class StepThreadBenchmark {
         private long steps;
         private long stepNanos;
         private long forwardNanos;
+        private long ownNanos;
         private long ownCpuNanos;
-        private long cpuAtLastStep;   // the step thread's CPU time when the previous step ended; 0: none yet
 
         StepTimes(TimedForward forward, int concurrency) {
             this.forward = forward;
@@ -195,14 +198,13 @@ public final class StepThreadBenchmark {
 
         @Override
         public synchronized void onStep(int sequences, int tokens, long nanos) {
-            long cpu = THREADS.getCurrentThreadCpuTime();
-            if (sequences == concurrency && tokens == sequences && cpuAtLastStep != 0) {
+            if (sequences == concurrency && tokens == sequences && forward.gapNanos >= 0) {
                 steps++;
                 stepNanos += nanos;
                 forwardNanos += forward.lastNanos;
-                ownCpuNanos += (forward.cpuAtStart - cpuAtLastStep) + (cpu - forward.cpuAtEnd);
+                ownNanos += forward.gapNanos;
+                ownCpuNanos += forward.gapCpuNanos;
             }
-            cpuAtLastStep = cpu;
         }
 
         @Override
@@ -213,8 +215,9 @@ public final class StepThreadBenchmark {
             steps = 0;
             stepNanos = 0;
             forwardNanos = 0;
+            ownNanos = 0;
             ownCpuNanos = 0;
-            cpuAtLastStep = 0;
+            forward.reset = true;
         }
 
         synchronized Result result(int concurrency, int promptLen, int genLen) {
@@ -222,7 +225,7 @@ public final class StepThreadBenchmark {
                 throw new IllegalStateException("no full decode step was measured");
             }
             return new Result(concurrency, promptLen, genLen, (int) steps, stepNanos / 1e6 / steps,
-                    forwardNanos / 1e6 / steps, ownCpuNanos / 1e6 / steps);
+                    forwardNanos / 1e6 / steps, ownNanos / 1e6 / steps, ownCpuNanos / 1e6 / steps);
         }
     }
 }

@@ -47,7 +47,7 @@ final class BenchStepCommand implements Callable<Integer> {
 
     @Option(names = "--engine", description = "run each batch as that many concurrent requests through the engine "
             + "(the model's tokenizer, stop strings) and report the step thread's own time per decode step "
-            + "(step minus forward); --context is then the prompt length")
+            + "(from one forward pass's end to the next one's start); --context is then the prompt length")
     boolean engine;
 
     @Option(names = "--gen-len", defaultValue = "128", description = "with --engine: tokens generated per request")
@@ -175,8 +175,8 @@ final class BenchStepCommand implements Callable<Integer> {
             out.println(Json.write(json));
         } else {
             for (StepThreadBenchmark.Result r : medians) {
-                out.printf("concurrency %d, prompt %d, gen %d, temperature %s, %d threads: decode step %.3f ms = "
-                        + "forward %.3f ms + step thread's own %.3f ms; step thread's own CPU %.3f ms%n",
+                out.printf("concurrency %d, prompt %d, gen %d, temperature %s, %d threads: decode step %.3f ms, "
+                        + "forward %.3f ms, step thread's own %.3f ms; step thread's own CPU %.3f ms%n",
                         r.concurrency(), context, genLen, temperature, nThreads, r.stepMillis(), r.forwardMillis(),
                         r.ownMillis(), r.ownCpuMillis());
             }
