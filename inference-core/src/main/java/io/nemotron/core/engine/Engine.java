@@ -6,6 +6,9 @@ import io.nemotron.core.config.ModelConfig;
 import io.nemotron.core.kv.KvCacheManager;
 import io.nemotron.core.runtime.LoadedModel;
 import io.nemotron.core.model.ForwardPass;
+import io.nemotron.core.sampling.SampledLogprobs;
+import io.nemotron.core.sampling.SampledTokens;
+import io.nemotron.core.sampling.SamplingBatch;
 import io.nemotron.core.tokenizer.Tokenizer;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -36,9 +39,8 @@ public final class Engine implements InferenceEngine {
     private final KvPool kvPool;
     private final Scheduler scheduler;
     private final StepBatch batch;
-    private final float[] logits;     // [maxNumSeqs][vocab]
-    private final float[] row;        // one row of logits, copied only for logprobs
-    private final Sampler sampler = new Sampler();
+    private final SamplingBatch sampling;   // the settings of the step's logit rows, in batch order
+    private final SampledTokens sampled;    // what the sampling op drew for them
     private final LinkedBlockingQueue<Runnable> inbox = new LinkedBlockingQueue<>();
     private final Map<Sequence, RequestState> live = new HashMap<>();
     private final List<StepObserver> observers = new CopyOnWriteArrayList<>();
@@ -81,8 +83,8 @@ public final class Engine implements InferenceEngine {
         this.scheduler = new Scheduler(new SchedulerConfig(engineConfig.maxNumBatchedTokens(),
                 engineConfig.maxNumSeqs(), Integer.MAX_VALUE, 0), kvManager);
         this.batch = new StepBatch(engineConfig.maxNumBatchedTokens(), engineConfig.maxNumSeqs());
-        this.logits = new float[Math.multiplyExact(engineConfig.maxNumSeqs(), config.vocabSize())];
-        this.row = new float[config.vocabSize()];
+        this.sampling = new SamplingBatch(engineConfig.maxNumSeqs());
+        this.sampled = new SampledTokens(engineConfig.maxNumSeqs());
         this.snapshot = snapshotNow();
         this.thread = new Thread(this::loop, "nemotron-engine");
         thread.setDaemon(true);
@@ -266,6 +268,7 @@ public final class Engine implements InferenceEngine {
         }
         long now = System.nanoTime();
         batch.clear();
+        sampling.clear();
         for (ScheduledSequence s : out.scheduled()) {
             Sequence seq = s.sequence();
             RequestState state = live.get(seq);
@@ -277,11 +280,15 @@ public final class Engine implements InferenceEngine {
             batch.addSequence(seq.tokens(), s.startPosition(), s.numNewTokens(), kvManager.blockTableView(seq.requestId()),
                     kvManager.blockSize());
             if (s.samples()) {
+                if (state == null) {   // the scheduler and live are updated together: a bug, failed by the loop
+                    throw new IllegalStateException("scheduled sequence " + seq.requestId() + " has no request");
+                }
                 batch.markLogits(batch.rows - 1);
+                state.output.addSamplingRow(sampling);
             }
         }
         try {
-            model.forward(batch, kvPool, logits);
+            model.forward(batch, kvPool, sampling, sampled);
         } catch (RuntimeException | Error e) {
             LOG.error("step failed; failing its {} sequences", out.scheduled().size(), e);
             observeFailure(e, out.scheduled().size(), System.nanoTime() - now);
@@ -297,17 +304,16 @@ public final class Engine implements InferenceEngine {
         steps++;
         scheduler.onStepComplete(out);
         int logitRow = 0;
-        int vocab = config.vocabSize();
         for (ScheduledSequence s : out.scheduled()) {
             if (!s.samples()) {
                 continue;
             }
-            int offset = logitRow++ * vocab;
+            int row = logitRow++;
             RequestState state = live.get(s.sequence());
             if (state == null) {
                 continue;
             }
-            emit(state, offset);
+            emit(state, sampled.ids[row], sampled.logprobs[row]);
         }
         observeStep(out.scheduled().size(), batch.rows, System.nanoTime() - now);
     }
@@ -332,16 +338,9 @@ public final class Engine implements InferenceEngine {
         }
     }
 
-    /** Samples the request's next token from its row of the step's logits and sends it on. */
-    private void emit(RequestState state, int offset) {
-        int vocab = config.vocabSize();
-        SamplingParams params = state.request.params();
-        SequenceOutput.Step step = state.output.next(sampler, logits, offset, vocab);
-        SampledLogprobs logprobs = null;
-        if (params.logprobs() != null) {
-            System.arraycopy(logits, offset, row, 0, vocab);   // only requests that ask for logprobs pay the copy
-            logprobs = sampler.logprobs(row, vocab, step.token(), params.logprobs());
-        }
+    /** Sends on the token the sampling op drew for the request (with its logprobs when asked for). */
+    private void emit(RequestState state, int token, SampledLogprobs logprobs) {
+        SequenceOutput.Step step = state.output.next(token);
         state.sequence.appendToken(step.token());
         if (state.firstTokenNanos == 0) {
             state.firstTokenNanos = System.nanoTime();

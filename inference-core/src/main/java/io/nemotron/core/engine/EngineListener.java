@@ -1,5 +1,7 @@
 package io.nemotron.core.engine;
 
+import io.nemotron.core.sampling.SampledLogprobs;
+
 /**
  * Events of one request, called on the engine thread: implementations must be quick and must not block
  * (hand off to the gRPC stream's executor / queue). Exactly one of {@link #onFinished} or {@link #onError} ends the

@@ -3,6 +3,8 @@ package io.nemotron.core.engine;
 import io.nemotron.core.config.ModelConfig;
 import io.nemotron.core.model.SingleSequence;
 import io.nemotron.core.model.ForwardPass;
+import io.nemotron.core.sampling.SampledTokens;
+import io.nemotron.core.sampling.SamplingBatch;
 import io.nemotron.core.tokenizer.Tokenizer;
 import java.util.Arrays;
 import java.util.function.Consumer;
@@ -15,14 +17,13 @@ import java.util.function.Consumer;
 public final class Generator {
     private final ForwardPass model;
     private final Tokenizer tokenizer;   // null: ids only, no text
-    private final Sampler sampler = new Sampler();
-    private final float[] logits;
+    private final SamplingBatch sampling = new SamplingBatch(1);
+    private final SampledTokens sampled = new SampledTokens(1);
     private final int[] one = new int[1];
 
     public Generator(ForwardPass model, Tokenizer tokenizer) {
         this.model = model;
         this.tokenizer = tokenizer;
-        this.logits = new float[model.config().vocabSize()];
     }
 
     /**
@@ -39,18 +40,20 @@ public final class Generator {
 
         long start = System.nanoTime();
         int chunk = model.maxRows();
-        for (int done = 0; done < promptIds.length; done += chunk) {
-            int n = Math.min(chunk, promptIds.length - done);
-            int[] part = done == 0 && n == promptIds.length ? promptIds : Arrays.copyOfRange(promptIds, done, done + n);
-            cache.forward(part, n, n + done == promptIds.length ? logits : null);
+        int done = 0;
+        while (promptIds.length - done > chunk) {   // every chunk but the last: no logits
+            cache.forward(Arrays.copyOfRange(promptIds, done, done + chunk), chunk, null);
+            done += chunk;
         }
+        int[] last = done == 0 ? promptIds : Arrays.copyOfRange(promptIds, done, promptIds.length);
+        sampleAfter(cache, output, last, promptIds.length - done);
         long prefillEnd = System.nanoTime();
 
         int[] out = new int[params.maxTokens()];
         int produced = 0;
         StopReason reason;
         while (true) {
-            SequenceOutput.Step step = output.next(sampler, logits, 0, config.vocabSize());
+            SequenceOutput.Step step = output.next(sampled.ids[0]);
             out[produced++] = step.token();
             emit(step.text(), text, onText);
             if (step.finished() != null) {
@@ -59,11 +62,18 @@ public final class Generator {
                 break;
             }
             one[0] = step.token();
-            cache.forward(one, 1, logits);
+            sampleAfter(cache, output, one, 1);
         }
         long end = System.nanoTime();
         GenerationStats stats = new GenerationStats(promptIds.length, produced, prefillEnd - start, end - prefillEnd);
         return new GenerationResult(promptIds, Arrays.copyOf(out, produced), text.toString(), reason, stats);
+    }
+
+    /** Runs {@code rows} tokens and samples the next one with the model's sampling op into {@code sampled}. */
+    private void sampleAfter(SingleSequence cache, SequenceOutput output, int[] tokens, int rows) {
+        sampling.clear();
+        output.addSamplingRow(sampling);
+        cache.forward(tokens, rows, sampling, sampled);
     }
 
     private static void emit(String delta, StringBuilder text, Consumer<String> onText) {

@@ -1,11 +1,12 @@
 package io.nemotron.core.engine;
 
+import io.nemotron.core.sampling.SamplingBatch;
 import io.nemotron.core.tokenizer.IncrementalDetokenizer;
 import io.nemotron.core.tokenizer.Tokenizer;
 import java.util.List;
 
 /**
- * What turns one sequence's logits into its next token and text: sampling (with the sequence's penalties and seed),
+ * What follows one sequence's sampled token: its sampling state (penalties, seed and step of the next draw),
  * incremental detokenizing and stop checks. The one definition shared by the serving {@link Engine} and the
  * single-sequence {@link Generator}, so both stop, hold back and release text identically. Not thread-safe.
  */
@@ -25,9 +26,13 @@ final class SequenceOutput {
         this.detokenizer = tokenizer == null ? null : IncrementalDetokenizer.withContext(tokenizer, true, promptIds);
     }
 
-    /** Samples from {@code logits[offset, offset+vocab)} and advances the stop and text state by that token. */
-    Step next(Sampler sampler, float[] logits, int offset, int vocab) {
-        int token = sampler.sample(logits, offset, vocab, params, sampling);
+    /** Adds this sequence's next draw (settings, seed, step, penalty ids) to the step's sampling batch. */
+    void addSamplingRow(SamplingBatch batch) {
+        sampling.addRow(batch);
+    }
+
+    /** Advances the sampling, stop and text state by the token the sampling op drew for this sequence. */
+    Step next(int token) {
         sampling.accept(token);
         String delta = detokenizer == null ? "" : detokenizer.next(token);
         StopDecision decision = stops.accept(token, delta);
