@@ -44,14 +44,15 @@
 //     -ln(-ln(U_i)) and U_i = Philox(seed, step, i). This picks id i with probability exactly
 //     exp(x_i) / sum_kept exp(x_j), needs no prefix sums, and every thread draws its own tokens' U_i.
 //
-// Differences from the CPU Sampler (stated, not hidden):
-//   - the random stream: Philox4x32-10 keyed by (seed, step), not java.util.SplittableRandom, so the same seed
-//     gives a different (equally distributed) token sequence on the GPU than on the CPU. Greedy decoding, with or
-//     without penalties, is identical. `steps` is the number of tokens the sequence has generated so far: the
-//     draw then depends only on the request, never on the batch or the step's other rows.
+// The host Sampler (sampling/Sampler.java) draws by the same exponential race with the same Philox numbers, so the
+// same (seed, step) gives the same token on both. `steps` is the number of tokens the sequence has generated so far:
+// the draw depends only on the request, never on the batch or the step's other rows. Where they may still part
+// (stated, not hidden; DeviceSamplingGpuTest compares them row by row):
 //   - top-p masses: exp in FP32 and fixed point with 2^-40 resolution, where the CPU sums exp in double; only a
-//     token whose preceding mass lies within ~1e-7 (relative) of p x total can fall on the other side of the cut.
-//   - an all-NaN or all -inf row yields id 0 (the CPU returns the first candidate; also 0 for greedy).
+//     token whose preceding mass lies within ~1e-7 (relative) of p x total can fall on the other side of the cut;
+//   - -log(-log(u)): double log here and in Java, each within 1 ulp, then rounded to float: two scores within a
+//     float ulp of each other may order differently.
+//   - an all-NaN or all -inf row yields id 0 on both.
 #include "common.cuh"
 #include "philox.cuh"
 

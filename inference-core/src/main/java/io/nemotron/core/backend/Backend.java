@@ -1,5 +1,7 @@
 package io.nemotron.core.backend;
 
+import io.nemotron.core.sampling.SampledTokens;
+import io.nemotron.core.sampling.SamplingBatch;
 import io.nemotron.core.weights.Tensor;
 
 /**
@@ -83,6 +85,31 @@ public interface Backend extends AutoCloseable {
      * Final norm and lm_head for the batch's logit rows: {@code logits[i·vocab ..]} = lm_head · rmsnorm(X[logitRows[i]]).
      */
     void logits(StepBatch batch, Tensor norm, Tensor lmHead, float[] logits);
+
+    /**
+     * The sampling op: final norm, lm_head and one token per logit row of the batch, under row i's settings in
+     * {@code sampling}, into {@code out.ids[i]} (and {@code out.logprobs[i]} where asked for: the raw log-softmax,
+     * before penalties). The host default computes the logits with {@link #logits} into {@code out}'s host scratch and
+     * runs the host {@link io.nemotron.core.sampling.Sampler}; a device backend samples where the logits are, so only
+     * the ids (and the rows whose logprobs were asked for) cross to the host.
+     *
+     * <p>On a vocab-parallel rank of a backend that {@link #samplesOnDevice()}, every rank calls this op; the ranks
+     * gather the logits among themselves and the rank given a non-null {@code out} samples.
+     */
+    default void sample(StepBatch batch, Tensor norm, Tensor lmHead, SamplingBatch sampling, SampledTokens out) {
+        int vocab = lmHead.rows();
+        float[] logits = out.hostLogits(batch.numLogitRows * vocab);
+        logits(batch, norm, lmHead, logits);
+        out.sampleOnHost(logits, vocab, sampling);
+    }
+
+    /**
+     * Whether {@link #sample} gathers a vocab-parallel rank's logits itself (through its communicator) and samples on
+     * the device. False: a tensor-parallel model gathers the ranks' {@link #logits} on the host and samples there.
+     */
+    default boolean samplesOnDevice() {
+        return false;
+    }
 
     /** Paged K/V storage for every FULL layer: {@code numBlocks} blocks of {@code blockSize} slots. */
     KvPool newKvPool(int numBlocks, int blockSize);

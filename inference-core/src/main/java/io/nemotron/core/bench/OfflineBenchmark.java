@@ -6,7 +6,7 @@ import io.nemotron.core.engine.EngineListener;
 import io.nemotron.core.engine.EngineRequest;
 import io.nemotron.core.engine.FinishReason;
 import io.nemotron.core.engine.RequestStats;
-import io.nemotron.core.engine.SampledLogprobs;
+import io.nemotron.core.sampling.SampledLogprobs;
 import io.nemotron.core.engine.SamplingParams;
 import io.nemotron.core.runtime.LoadedModel;
 import java.util.SplittableRandom;

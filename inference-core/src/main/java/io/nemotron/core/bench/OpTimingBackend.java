@@ -3,6 +3,8 @@ package io.nemotron.core.bench;
 import io.nemotron.core.backend.Backend;
 import io.nemotron.core.backend.KvPool;
 import io.nemotron.core.backend.StepBatch;
+import io.nemotron.core.sampling.SampledTokens;
+import io.nemotron.core.sampling.SamplingBatch;
 import io.nemotron.core.weights.Tensor;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
@@ -132,6 +134,28 @@ public final class OpTimingBackend implements Backend {
         long t = System.nanoTime();
         backend.logits(batch, norm, lmHead, logits);
         add(name("final norm + ", lmHead, ""), t);
+    }
+
+    /** A device backend's sampling op timed whole; on the host, the logits op and the host sampling timed apart. */
+    @Override
+    public void sample(StepBatch batch, Tensor norm, Tensor lmHead, SamplingBatch sampling, SampledTokens out) {
+        if (backend.samplesOnDevice()) {
+            long t = System.nanoTime();
+            backend.sample(batch, norm, lmHead, sampling, out);
+            add(name("final norm + ", lmHead, " + sampling"), t);
+            return;
+        }
+        int vocab = lmHead.rows();
+        float[] logits = out.hostLogits(batch.numLogitRows * vocab);
+        logits(batch, norm, lmHead, logits);
+        long t = System.nanoTime();
+        out.sampleOnHost(logits, vocab, sampling);
+        add("sampling (host)", t);
+    }
+
+    @Override
+    public boolean samplesOnDevice() {
+        return backend.samplesOnDevice();
     }
 
     @Override

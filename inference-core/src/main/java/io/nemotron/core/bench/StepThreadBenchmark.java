@@ -9,11 +9,13 @@ import io.nemotron.core.engine.EngineListener;
 import io.nemotron.core.engine.EngineRequest;
 import io.nemotron.core.engine.FinishReason;
 import io.nemotron.core.engine.RequestStats;
-import io.nemotron.core.engine.SampledLogprobs;
+import io.nemotron.core.sampling.SampledLogprobs;
 import io.nemotron.core.engine.SamplingParams;
 import io.nemotron.core.engine.StepObserver;
 import io.nemotron.core.model.ForwardPass;
 import io.nemotron.core.runtime.LoadedModel;
+import io.nemotron.core.sampling.SampledTokens;
+import io.nemotron.core.sampling.SamplingBatch;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.util.List;
@@ -168,13 +170,22 @@ public final class StepThreadBenchmark {
 
         @Override
         public void forward(StepBatch batch, KvPool kv, float[] logits) {
+            timed(() -> model.forward(batch, kv, logits));
+        }
+
+        @Override
+        public void forward(StepBatch batch, KvPool kv, SamplingBatch sampling, SampledTokens out) {
+            timed(() -> model.forward(batch, kv, sampling, out));
+        }
+
+        private void timed(Runnable forward) {
             long start = System.nanoTime();
             long cpuStart = THREADS.getCurrentThreadCpuTime();
             boolean first = reset;
             reset = false;
             gapNanos = first ? -1 : start - endNanos;
             gapCpuNanos = first ? -1 : cpuStart - endCpuNanos;
-            model.forward(batch, kv, logits);
+            forward.run();
             endCpuNanos = THREADS.getCurrentThreadCpuTime();
             endNanos = System.nanoTime();
             lastNanos = endNanos - start;

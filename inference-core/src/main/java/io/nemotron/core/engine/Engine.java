@@ -6,6 +6,8 @@ import io.nemotron.core.config.ModelConfig;
 import io.nemotron.core.kv.KvCacheManager;
 import io.nemotron.core.runtime.LoadedModel;
 import io.nemotron.core.model.ForwardPass;
+import io.nemotron.core.sampling.SampledTokens;
+import io.nemotron.core.sampling.SamplingBatch;
 import io.nemotron.core.tokenizer.Tokenizer;
 import java.util.ArrayList;
 import java.util.List;
@@ -39,9 +41,8 @@ public final class Engine implements InferenceEngine {
     private final KvPool kvPool;
     private final Scheduler scheduler;
     private final StepBatch batch;
-    private final float[] logits;     // [maxNumSeqs][vocab]
-    private final float[] row;        // one row of logits, copied only for logprobs
-    private final Sampler sampler = new Sampler();
+    private final SamplingBatch sampling;   // the settings of the step's logit rows, in batch order
+    private final SampledTokens sampled;    // what the sampling op drew for them
     private final LinkedBlockingQueue<Runnable> inbox = new LinkedBlockingQueue<>();
     /** Queued and running requests: added by submitters (under schedulerLock), removed by the step thread. */
     private final Map<Sequence, RequestState> live = new ConcurrentHashMap<>();
@@ -90,8 +91,8 @@ public final class Engine implements InferenceEngine {
         this.scheduler = new Scheduler(new SchedulerConfig(engineConfig.maxNumBatchedTokens(),
                 engineConfig.maxNumSeqs(), engineConfig.maxWaiting(), 0), kvManager);
         this.batch = new StepBatch(engineConfig.maxNumBatchedTokens(), engineConfig.maxNumSeqs());
-        this.logits = new float[Math.multiplyExact(engineConfig.maxNumSeqs(), config.vocabSize())];
-        this.row = new float[config.vocabSize()];
+        this.sampling = new SamplingBatch(engineConfig.maxNumSeqs());
+        this.sampled = new SampledTokens(engineConfig.maxNumSeqs());
         this.snapshot = snapshotNow();
         this.thread = new Thread(this::loop, "nemotron-engine");
         thread.setDaemon(true);
@@ -266,6 +267,7 @@ public final class Engine implements InferenceEngine {
         }
         long now = System.nanoTime();
         batch.clear();
+        sampling.clear();
         for (ScheduledSequence s : out.scheduled()) {
             Sequence seq = s.sequence();
             RequestState state = live.get(seq);
@@ -276,10 +278,11 @@ public final class Engine implements InferenceEngine {
                     kvManager.blockSize());
             if (s.samples()) {
                 batch.markLogits(batch.rows - 1);
+                state.sampling.addRow(sampling);
             }
         }
         try {
-            model.forward(batch, kvPool, logits);
+            model.forward(batch, kvPool, sampling, sampled);
         } catch (RuntimeException | Error e) {
             LOG.error("step failed; failing its {} sequences", out.scheduled().size(), e);
             observeFailure(e, out.scheduled().size(), System.nanoTime() - now);
@@ -328,7 +331,7 @@ public final class Engine implements InferenceEngine {
         int row = 0;
         for (ScheduledSequence s : out.scheduled()) {
             if (s.samples()) {
-                ids[row] = sampleRow(live.get(s.sequence()), row * config.vocabSize());
+                ids[row] = sampleRow(live.get(s.sequence()), row);
                 row++;
             }
         }
@@ -336,20 +339,13 @@ public final class Engine implements InferenceEngine {
     }
 
     /**
-     * Samples one request's next token from its row of the step's logits (with its penalties and seed), and its
-     * logprobs when asked for. NOTE: the step path's only sampling call, kept apart so a batched sampling op can
-     * replace it.
+     * The token the step's sampling op drew for one request's logit row (and its logprobs when asked for), accepted
+     * into the request's sampling state (penalty counts, the step of its next draw).
      */
-    private int sampleRow(RequestState state, int offset) {
-        int vocab = config.vocabSize();
-        SamplingParams params = state.request.params();
-        int token = sampler.sample(logits, offset, vocab, params, state.sampling);
+    private int sampleRow(RequestState state, int row) {
+        int token = sampled.ids[row];
         state.sampling.accept(token);
-        state.logprobs = null;
-        if (params.logprobs() != null) {
-            System.arraycopy(logits, offset, row, 0, vocab);   // only requests that ask for logprobs pay the copy
-            state.logprobs = sampler.logprobs(row, vocab, token, params.logprobs());
-        }
+        state.logprobs = sampled.logprobs[row];
         return token;
     }
 

@@ -1,5 +1,7 @@
 package io.nemotron.core.engine;
 
+import io.nemotron.core.sampling.SampledLogprobs;
+
 /**
  * Events of one request, called on the engine's output stage, off the step thread: in order, one call at a time per
  * request (different requests' listeners run in parallel). Exactly one of {@link #onFinished} or {@link #onError} ends

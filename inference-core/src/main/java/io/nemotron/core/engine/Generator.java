@@ -3,6 +3,8 @@ package io.nemotron.core.engine;
 import io.nemotron.core.config.ModelConfig;
 import io.nemotron.core.model.SingleSequence;
 import io.nemotron.core.model.ForwardPass;
+import io.nemotron.core.sampling.SampledTokens;
+import io.nemotron.core.sampling.SamplingBatch;
 import io.nemotron.core.tokenizer.Tokenizer;
 import java.util.Arrays;
 import java.util.function.Consumer;
@@ -15,14 +17,13 @@ import java.util.function.Consumer;
 public final class Generator {
     private final ForwardPass model;
     private final Tokenizer tokenizer;   // null: ids only, no text
-    private final Sampler sampler = new Sampler();
-    private final float[] logits;
+    private final SamplingBatch sampling = new SamplingBatch(1);
+    private final SampledTokens sampled = new SampledTokens(1);
     private final int[] one = new int[1];
 
     public Generator(ForwardPass model, Tokenizer tokenizer) {
         this.model = model;
         this.tokenizer = tokenizer;
-        this.logits = new float[model.config().vocabSize()];
     }
 
     /**
@@ -34,26 +35,28 @@ public final class Generator {
         checkPrompt(promptIds, params, config);
 
         SingleSequence cache = new SingleSequence(model, promptIds.length + params.maxTokens());
-        SamplingState sampling = new SamplingState(params, promptIds);
+        SamplingState samplingState = new SamplingState(params, promptIds);
         TokenStops tokenStops = TokenStops.of(params, config.eosTokenIds());
         SequenceText sequenceText = new SequenceText(params, promptIds, tokenizer);
         StringBuilder text = new StringBuilder();
 
         long start = System.nanoTime();
         int chunk = model.maxRows();
-        for (int done = 0; done < promptIds.length; done += chunk) {
-            int n = Math.min(chunk, promptIds.length - done);
-            int[] part = done == 0 && n == promptIds.length ? promptIds : Arrays.copyOfRange(promptIds, done, done + n);
-            cache.forward(part, n, n + done == promptIds.length ? logits : null);
+        int done = 0;
+        while (promptIds.length - done > chunk) {   // every chunk but the last: no logits
+            cache.forward(Arrays.copyOfRange(promptIds, done, done + chunk), chunk, null);
+            done += chunk;
         }
+        int[] last = done == 0 ? promptIds : Arrays.copyOfRange(promptIds, done, promptIds.length);
+        sampleAfter(cache, samplingState, last, promptIds.length - done);
         long prefillEnd = System.nanoTime();
 
         int[] out = new int[params.maxTokens()];
         int produced = 0;
         StopReason reason;
         while (true) {
-            int token = sampler.sample(logits, 0, config.vocabSize(), params, sampling);
-            sampling.accept(token);
+            int token = sampled.ids[0];
+            samplingState.accept(token);
             out[produced++] = token;
             SequenceText.Step step = sequenceText.accept(token, tokenStops.check(token, produced));
             emit(step.text(), text, onText);
@@ -63,11 +66,18 @@ public final class Generator {
                 break;
             }
             one[0] = token;
-            cache.forward(one, 1, logits);
+            sampleAfter(cache, samplingState, one, 1);
         }
         long end = System.nanoTime();
         GenerationStats stats = new GenerationStats(promptIds.length, produced, prefillEnd - start, end - prefillEnd);
         return new GenerationResult(promptIds, Arrays.copyOf(out, produced), text.toString(), reason, stats);
+    }
+
+    /** Runs {@code rows} tokens and samples the next one with the model's sampling op into {@code sampled}. */
+    private void sampleAfter(SingleSequence cache, SamplingState state, int[] tokens, int rows) {
+        sampling.clear();
+        state.addRow(sampling);
+        cache.forward(tokens, rows, sampling, sampled);
     }
 
     private static void emit(String delta, StringBuilder text, Consumer<String> onText) {

@@ -1,5 +1,6 @@
 package io.nemotron.core.engine;
 
+import io.nemotron.core.sampling.SampledLogprobs;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;

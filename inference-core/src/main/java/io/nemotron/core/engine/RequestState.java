@@ -1,5 +1,7 @@
 package io.nemotron.core.engine;
 
+import io.nemotron.core.sampling.SampledLogprobs;
+
 /**
  * Everything the engine keeps for one live request besides the scheduler's {@link Sequence}: its sampling state
  * (step thread) and its {@link RequestOutput} (the output stage's side).

@@ -2,6 +2,8 @@ package io.nemotron.core.model;
 
 import io.nemotron.core.backend.KvPool;
 import io.nemotron.core.backend.StepBatch;
+import io.nemotron.core.sampling.SampledTokens;
+import io.nemotron.core.sampling.SamplingBatch;
 
 /**
  * One sequence run through a {@link ForwardPass} on a private KV pool whose blocks are its table in order: the
@@ -59,6 +61,22 @@ public final class SingleSequence {
 
     /** As above, with the logits taken at row {@code logitsRow} of this call. */
     public void forward(int[] tokens, int rows, float[] logits, int logitsRow) {
+        prepare(tokens, rows, logits != null ? logitsRow : -1);
+        model.forward(batch, kv, logits);
+        length += rows;
+    }
+
+    /**
+     * Appends tokens[0..rows) and samples the token after the last one with the model's sampling op, under the one row
+     * of {@code sampling}; the id lands in {@code out.ids[0]}.
+     */
+    public void forward(int[] tokens, int rows, SamplingBatch sampling, SampledTokens out) {
+        prepare(tokens, rows, rows - 1);
+        model.forward(batch, kv, sampling, out);
+        length += rows;
+    }
+
+    private void prepare(int[] tokens, int rows, int logitsRow) {
         if (length + rows > capacity) {
             throw new IllegalArgumentException("sequence of " + (length + rows) + " tokens exceeds the KV capacity "
                     + capacity);
@@ -70,11 +88,9 @@ public final class SingleSequence {
         // the batch reads tokens at their positions: place this call's tokens at [length, length+rows)
         int[] positioned = positioned(tokens, rows);
         batch.addSequence(positioned, length, rows, blockTable, BLOCK_SIZE);
-        if (logits != null) {
+        if (logitsRow >= 0) {
             batch.markLogits(logitsRow);
         }
-        model.forward(batch, kv, logits);
-        length += rows;
     }
 
     private int[] positioned(int[] tokens, int rows) {

@@ -16,6 +16,8 @@ import io.nemotron.core.backend.StepBatch;
 import io.nemotron.core.config.AttentionKind;
 import io.nemotron.core.config.FfnKind;
 import io.nemotron.core.config.ModelConfig;
+import io.nemotron.core.sampling.SampledTokens;
+import io.nemotron.core.sampling.SamplingBatch;
 
 /**
  * The nemotron-nas forward pass (a plain Llama is the all-FULL, all-MLP case), written once against
@@ -78,60 +80,86 @@ public final class Transformer implements ForwardPass {
      */
     @Override
     public void forward(StepBatch batch, KvPool kv, float[] logits) {
-        int rows = batch.rows;
-        int[] tokens = batch.tokenIds;
-        int[] positions = batch.positions;
         backend.beginStep(batch);
         try {
-            backend.embed(tokens, rows);
-            backend.allReduce(X, rows);   // vocab-parallel embedding: each token's row comes from one rank
-            for (int layer = 0; layer < weights.blocks().size(); layer++) {
-                BlockWeights b = weights.blocks().get(layer);
-                switch (b.config().attention()) {
-                    case AttentionKind.Full full -> {
-                        backend.rmsNorm(X, XB, b.inputLayernorm(), rows);
-                        backend.linear(XB, Q, b.qProj(), rows);
-                        backend.linear(XB, K, b.kProj(), rows);
-                        backend.linear(XB, V, b.vProj(), rows);
-                        backend.rope(Q, config.numAttentionHeads(), positions, rows);
-                        backend.rope(K, full.kvHeads(), positions, rows);
-                        backend.attention(layer, full.kvHeads(), kv, batch);
-                        backend.linear(ATT, OUT, b.oProj(), rows);
-                        backend.allReduce(OUT, rows);   // o_proj is row-parallel: partial sums per rank
-                        backend.add(X, OUT, rows);
-                    }
-                    case AttentionKind.Linear linear -> {
-                        backend.rmsNorm(X, XB, b.inputLayernorm(), rows);
-                        backend.linearSlice(XB, OUT, b.linearAttn(), linearOffset, rows);
-                        backend.allReduce(OUT, rows);   // column-parallel slices, gathered by summing zeros elsewhere
-                        backend.add(X, OUT, rows);
-                    }
-                    case AttentionKind.None none -> { }
-                }
-                switch (b.config().ffn()) {
-                    case FfnKind.Mlp mlp -> {
-                        backend.rmsNorm(X, XB, b.postAttentionLayernorm(), rows);
-                        backend.linear(XB, GATE, b.gateProj(), rows);
-                        backend.linear(XB, UP, b.upProj(), rows);
-                        backend.siluMul(mlp.intermediateSize(), rows);
-                        backend.linear(GATE, OUT, b.downProj(), rows);
-                        backend.allReduce(OUT, rows);   // down_proj is row-parallel
-                        backend.add(X, OUT, rows);
-                    }
-                    case FfnKind.Linear linear -> {
-                        backend.rmsNorm(X, XB, b.postAttentionLayernorm(), rows);
-                        backend.linearSlice(XB, OUT, b.linearMlp(), linearOffset, rows);
-                        backend.allReduce(OUT, rows);
-                        backend.add(X, OUT, rows);
-                    }
-                    case FfnKind.None none -> { }
-                }
-            }
+            blocks(batch, kv);
             if (batch.numLogitRows > 0) {
                 backend.logits(batch, weights.norm(), weights.lmHead(), logits);
             }
         } finally {
             backend.endStep();
+        }
+    }
+
+    /**
+     * As {@link #forward(StepBatch, KvPool, float[])}, ending in the backend's sampling op: only the sampled ids (and
+     * asked-for logprobs) come back. A tensor-parallel rank other than the sampling one passes a null {@code out}.
+     */
+    @Override
+    public void forward(StepBatch batch, KvPool kv, SamplingBatch sampling, SampledTokens out) {
+        if (sampling.rows != batch.numLogitRows) {
+            throw new IllegalArgumentException("the sampling batch has " + sampling.rows + " rows, the step "
+                    + batch.numLogitRows + " logit rows");
+        }
+        backend.beginStep(batch);
+        try {
+            blocks(batch, kv);
+            if (batch.numLogitRows > 0) {
+                backend.sample(batch, weights.norm(), weights.lmHead(), sampling, out);
+            }
+        } finally {
+            backend.endStep();
+        }
+    }
+
+    /** Embedding and every block: the residual stream X of each row, ready for the final norm. */
+    private void blocks(StepBatch batch, KvPool kv) {
+        int rows = batch.rows;
+        int[] tokens = batch.tokenIds;
+        int[] positions = batch.positions;
+        backend.embed(tokens, rows);
+        backend.allReduce(X, rows);   // vocab-parallel embedding: each token's row comes from one rank
+        for (int layer = 0; layer < weights.blocks().size(); layer++) {
+            BlockWeights b = weights.blocks().get(layer);
+            switch (b.config().attention()) {
+                case AttentionKind.Full full -> {
+                    backend.rmsNorm(X, XB, b.inputLayernorm(), rows);
+                    backend.linear(XB, Q, b.qProj(), rows);
+                    backend.linear(XB, K, b.kProj(), rows);
+                    backend.linear(XB, V, b.vProj(), rows);
+                    backend.rope(Q, config.numAttentionHeads(), positions, rows);
+                    backend.rope(K, full.kvHeads(), positions, rows);
+                    backend.attention(layer, full.kvHeads(), kv, batch);
+                    backend.linear(ATT, OUT, b.oProj(), rows);
+                    backend.allReduce(OUT, rows);   // o_proj is row-parallel: partial sums per rank
+                    backend.add(X, OUT, rows);
+                }
+                case AttentionKind.Linear linear -> {
+                    backend.rmsNorm(X, XB, b.inputLayernorm(), rows);
+                    backend.linearSlice(XB, OUT, b.linearAttn(), linearOffset, rows);
+                    backend.allReduce(OUT, rows);   // column-parallel slices, gathered by summing zeros elsewhere
+                    backend.add(X, OUT, rows);
+                }
+                case AttentionKind.None none -> { }
+            }
+            switch (b.config().ffn()) {
+                case FfnKind.Mlp mlp -> {
+                    backend.rmsNorm(X, XB, b.postAttentionLayernorm(), rows);
+                    backend.linear(XB, GATE, b.gateProj(), rows);
+                    backend.linear(XB, UP, b.upProj(), rows);
+                    backend.siluMul(mlp.intermediateSize(), rows);
+                    backend.linear(GATE, OUT, b.downProj(), rows);
+                    backend.allReduce(OUT, rows);   // down_proj is row-parallel
+                    backend.add(X, OUT, rows);
+                }
+                case FfnKind.Linear linear -> {
+                    backend.rmsNorm(X, XB, b.postAttentionLayernorm(), rows);
+                    backend.linearSlice(XB, OUT, b.linearMlp(), linearOffset, rows);
+                    backend.allReduce(OUT, rows);
+                    backend.add(X, OUT, rows);
+                }
+                case FfnKind.None none -> { }
+            }
         }
     }
 }

@@ -7,6 +7,8 @@ import io.nemotron.core.config.ModelConfig;
 import io.nemotron.core.model.ForwardPass;
 import io.nemotron.core.model.ModelWeights;
 import io.nemotron.core.model.Transformer;
+import io.nemotron.core.sampling.SampledTokens;
+import io.nemotron.core.sampling.SamplingBatch;
 import java.lang.foreign.Arena;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,6 +16,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.IntConsumer;
 
 /**
  * A model split over tensor-parallel ranks: every rank runs the same {@link Transformer} code over its own shard and
@@ -170,12 +173,39 @@ public final class TensorParallelTransformer implements ForwardPass, AutoCloseab
                 rankLogits[r] = new float[need];
             }
         }
+        onEveryRank(r -> ranks[r].forward(batch, pools[r], rankLogits[r]));
+        gatherLogits(n, logits);
+    }
+
+    /**
+     * The sampling step. Device backends gather the vocab-parallel logits among themselves and rank 0 samples (only
+     * its ids come back); otherwise the ranks' logits are gathered here and the host sampling op runs.
+     */
+    @Override
+    public void forward(StepBatch batch, KvPool kv, SamplingBatch sampling, SampledTokens out) {
+        if (ranks[0].backend().samplesOnDevice()) {
+            KvPool[] pools = ((ShardedKvPool) kv).ranks;
+            onEveryRank(r -> ranks[r].forward(batch, pools[r], sampling, r == 0 ? out : null));
+            return;
+        }
+        int vocab = config.vocabSize();
+        float[] logits = out.hostLogits(batch.numLogitRows * vocab);
+        forward(batch, kv, logits);
+        out.sampleOnHost(logits, vocab, sampling);
+    }
+
+    /**
+     * Runs {@code step} for rank 0 on the calling thread and for every other rank on its own thread, and waits for
+     * all. A rank that fails aborts the group's collectives (the others must not wait for it), and the step then fails
+     * with the first rank's own error once every rank has returned.
+     */
+    private void onEveryRank(IntConsumer step) {
         List<Future<?>> others = new ArrayList<>(ranks.length - 1);
         for (int r = 1; r < ranks.length; r++) {
             int rank = r;
             others.add(rankThreads[r].submit(() -> {
                 try {
-                    ranks[rank].forward(batch, pools[rank], rankLogits[rank]);
+                    step.accept(rank);
                 } catch (RuntimeException | Error e) {
                     abort(e);   // the others must not wait for this rank in a collective
                     throw e;
@@ -184,7 +214,7 @@ public final class TensorParallelTransformer implements ForwardPass, AutoCloseab
         }
         List<Throwable> failures = new ArrayList<>();
         try {
-            ranks[0].forward(batch, pools[0], rankLogits[0]);
+            step.accept(0);
         } catch (RuntimeException | Error e) {
             failures.add(e);
             abort(e);   // release the ranks waiting for rank 0 in a collective
@@ -212,7 +242,6 @@ public final class TensorParallelTransformer implements ForwardPass, AutoCloseab
             throw cause instanceof RuntimeException re ? re
                     : new IllegalStateException("tensor-parallel step failed: " + cause, cause);
         }
-        gatherLogits(n, logits);
     }
 
     /** Aborts the group's collectives; a failure to abort is kept with the rank's own failure. */

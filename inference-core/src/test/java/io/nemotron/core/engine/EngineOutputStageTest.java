@@ -12,6 +12,9 @@ import io.nemotron.core.backend.StepBatch;
 import io.nemotron.core.config.ModelConfig;
 import io.nemotron.core.model.ForwardPass;
 import io.nemotron.core.runtime.LoadedModel;
+import io.nemotron.core.sampling.SampledLogprobs;
+import io.nemotron.core.sampling.SampledTokens;
+import io.nemotron.core.sampling.SamplingBatch;
 import io.nemotron.core.testing.Reference;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -221,6 +224,17 @@ class EngineOutputStageTest {
 
             @Override
             public void forward(StepBatch batch, KvPool kv, float[] logits) {
+                pace();
+                model.forward(batch, kv, logits);
+            }
+
+            @Override
+            public void forward(StepBatch batch, KvPool kv, SamplingBatch sampling, SampledTokens out) {
+                pace();
+                model.forward(batch, kv, sampling, out);
+            }
+
+            private void pace() {
                 if (calls.incrementAndGet() == failOn) {
                     throw new IllegalStateException("injected backend failure");
                 }
@@ -229,7 +243,6 @@ class EngineOutputStageTest {
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
-                model.forward(batch, kv, logits);
             }
         };
     }

@@ -1,5 +1,6 @@
 package io.nemotron.core.engine;
 
+import io.nemotron.core.sampling.SampledLogprobs;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

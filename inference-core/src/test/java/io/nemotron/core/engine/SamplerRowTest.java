@@ -11,10 +11,10 @@ class SamplerRowTest {
     void greedyReadsTheRowInPlaceAndReturnsARowRelativeId() {
         // two rows of 4: row 0 peaks at id 3, row 1 at id 1 (hand-checked); ties pick the lower id
         float[] batch = {0f, 1f, 2f, 9f, /* row 1 */ 5f, 7f, 7f, -1f};
-        Sampler sampler = new Sampler();
+        SamplerDriver sampler = new SamplerDriver();
         SamplingParams greedy = SamplingParams.greedy(4);
-        assertEquals(3, sampler.sample(batch, 0, 4, greedy, new SamplingState(greedy, new int[] {0})));
-        assertEquals(1, sampler.sample(batch, 4, 4, greedy, new SamplingState(greedy, new int[] {0})));
+        assertEquals(3, sampler.sample(batch, 0, 4, new SamplingState(greedy, new int[] {0})));
+        assertEquals(1, sampler.sample(batch, 4, 4, new SamplingState(greedy, new int[] {0})));
     }
 
     @Test
@@ -26,10 +26,10 @@ class SamplerRowTest {
                 .seed(7L).maxTokens(50).build();
         SamplingState alone = new SamplingState(p, new int[] {1, 3});
         SamplingState inBatch = new SamplingState(p, new int[] {1, 3});
-        Sampler sampler = new Sampler();
+        SamplerDriver sampler = new SamplerDriver();
         for (int i = 0; i < 50; i++) {
-            int a = sampler.sample(row, 5, p, alone);
-            int b = sampler.sample(batch, 10, 5, p, inBatch);
+            int a = sampler.sample(row, 5, alone);
+            int b = sampler.sample(batch, 10, 5, inBatch);
             assertEquals(a, b, "draw " + i);
             alone.accept(a);
             inBatch.accept(b);

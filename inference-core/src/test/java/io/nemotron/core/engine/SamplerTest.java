@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.nemotron.core.sampling.SampledLogprobs;
+import io.nemotron.core.sampling.Sampler;
 import java.lang.management.ManagementFactory;
 import java.util.Arrays;
 import java.util.Map;
@@ -26,11 +28,11 @@ class SamplerTest {
 
     /** Draws DRAWS tokens, each with its own seed, and returns the frequency of each id drawn. */
     private static Map<Integer, Double> frequencies(float[] logits, SamplingParams.Builder builder) {
-        Sampler sampler = new Sampler();
+        SamplerDriver sampler = new SamplerDriver();
         int[] counts = new int[logits.length];
         for (int i = 0; i < DRAWS; i++) {
             SamplingParams p = builder.seed((long) i).build().validate();
-            counts[sampler.sample(logits, logits.length, p, new SamplingState(p, new int[0]))]++;
+            counts[sampler.sample(logits, logits.length, new SamplingState(p, new int[0]))]++;
         }
         Map<Integer, Double> freq = new TreeMap<>();
         for (int id = 0; id < counts.length; id++) {
@@ -54,7 +56,7 @@ class SamplerTest {
     void greedyPicksTheLowestIdAmongTiesAndLeavesLogitsAlone() {
         float[] logits = {1f, 3f, 3f, 2f};
         SamplingParams p = SamplingParams.greedy(4);
-        assertEquals(1, new Sampler().sample(logits, 4, p, new SamplingState(p, new int[0])));
+        assertEquals(1, new SamplerDriver().sample(logits, 4, new SamplingState(p, new int[0])));
         assertArrayEquals(new float[] {1f, 3f, 3f, 2f}, logits);
     }
 
@@ -68,11 +70,11 @@ class SamplerTest {
         state.accept(2);
         state.accept(4);
         float[] x = {2f, -2f, 1f, 0.5f, 3f};
-        Sampler.applyPenalties(x, p, state.counts());
+        Sampler.applyPenalties(x, x.length, new SamplerDriver().row(state), 0);
         // id0: 2/2; id1: -2*2; id2: 1/2 - (0.5*2 + 0.3); id3: untouched; id4: 3/2 - (0.5 + 0.3)
         assertArrayEquals(new float[] {1f, -4f, -0.8f, 0.5f, 0.7f}, x, 1e-6f);
         // Without penalties id 4 wins; with them id 0 does.
-        assertEquals(0, new Sampler().sample(new float[] {2f, -2f, 1f, 0.5f, 3f}, 5, p, state));
+        assertEquals(0, new SamplerDriver().sample(new float[] {2f, -2f, 1f, 0.5f, 3f}, 5, state));
     }
 
     @Test
@@ -158,11 +160,11 @@ class SamplerTest {
     }
 
     private static int[] run(float[] logits, SamplingParams p) {
-        Sampler sampler = new Sampler();
+        SamplerDriver sampler = new SamplerDriver();
         SamplingState state = new SamplingState(p, new int[0]);
         int[] out = new int[50];
         for (int i = 0; i < out.length; i++) {
-            out[i] = sampler.sample(logits, logits.length, p, state);
+            out[i] = sampler.sample(logits, logits.length, state);
             state.accept(out[i]);
         }
         return out;
@@ -175,13 +177,13 @@ class SamplerTest {
         logits[7] = 5f;
         SamplingParams p = SamplingParams.builder().temperature(0).repetitionPenalty(1.3f).maxTokens(5000).build();
         SamplingState state = new SamplingState(p, new int[] {7, 9});
-        Sampler sampler = new Sampler();
+        SamplerDriver sampler = new SamplerDriver();
         for (int i = 0; i < 2000; i++) {
-            state.accept(sampler.sample(logits, logits.length, p, state));  // warm up, size the scratch
+            state.accept(sampler.sample(logits, logits.length, state));  // warm up, size the scratch
         }
         long before = threads.getCurrentThreadAllocatedBytes();
         for (int i = 0; i < 1000; i++) {
-            state.accept(sampler.sample(logits, logits.length, p, state));
+            state.accept(sampler.sample(logits, logits.length, state));
         }
         long allocated = threads.getCurrentThreadAllocatedBytes() - before;
         assertTrue(allocated < 10_000, "allocated " + allocated + " bytes in 1000 greedy steps");

@@ -5,7 +5,7 @@ import io.nemotron.core.engine.EngineRequest;
 import io.nemotron.core.engine.FinishReason;
 import io.nemotron.core.engine.InferenceEngine;
 import io.nemotron.core.engine.RequestStats;
-import io.nemotron.core.engine.SampledLogprobs;
+import io.nemotron.core.sampling.SampledLogprobs;
 import io.nemotron.core.engine.SamplingParams;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;

@@ -3,7 +3,7 @@ package io.nemotron.service.metrics;
 import io.nemotron.core.engine.EngineListener;
 import io.nemotron.core.engine.FinishReason;
 import io.nemotron.core.engine.RequestStats;
-import io.nemotron.core.engine.SampledLogprobs;
+import io.nemotron.core.sampling.SampledLogprobs;
 import java.util.concurrent.TimeUnit;
 
 /**

@@ -18,7 +18,7 @@ import io.nemotron.core.engine.EngineListener;
 import io.nemotron.core.engine.EngineSnapshot;
 import io.nemotron.core.engine.FinishReason;
 import io.nemotron.core.engine.RequestStats;
-import io.nemotron.core.engine.SampledLogprobs;
+import io.nemotron.core.sampling.SampledLogprobs;
 import io.nemotron.service.grpc.stream.BufferedChatOutput;
 import io.nemotron.service.rag.DroppedDocument;
 import io.nemotron.service.toolcall.ToolCallPipeline;

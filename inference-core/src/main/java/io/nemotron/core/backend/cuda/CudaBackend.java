@@ -9,6 +9,8 @@ import io.nemotron.core.config.BlockConfig;
 import io.nemotron.core.config.FfnKind;
 import io.nemotron.core.config.ModelConfig;
 import io.nemotron.core.model.ModelWeights;
+import io.nemotron.core.sampling.SampledTokens;
+import io.nemotron.core.sampling.SamplingBatch;
 import io.nemotron.core.backend.DeviceCommunicator;
 import io.nemotron.core.weights.DType;
 import io.nemotron.core.weights.DTypeCodec;
@@ -23,8 +25,8 @@ import java.util.function.Function;
 /**
  * The {@link Backend} on one GPU: the cuda-kernels fatbin for the elementwise ops, norms, rope and paged attention, and
  * cuBLAS ({@link Cublas}) for every linear layer. All on the legacy default stream, so each op is ordered after the
- * previous one without events; the only synchronising calls of a step are its two copies: the step inputs down
- * ({@link #beginStep}) and the logit rows back ({@link #logits}), where an asynchronous kernel failure surfaces as a
+ * previous one without events; the only synchronising calls of a step are its copies: the step inputs down
+ * ({@link #beginStep}) and the sampled ids back ({@link #sample}; or the logit rows, {@link #logits}), where an asynchronous kernel failure surfaces as a
  * {@link CudaException} naming that copy (which fails the step; the engine fails its requests and carries on).
  *
  * <p>Precision: weights BF16 on the device ({@link DeviceWeights}: F32/F16 checkpoints are rounded once at upload);
@@ -33,8 +35,8 @@ import java.util.function.Function;
  * modules do), so the GPU differs from the CPU backend, which keeps FP32 activations, by BF16 rounding noise.
  *
  * <p>Buffers hold rows at the width of the op that wrote them (row r of K at {@code r · kvHeads·headDim} for that
- * layer), as the CPU backend does. Sampling stays on the host for now: {@code logits} copies back only the logit rows
- * ([numLogitRows][vocab] FP32); the device sampling kernels (sampling.cu) exist but are not wired to the engine.
+ * layer), as the CPU backend does. Sampling runs on the device ({@link #sample}: sampling.cu), so a step copies back one
+ * id per sequence; {@link #logits} still copies whole FP32 rows back for the callers that want logits.
  *
  * <p>Tensor parallelism: one backend per rank and GPU, given the rank's config and weight shard (as the CPU backend
  * is) and a {@link DeviceCommunicator}. {@link #allReduce} is an NCCL all-reduce of the BF16 hidden rows, in place on
@@ -64,13 +66,15 @@ public final class CudaBackend implements Backend {
     private final KvCacheKernels kvCache;
     private final PagedAttentionKernels pagedAttention;
     private final ElementwiseKernels elementwise;
+    private final DeviceSampler sampler;
     private final Cublas blas;
     private final DeviceWeights weights;
     private final Map<Buf, DeviceBuffer> bufs = new EnumMap<>(Buf.class);
     private final Map<Buf, Integer> widths = new EnumMap<>(Buf.class);
     private final DeviceBuffer invFreq;         // [headDim / 2] float, llama3-scaled by the CPU's RopeFrequencies
     private final DeviceBuffer looseInts;       // [2][maxRows]: ids / positions of calls made outside a step
-    private final DeviceBuffer logitsDev;       // [LOGIT_CHUNK][vocab] float
+    private final DeviceBuffer logitsDev;       // [LOGIT_CHUNK][rank's vocab] float
+    private final DeviceBuffer logitsFull;      // [LOGIT_CHUNK][vocab] float, the gathered rows a TP rank samples; null on one rank
     private final StepInputs inputs;
     private final List<CudaKvPool> pools = new ArrayList<>();
     private DeviceBuffer stepArgs;              // StepInputs, grown to the largest step seen
@@ -159,6 +163,8 @@ public final class CudaBackend implements Backend {
             this.kvCache = new KvCacheKernels(kernels);
             this.pagedAttention = new PagedAttentionKernels(kernels);
             this.elementwise = new ElementwiseKernels(kernels);
+            this.sampler = new DeviceSampler(device, new SamplingKernels(kernels));
+            made.add(sampler);
             this.blas = Cublas.open();
             made.add(blas);
             this.weights = weightsOf.apply(kernels);
@@ -191,6 +197,11 @@ public final class CudaBackend implements Backend {
             this.logitsDev = device.allocate((long) Math.min(maxRows, LOGIT_CHUNK) * this.model.lmHead().rows() * 4,
                     "logits (f32)");
             made.add(logitsDev);
+            this.logitsFull = this.comm == null ? null : device.allocate(
+                    (long) Math.min(maxRows, LOGIT_CHUNK) * config.vocabSize() * 4, "gathered logits (f32)");
+            if (logitsFull != null) {
+                made.add(logitsFull);
+            }
         } catch (RuntimeException | Error e) {
             for (int i = made.size() - 1; i >= 0; i--) {
                 try {
@@ -517,6 +528,60 @@ public final class CudaBackend implements Backend {
         }
     }
 
+    /** Samples on the device: only the ids (and the raw rows of those that asked for logprobs) come back. */
+    @Override
+    public boolean samplesOnDevice() {
+        return true;
+    }
+
+    /**
+     * The sampling op on the device, LOGIT_CHUNK rows at a time: final norm and lm_head into FP32 logits; on a
+     * vocab-parallel rank each rank writes its columns into zeroed full-width rows and an FP32 all-reduce assembles
+     * them (each element is written by one rank and the others add exact zeros, so the rows equal the gathered
+     * logits; twice an all-gather's traffic, in exchange for rows the kernels read as they are). The rank given
+     * {@code out} then samples them ({@link DeviceSampler}); its copy of the ids back is the step's synchronising call.
+     */
+    @Override
+    public void sample(StepBatch batch, Tensor norm, Tensor lmHead, SamplingBatch sampling, SampledTokens out) {
+        if (out != null && sampling.rows != batch.numLogitRows) {
+            throw new IllegalArgumentException("the sampling batch has " + sampling.rows + " rows, the step "
+                    + batch.numLogitRows + " logit rows");
+        }
+        boolean outside = uploadIfOutsideAStep(batch);
+        try {
+            sampleInStep(batch, norm, lmHead, sampling, out);
+        } finally {
+            if (outside) {
+                step = null;
+            }
+        }
+    }
+
+    private void sampleInStep(StepBatch batch, Tensor norm, Tensor lmHead, SamplingBatch sampling, SampledTokens out) {
+        int vocab = config.vocabSize();
+        int slice = lmHead.rows();
+        int n = batch.numLogitRows;
+        int chunk = Math.min(maxRows, LOGIT_CHUNK);
+        DeviceBuffer rowsBuf = comm == null ? logitsDev : logitsFull;
+        for (int i0 = 0; i0 < n; i0 += chunk) {
+            int c = Math.min(chunk, n - i0);
+            norms.rmsnormRowsBf16(buf(Buf.XB), buf(Buf.X), weight(norm), stepAddress(inputs.logitRows + i0), hidden, eps,
+                    c);
+            if (comm == null) {
+                blas.linear(weight(lmHead), vocab, hidden, buf(Buf.XB), hidden, logitsDev.address(), vocab,
+                        Cublas.CUDA_R_32F, c, lmHead.name());
+            } else {
+                logitsFull.zero(0, (long) c * vocab * 4);
+                blas.linear(weight(lmHead), slice, hidden, buf(Buf.XB), hidden, logitsFull.address() + 4L * vocabStart,
+                        vocab, Cublas.CUDA_R_32F, c, lmHead.name() + " into columns from " + vocabStart);
+                comm.allReduceSum(logitsFull.address(), (long) c * vocab, DType.F32, 0L);
+            }
+            if (out != null) {
+                sampler.sample(rowsBuf, vocab, sampling, i0, c, out);
+            }
+        }
+    }
+
     @Override
     public KvPool newKvPool(int numBlocks, int blockSize) {
         ensureCurrent();
@@ -535,11 +600,12 @@ public final class CudaBackend implements Backend {
         ensureCurrent();
         List<AutoCloseable> all = new ArrayList<>(pools);
         all.addAll(bufs.values());
-        for (DeviceBuffer b : new DeviceBuffer[] {stepArgs, partials, invFreq, looseInts, logitsDev}) {
+        for (DeviceBuffer b : new DeviceBuffer[] {stepArgs, partials, invFreq, looseInts, logitsDev, logitsFull}) {
             if (b != null) {
                 all.add(b);
             }
         }
+        all.add(sampler);
         all.add(weights);
         all.add(blas);
         all.add(kernels);

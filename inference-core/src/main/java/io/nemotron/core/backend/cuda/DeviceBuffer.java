@@ -73,6 +73,18 @@ public final class DeviceBuffer implements AutoCloseable {
                 pointer().withByteOffset(byteOffset), n), "cuMemcpyDtoH(" + n + " bytes at " + byteOffset + " of " + what + ")");
     }
 
+    /** Downloads {@code count} ints from byte offset {@code byteOffset} into {@code dst[dstOffset ..]}. */
+    public void downloadAt(long byteOffset, int[] dst, int dstOffset, int count) {
+        long n = (long) count * Sizeof.INT;
+        checkRange(byteOffset, n, "download from");
+        if (dstOffset < 0 || dstOffset + count > dst.length) {
+            throw new IllegalArgumentException("download from " + what + ": " + count + " ints at " + dstOffset
+                    + " do not fit an array of " + dst.length);
+        }
+        check(JCudaDriver.cuMemcpyDtoH(Pointer.to(dst).withByteOffset((long) dstOffset * Sizeof.INT),
+                pointer().withByteOffset(byteOffset), n), "cuMemcpyDtoH(" + n + " bytes at " + byteOffset + " of " + what + ")");
+    }
+
     /** Sets {@code bytes} bytes from {@code byteOffset} to zero. */
     public void zero(long byteOffset, long n) {
         checkRange(byteOffset, n, "zero");

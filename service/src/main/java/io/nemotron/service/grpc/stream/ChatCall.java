@@ -8,7 +8,7 @@ import io.nemotron.api.v1.ToolCallEvent;
 import io.nemotron.core.engine.EngineListener;
 import io.nemotron.core.engine.FinishReason;
 import io.nemotron.core.engine.RequestStats;
-import io.nemotron.core.engine.SampledLogprobs;
+import io.nemotron.core.sampling.SampledLogprobs;
 import io.nemotron.service.grpc.StatusMapper;
 import java.util.ArrayList;
 import java.util.List;

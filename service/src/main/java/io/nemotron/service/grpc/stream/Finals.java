@@ -8,7 +8,7 @@ import io.nemotron.api.v1.TopLogprob;
 import io.nemotron.api.v1.Timings;
 import io.nemotron.api.v1.Usage;
 import io.nemotron.core.engine.RequestStats;
-import io.nemotron.core.engine.SampledLogprobs;
+import io.nemotron.core.sampling.SampledLogprobs;
 
 /** Engine results to the API's final message, logprobs, and the stream's closing status. */
 final class Finals {

@@ -5,7 +5,7 @@ import io.nemotron.api.v1.GenerateResponse;
 import io.nemotron.core.engine.EngineListener;
 import io.nemotron.core.engine.FinishReason;
 import io.nemotron.core.engine.RequestStats;
-import io.nemotron.core.engine.SampledLogprobs;
+import io.nemotron.core.sampling.SampledLogprobs;
 import io.nemotron.service.grpc.StatusMapper;
 
 /** One Generate RPC: every token leaves as a delta with its id, so clients can compare token ids exactly. */

@@ -1,4 +1,4 @@
-package io.nemotron.core.engine;
+package io.nemotron.core.sampling;
 
 /**
  * Log-probabilities for one generated token under the raw model distribution.

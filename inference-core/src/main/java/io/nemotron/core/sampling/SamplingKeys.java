@@ -1,4 +1,4 @@
-package io.nemotron.core.engine;
+package io.nemotron.core.sampling;
 
 /**
  * (logit, id) pairs packed into one long whose natural order is "larger logit first, then lower id", so
