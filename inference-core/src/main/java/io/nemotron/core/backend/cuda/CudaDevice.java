@@ -64,7 +64,9 @@ public final class CudaDevice implements AutoCloseable {
         try {
             int result = JCudaDriver.cuInit(0);
             if (result != 0) {
-                return Optional.of("cuInit failed: " + jcuda.driver.CUresult.stringFor(result));
+                // under the emulator its detail names the cause (e.g. a malformed NEMOTRON_CUDA_EMULATOR_FAULTS)
+                return Optional.of("cuInit failed: " + jcuda.driver.CUresult.stringFor(result)
+                        + EmulatorDetail.lastError().map(d -> "; emulator: " + d).orElse(""));
             }
             int[] count = new int[1];
             result = JCudaDriver.cuDeviceGetCount(count);
