@@ -25,6 +25,9 @@ import io.nemotron.api.v1.NemotronGrpc;
 import io.nemotron.api.v1.Sampling;
 import io.nemotron.api.v1.TokenIds;
 import io.nemotron.api.v1.TokenLogprob;
+import io.nemotron.core.backend.cuda.MemoryPlan;
+import io.nemotron.core.backend.cuda.MemoryPlanner;
+import io.nemotron.core.config.ModelConfigLoader;
 import io.nemotron.service.admission.RetryHint;
 import io.nemotron.service.cli.LauncherIT.Result;
 import io.nemotron.service.deploy.HelmChartTest;
@@ -298,6 +301,91 @@ class CudaEmulatorIT {
                 .isEqualTo(kv.get("nemotron_kv_cache_capacity_blocks"));
         assertThat(kv.get("nemotron_num_requests_running") + kv.get("nemotron_num_requests_waiting"))
                 .as("%s", kv).isZero();
+    }
+
+    // ---- the memory plan: inspect, the planner and the start-up log (issue 16) ---------------------------------------
+
+    /**
+     * {@code inspect --backend cuda --tensor-parallel 2} on nemotron-nas-tiny, on emulated devices of 4 GiB: each
+     * rank's plan is against the memory its device reports and equals MemoryPlanner's for that memory; hand-checked:
+     * the device size (the variable's 4 GiB), the budget floor(0.9 x 4 GiB) = 3,865,470,566 bytes, a KV block of 16
+     * tokens x K and V x 2 bytes x head_dim 16 x (2 + 1 + 1) kv heads per rank (layers with 4, 2 and 1 kv heads; one is
+     * replicated when fewer than ranks) = 4,096 bytes, and the pool takes the whole blocks of what the budget leaves.
+     */
+    @Test
+    void inspectOnTheEmulatorPrintsEachRanksPlannerPlanOnTheReportedMemory() throws Exception {
+        requireEmulator();
+        Path tiny = CliRun.reference("nemotron-nas-tiny/nas-tiny-a-bf16");
+        Result r = LauncherIT.nemotron(Map.of("NEMOTRON_CUDA_EMULATOR", "1", "NEMOTRON_CUDA_EMULATOR_MEMORY", "4G"), null,
+                "inspect", "--config", tiny.toString(), "--backend", "cuda", "--tensor-parallel", "2", "--output", "json");
+        assertEquals(0, r.code(), r.err());
+        JsonNode json = JSON.readTree(r.out());
+        long device = 4L << 30;
+        MemoryPlan plan = MemoryPlanner.forModel(ModelConfigLoader.load(tiny)).tensorParallel(2).deviceMemory(device)
+                .maxRows(2048).maxSeqs(256).plan();
+        assertThat(json.get("ranks")).hasSize(2);
+        for (int rank = 0; rank < 2; rank++) {
+            JsonNode p = json.get("ranks").get(rank);
+            assertThat(p.get("rank").asInt()).isEqualTo(rank);
+            assertThat(p.get("device").asInt()).isEqualTo(rank);
+            assertThat(p.get("device_name").asString()).endsWith("(emulated)");
+            assertThat(p.get("total_bytes").asLong()).isEqualTo(device);
+            assertThat(p.get("free_bytes").asLong()).as("nothing allocated by inspect").isEqualTo(device);
+            assertThat(p.get("budget_bytes").asLong()).isEqualTo(3_865_470_566L).isEqualTo(plan.budgetBytes());
+            assertThat(p.get("kv_bytes_per_block").asLong()).isEqualTo(4096).isEqualTo(plan.kvBytesPerBlock());
+            assertThat(p.get("weight_bytes").asLong()).isEqualTo(plan.weightBytes())
+                    .isEqualTo(json.get("per_rank_weight_bytes").asLong());
+            assertThat(p.get("workspace_bytes").asLong()).isEqualTo(plan.workspace().total());
+            assertThat(p.get("activation_bytes").asLong()).isEqualTo(plan.workspace().activationBytes());
+            assertThat(p.get("runtime_reserve_bytes").asLong()).isEqualTo(1L << 30);
+            long left = 3_865_470_566L - p.get("weight_bytes").asLong() - p.get("workspace_bytes").asLong() - (1L << 30);
+            assertThat(p.get("kv_blocks").asLong()).isEqualTo(left / 4096).isEqualTo(plan.kvBlocks());
+            assertThat(p.get("kv_bytes").asLong()).isEqualTo(left / 4096 * 4096);
+            assertThat(p.get("kv_tokens").asLong()).isEqualTo(left / 4096 * 16);
+        }
+        assertThat(json.get("kv_blocks").asLong()).isEqualTo(plan.kvBlocks());
+    }
+
+    /**
+     * {@code serve --backend cuda --tensor-parallel 2} logs one memory-plan line per rank at start-up, and
+     * {@code inspect --backend cuda} with the server's step sizes (application.yaml: 512 rows, 64 sequences) prints the
+     * same lines for its checkpoint; only the free memory differs, read by the server after the weights were uploaded.
+     */
+    @Test
+    void theStartupLogsMemoryPlanIsInspects() throws Exception {
+        requireEmulator();
+        int port = freePort();
+        Path cache = tmp.resolve("cache");
+        Path log = tmp.resolve("plan.log");
+        List<String> logged;
+        try (Server server = Server.start(log, cache, "serve", "--backend", "cuda", "--tensor-parallel", "2", "--port",
+                Integer.toString(port), "--management-port", Integer.toString(freePort()))) {
+            logged = server.check(() -> {
+                server.awaitServing();
+                return planLines(Files.readString(log));
+            });
+        }
+        Result r = LauncherIT.nemotron(EMULATOR, null, "inspect", "--config", cache.resolve("checkpoint").toString(),
+                "--backend", "cuda", "--tensor-parallel", "2", "--max-num-batched-tokens", "512", "--max-num-seqs", "64");
+        assertEquals(0, r.code(), r.err());
+        List<String> inspected = planLines(r.out());
+        assertThat(logged).as("the start-up log's plan").hasSize(2);
+        assertThat(inspected).as("inspect's plan").hasSize(2);
+        for (int rank = 0; rank < 2; rank++) {
+            String[] atStart = logged.get(rank).split("; free now ");
+            String[] byInspect = inspected.get(rank).split("; free now ");
+            assertThat(atStart[0]).as("rank %d", rank).startsWith("memory plan, rank " + rank + " of 2 on GPU " + rank)
+                    .isEqualTo(byInspect[0]);
+            long total = Long.parseLong(atStart[0].replaceAll(".*: device (\\d+) bytes, .*", "$1"));
+            assertThat(Long.parseLong(byInspect[1].replace(" bytes", ""))).as("free before a model").isEqualTo(total);
+            assertThat(Long.parseLong(atStart[1].replace(" bytes", ""))).as("free after the weights").isLessThan(total);
+        }
+    }
+
+    /** The memory-plan lines of a log or of inspect's output, from "memory plan, rank" to the end of the line. */
+    private static List<String> planLines(String text) {
+        return text.lines().filter(l -> l.contains("memory plan, rank "))
+                .map(l -> l.substring(l.indexOf("memory plan, rank "))).toList();
     }
 
     // ---- device faults at service level (issue 16, "Faults") -------------------------------------------------------

@@ -132,6 +132,8 @@ public final class CudaDevice implements AutoCloseable {
 
     /** Free device memory now, as the driver reports it (what the memory planner's budget is checked against). */
     public long freeMemory() {
+        // cuMemGetInfo answers for the current context: this device's, also on a thread that holds several
+        ensureCurrent();
         long[] free = new long[1];
         long[] total = new long[1];
         check(JCudaDriver.cuMemGetInfo(free, total), "cuMemGetInfo(GPU " + ordinal + ")");
