@@ -399,7 +399,9 @@ class CudaEmulatorIT {
      * third request fails at its third step. Per step of the demo model at TP 2, rank 1 makes 64 kernel launches and 17
      * NCCL collectives (measured on the emulator by bisecting {@code skip} over a 1- and an 8-token generate: the
      * faults land at calls 64 and 512, 17 and 34); the offsets put the fault mid-step. The scenario only needs the
-     * burst to start after the first clean request: a kernel change that moves it by a step or two is absorbed.
+     * burst to start after the first clean request: a kernel change that moves it is absorbed (up to 40 requests are
+     * sent before the burst must have begun; decode steps replayed from CUDA graphs would make no cuLaunchKernel
+     * calls, so the launch burst would then land in a later request's prefill, still one fault per failed request).
      */
     private static final Map<String, String> FAULTS_AT_STEP_20 = Map.of(
             "launch", "launch:skip=" + (19 * 64 + 5) + ":count=" + FAULTED_STEPS + ":rank=1",
@@ -451,7 +453,7 @@ class CudaEmulatorIT {
                 int attempt = 0;
                 StatusRuntimeException first = null;
                 while (first == null) {
-                    assertThat(attempt++).as("the burst began within 10 requests").isLessThan(10);
+                    assertThat(attempt++).as("the burst began within 40 requests").isLessThan(40);
                     try {
                         List<Integer> ids = faultRequestIds(stub);
                         assertThat(ids).as("a clean request before the burst").hasSize(FAULT_REQUEST_TOKENS);
