@@ -93,6 +93,84 @@ std::mutex g_fault_mutex;
 std::map<std::string, Fault> g_faults;
 int g_fault_rank = -1;
 
+// ---- faults armed from the environment ---------------------------------------------------------------------------
+// NEMOTRON_CUDA_EMULATOR_FAULTS="SITE:skip=N:count=M[:rank=R][,SITE:...]" sets the fault switches once, at the first
+// cuInit, for a process a test cannot call into (a server the launcher started): SITE is alloc, launch or nccl, as for
+// nemotronEmuInjectFault; rank=R is nemotronEmuSetFaultRank (one rank for all sites). Each fault it causes is also
+// reported on stderr, so the test and the operator see where the burst landed.
+
+bool g_faults_from_env = false;
+
+void report_env_fault(const char* site, int rank, int left) {
+  std::fprintf(stderr, "nemotron CUDA emulator: injected %s fault on rank %d (NEMOTRON_CUDA_EMULATOR_FAULTS, %d left)\n",
+               site, rank, left);
+}
+
+// Parses a non-negative decimal field; false when `text` is not one.
+bool parse_count(const std::string& text, int* out) {
+  if (text.empty() || text.size() > 9 || text.find_first_not_of("0123456789") != std::string::npos) return false;
+  *out = std::atoi(text.c_str());
+  return true;
+}
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  for (size_t i = 0; i <= s.size(); ++i) {
+    if (i == s.size() || s[i] == sep) {
+      parts.push_back(s.substr(start, i - start));
+      start = i + 1;
+    }
+  }
+  return parts;
+}
+
+// Arms the switches from `spec` (null or empty: nothing); "" when done, else the error naming the bad field. Nothing
+// is armed unless the whole value is valid.
+std::string arm_faults_from_env(const char* spec) {
+  if (spec == nullptr || *spec == 0) return "";
+  const std::string var = "NEMOTRON_CUDA_EMULATOR_FAULTS";
+  std::map<std::string, Fault> faults;
+  int rank = -1;
+  for (const std::string& one : split(spec, ',')) {
+    std::vector<std::string> fields = split(one, ':');
+    const std::string& site = fields[0];
+    if (site != "alloc" && site != "launch" && site != "nccl") {
+      return var + ": site '" + site + "' in '" + one + "' must be alloc, launch or nccl (SITE:skip=N:count=M[:rank=R])";
+    }
+    if (faults.count(site)) return var + ": site " + site + " is given twice";
+    Fault f;
+    bool has_count = false;
+    for (size_t i = 1; i < fields.size(); ++i) {
+      size_t eq = fields[i].find('=');
+      std::string key = fields[i].substr(0, eq);
+      int value = 0;
+      if (eq == std::string::npos || !parse_count(fields[i].substr(eq + 1), &value)) {
+        return var + ": field '" + fields[i] + "' of " + site + " must be KEY=N with N a non-negative integer";
+      }
+      if (key == "skip") {
+        f.skip = value;
+      } else if (key == "count") {
+        f.count = value;
+        has_count = true;
+      } else if (key == "rank") {
+        if (rank >= 0 && rank != value) return var + ": rank " + std::to_string(value) + " of " + site +
+                                               " differs from rank " + std::to_string(rank) + " (one fault rank for all sites)";
+        rank = value;
+      } else {
+        return var + ": unknown field '" + key + "' of " + site + " (skip, count, rank)";
+      }
+    }
+    if (!has_count || f.count < 1) return var + ": " + site + " needs count=M with M >= 1";
+    faults[site] = f;
+  }
+  std::lock_guard<std::mutex> lock(g_fault_mutex);
+  for (const auto& [site, f] : faults) g_faults[site] = f;
+  g_fault_rank = rank;
+  g_faults_from_env = true;
+  return "";
+}
+
 // ---- devices, contexts -----------------------------------------------------------------------------------------
 
 unsigned long long parse_bytes(const char* s, unsigned long long fallback) {
@@ -569,6 +647,7 @@ int nemotronEmuTakeFault(const char* site, int rank) {
     return 0;
   }
   --it->second.count;
+  if (g_faults_from_env) report_env_fault(site, rank, it->second.count);
   return 1;
 }
 
@@ -592,6 +671,8 @@ unsigned long long nemotronEmuUsedBytes(int device) {
 
 CUresult cuInit(unsigned flags) {
   if (flags != 0) return fail(CUDA_ERROR_INVALID_VALUE, "cuInit: flags must be 0");
+  static const std::string fault_error = arm_faults_from_env(std::getenv("NEMOTRON_CUDA_EMULATOR_FAULTS"));
+  if (!fault_error.empty()) return fail(CUDA_ERROR_INVALID_VALUE, "cuInit: " + fault_error);
   devices();
   g_initialized = true;
   return CUDA_SUCCESS;

@@ -19,7 +19,9 @@ import io.nemotron.core.weights.SafetensorsReader;
 import io.nemotron.core.weights.Tensor;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.function.Supplier;
+import java.util.stream.IntStream;
 
 /**
  * A checkpoint folder opened for inference: config, memory-mapped weights (validated against the config before any
@@ -37,6 +39,7 @@ public final class LoadedModel implements AutoCloseable {
     private final ForwardPass forwardPass;   // the transformer, or its tensor-parallel split
     private final Arena shardArena;          // the copied column slices of the ranks' shards
     private final CudaDevice device;         // the GPU the backend runs on (rank 0's when split); null on the CPU
+    private final List<CudaDevice> rankDevices;   // rank r's GPU at index r; empty on the CPU
     private final Tokenizer tokenizer;
 
     /** Makes the single-rank backend once the weights are validated. */
@@ -58,6 +61,7 @@ public final class LoadedModel implements AutoCloseable {
         Backend made = null;
         TensorParallelTransformer split = null;
         CudaDevice gpu = device;
+        List<CudaDevice> gpus = device == null ? List.of() : List.of(device);
         try {
             // every tensor's presence, dtype and shape is checked before any compute, naming tensor and file
             CheckpointLayout.validate(config, weights);
@@ -70,8 +74,9 @@ public final class LoadedModel implements AutoCloseable {
                 // only the ranks: a whole-model backend beside them would hold its own threads and buffers unused
                 ShardPlan.of(config, tensorParallel);   // an impossible split is refused before any rank is made
                 RankFactory ranks = rankFactory.get();
-                if (ranks instanceof CudaRanks gpus) {
-                    gpu = gpus.device(0);
+                if (ranks instanceof CudaRanks cudaRanks) {
+                    gpu = cudaRanks.device(0);
+                    gpus = IntStream.range(0, cudaRanks.ranks()).mapToObj(cudaRanks::device).toList();
                 }
                 split = TensorParallelTransformer.of(config, w, ranks, shardArena);
                 this.transformer = split.rank(0);
@@ -79,6 +84,7 @@ public final class LoadedModel implements AutoCloseable {
             }
             this.backend = transformer.backend();
             this.device = gpu;
+            this.rankDevices = gpus;
             this.tokenizer = Files.exists(dir.resolve("tokenizer.json")) ? Tokenizer.load(dir) : null;
         } catch (RuntimeException e) {
             if (made != null) {
@@ -202,6 +208,11 @@ public final class LoadedModel implements AutoCloseable {
             return "cpu";
         }
         return device.emulated() ? "cuda (emulated)" : "cuda";
+    }
+
+    /** Each rank's GPU (rank r at index r), for the per-rank memory plan; empty on the CPU backend. */
+    public List<CudaDevice> cudaDevices() {
+        return rankDevices;
     }
 
     /** Parameters of the checkpoint (every tensor's element count). */

@@ -7,9 +7,13 @@ import io.nemotron.core.backend.cuda.MemoryPlan;
 import io.nemotron.core.backend.cuda.MemoryPlanException;
 import io.nemotron.core.backend.cuda.MemoryPlanner;
 import io.nemotron.core.config.ModelStats;
+import io.nemotron.core.runtime.RankMemoryPlans;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Locale;
+import java.util.stream.Collectors;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -58,6 +62,11 @@ final class InspectCommand implements Callable<Integer> {
             description = "sequences of the largest step (default 256)")
     int maxSeqs;
 
+    @Option(names = "--backend", paramLabel = "cuda",
+            description = "cuda: plan each of the --tensor-parallel ranks against the memory its GPU (0..N-1) reports,"
+                    + " with the planner serve --backend cuda logs at start-up, instead of --gpu-memory-gib GPUs")
+    String backend;
+
     @Mixin
     OutputFormat format;
 
@@ -76,18 +85,32 @@ final class InspectCommand implements Callable<Integer> {
         ModelStats stats = ModelStats.of(model);
         long gpuBytes = (long) (gpuMemoryGib * GIB);
         // the CUDA backend's own start-up plan: what the server would reserve, or why it would refuse to start
+        MemoryPlanner planner = MemoryPlanner.forModel(model).tensorParallel(tensorParallel).weightBytes(weightBytes)
+                .kvBytes(kvBytes).utilization(utilization).maxRows(maxRows).maxSeqs(maxSeqs);
         MemoryPlan plan = null;
         String refusal = null;
-        try {
-            plan = MemoryPlanner.forModel(model).tensorParallel(tensorParallel).weightBytes(weightBytes)
-                    .kvBytes(kvBytes).deviceMemory(gpuBytes).utilization(utilization).maxRows(maxRows)
-                    .maxSeqs(maxSeqs).plan();
-        } catch (MemoryPlanException e) {
-            refusal = e.getMessage();
+        List<RankMemoryPlans.RankPlan> ranks = List.of();
+        if (backend != null) {
+            if (!"cuda".equals(backend.toLowerCase(Locale.ROOT))) {
+                throw new IllegalArgumentException("--backend '" + backend + "': only cuda has a device memory plan"
+                        + " (omit --backend to plan for --gpu-memory-gib GPUs)");
+            }
+            ranks = RankMemoryPlans.onDevices(planner, tensorParallel);
+            // every rank holds a pool of the same block count, so the smallest plan is the server's
+            RankMemoryPlans.RankPlan smallest = ranks.stream().min(Comparator.comparingLong(
+                    p -> p.plan() == null ? -1 : p.plan().kvBlocks())).orElseThrow();
+            plan = smallest.plan();
+            refusal = smallest.refusal();
+        } else {
+            try {
+                plan = planner.deviceMemory(gpuBytes).plan();
+            } catch (MemoryPlanException e) {
+                refusal = e.getMessage();
+            }
         }
         Report r = new Report(model, stats.parameters(), stats.kvBytesPerToken(kvBytes), stats.blockCounts(),
                 stats.perRankWeightBytes(tensorParallel, weightBytes), plan == null ? 0 : plan.kvTokens(), plan,
-                refusal);
+                refusal, ranks);
         PrintWriter out = spec.commandLine().getOut();
         out.println(asJson ? json(r) : text(r));
         out.flush();
@@ -95,7 +118,8 @@ final class InspectCommand implements Callable<Integer> {
     }
 
     private record Report(ModelConfig model, long parameters, long kvBytesPerToken, BlockCounts blocks,
-                          long perRankWeightBytes, long kvCapacityTokens, MemoryPlan plan, String refusal) {}
+                          long perRankWeightBytes, long kvCapacityTokens, MemoryPlan plan, String refusal,
+                          List<RankMemoryPlans.RankPlan> ranks) {}
 
     private String json(Report r) {
         JsonMapper json = JsonMapper.builder().build();
@@ -119,7 +143,28 @@ final class InspectCommand implements Callable<Integer> {
         root.put("tensor_parallel", tensorParallel);
         root.put("weights_dtype", weightsDtype.toLowerCase(Locale.ROOT));
         root.put("kv_dtype", kvDtype.toLowerCase(Locale.ROOT));
-        root.put("gpu_memory_gib", gpuMemoryGib);
+        if (r.ranks().isEmpty()) {
+            root.put("gpu_memory_gib", gpuMemoryGib);
+        } else {
+            root.put("backend", "cuda");
+            var ranks = root.putArray("ranks");
+            for (RankMemoryPlans.RankPlan p : r.ranks()) {
+                ObjectNode n = ranks.addObject().put("rank", p.rank()).put("device", p.ordinal())
+                        .put("device_name", p.device()).put("total_bytes", p.totalBytes())
+                        .put("free_bytes", p.freeBytes());
+                if (p.plan() == null) {
+                    n.put("does_not_fit", p.refusal());
+                    continue;
+                }
+                MemoryPlan q = p.plan();
+                n.put("budget_bytes", q.budgetBytes()).put("weight_bytes", q.weightBytes())
+                        .put("workspace_bytes", q.workspace().total())
+                        .put("activation_bytes", q.workspace().activationBytes())
+                        .put("runtime_reserve_bytes", q.runtimeReserveBytes()).put("kv_blocks", q.kvBlocks())
+                        .put("kv_bytes_per_block", q.kvBytesPerBlock()).put("kv_bytes", q.kvBytes())
+                        .put("kv_tokens", q.kvTokens());
+            }
+        }
         return json.writeValueAsString(root);
     }
 
@@ -129,7 +174,7 @@ final class InspectCommand implements Callable<Integer> {
         String capacity = r.plan() == null ? "0 tokens: " + r.refusal()
                 : String.format(Locale.ROOT, "%,d tokens in %,d blocks (%s GiB GPUs, %.0f%% utilisation; workspace %.2f GiB"
                                 + " for %d rows / %d sequences, %.0f GiB runtime reserve)", r.kvCapacityTokens(),
-                        r.plan().kvBlocks(), fmt(gpuMemoryGib), utilization * 100,
+                        r.plan().kvBlocks(), r.ranks().isEmpty() ? fmt(gpuMemoryGib) : fmt(r.plan().deviceBytes() / (double) GIB), utilization * 100,
                         r.plan().workspace().total() / (double) GIB, maxRows, maxSeqs,
                         MemoryPlanner.DEFAULT_RUNTIME_RESERVE_BYTES / (double) GIB);
         return String.join("\n",
@@ -143,7 +188,8 @@ final class InspectCommand implements Callable<Integer> {
                 String.format(Locale.ROOT, "kv bytes per token  %,d (%s)", r.kvBytesPerToken(), kvDtype),
                 String.format(Locale.ROOT, "weights per GPU     %,d bytes (%.2f GiB; tensor parallel %d, %s)",
                         r.perRankWeightBytes(), r.perRankWeightBytes() / (double) GIB, tensorParallel, weightsDtype),
-                "kv capacity         " + capacity);
+                "kv capacity         " + capacity)
+                + r.ranks().stream().map(p -> "\n" + p.line()).collect(Collectors.joining());
     }
 
     private static String fmt(double gib) {

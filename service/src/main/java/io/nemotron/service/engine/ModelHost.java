@@ -91,6 +91,7 @@ public class ModelHost implements SmartLifecycle {
                     ? LoadedModel.openCuda(dir, 0, engineConfig.maxNumBatchedTokens(), m.tensorParallel())
                     : LoadedModel.openCpu(dir, m.effectiveThreads(), engineConfig.maxNumBatchedTokens(),
                             m.tensorParallel());
+            StartupMemoryPlan.log(model, engineConfig);
             InferenceEngine engine;
             try {
                 if (model.tokenizer() == null) {

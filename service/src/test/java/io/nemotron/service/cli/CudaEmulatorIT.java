@@ -1,6 +1,7 @@
 package io.nemotron.service.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -9,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
+import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
@@ -23,6 +25,10 @@ import io.nemotron.api.v1.NemotronGrpc;
 import io.nemotron.api.v1.Sampling;
 import io.nemotron.api.v1.TokenIds;
 import io.nemotron.api.v1.TokenLogprob;
+import io.nemotron.core.backend.cuda.MemoryPlan;
+import io.nemotron.core.backend.cuda.MemoryPlanner;
+import io.nemotron.core.config.ModelConfigLoader;
+import io.nemotron.service.admission.RetryHint;
 import io.nemotron.service.cli.LauncherIT.Result;
 import io.nemotron.service.deploy.HelmChartTest;
 import io.nemotron.service.testing.Prerequisites;
@@ -48,6 +54,8 @@ import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -295,6 +303,253 @@ class CudaEmulatorIT {
                 .as("%s", kv).isZero();
     }
 
+    // ---- the memory plan: inspect, the planner and the start-up log (issue 16) ---------------------------------------
+
+    /**
+     * {@code inspect --backend cuda --tensor-parallel 2} on nemotron-nas-tiny, on emulated devices of 4 GiB: each
+     * rank's plan is against the memory its device reports and equals MemoryPlanner's for that memory; hand-checked:
+     * the device size (the variable's 4 GiB), the budget floor(0.9 x 4 GiB) = 3,865,470,566 bytes, a KV block of 16
+     * tokens x K and V x 2 bytes x head_dim 16 x (2 + 1 + 1) kv heads per rank (layers with 4, 2 and 1 kv heads; one is
+     * replicated when fewer than ranks) = 4,096 bytes, and the pool takes the whole blocks of what the budget leaves.
+     */
+    @Test
+    void inspectOnTheEmulatorPrintsEachRanksPlannerPlanOnTheReportedMemory() throws Exception {
+        requireEmulator();
+        Path tiny = CliRun.reference("nemotron-nas-tiny/nas-tiny-a-bf16");
+        Result r = LauncherIT.nemotron(Map.of("NEMOTRON_CUDA_EMULATOR", "1", "NEMOTRON_CUDA_EMULATOR_MEMORY", "4G"), null,
+                "inspect", "--config", tiny.toString(), "--backend", "cuda", "--tensor-parallel", "2", "--output", "json");
+        assertEquals(0, r.code(), r.err());
+        JsonNode json = JSON.readTree(r.out());
+        long device = 4L << 30;
+        MemoryPlan plan = MemoryPlanner.forModel(ModelConfigLoader.load(tiny)).tensorParallel(2).deviceMemory(device)
+                .maxRows(2048).maxSeqs(256).plan();
+        assertThat(json.get("ranks")).hasSize(2);
+        for (int rank = 0; rank < 2; rank++) {
+            JsonNode p = json.get("ranks").get(rank);
+            assertThat(p.get("rank").asInt()).isEqualTo(rank);
+            assertThat(p.get("device").asInt()).isEqualTo(rank);
+            assertThat(p.get("device_name").asString()).endsWith("(emulated)");
+            assertThat(p.get("total_bytes").asLong()).isEqualTo(device);
+            assertThat(p.get("free_bytes").asLong()).as("nothing allocated by inspect").isEqualTo(device);
+            assertThat(p.get("budget_bytes").asLong()).isEqualTo(3_865_470_566L).isEqualTo(plan.budgetBytes());
+            assertThat(p.get("kv_bytes_per_block").asLong()).isEqualTo(4096).isEqualTo(plan.kvBytesPerBlock());
+            assertThat(p.get("weight_bytes").asLong()).isEqualTo(plan.weightBytes())
+                    .isEqualTo(json.get("per_rank_weight_bytes").asLong());
+            assertThat(p.get("workspace_bytes").asLong()).isEqualTo(plan.workspace().total());
+            assertThat(p.get("activation_bytes").asLong()).isEqualTo(plan.workspace().activationBytes());
+            assertThat(p.get("runtime_reserve_bytes").asLong()).isEqualTo(1L << 30);
+            long left = 3_865_470_566L - p.get("weight_bytes").asLong() - p.get("workspace_bytes").asLong() - (1L << 30);
+            assertThat(p.get("kv_blocks").asLong()).isEqualTo(left / 4096).isEqualTo(plan.kvBlocks());
+            assertThat(p.get("kv_bytes").asLong()).isEqualTo(left / 4096 * 4096);
+            assertThat(p.get("kv_tokens").asLong()).isEqualTo(left / 4096 * 16);
+        }
+        assertThat(json.get("kv_blocks").asLong()).isEqualTo(plan.kvBlocks());
+    }
+
+    /**
+     * {@code serve --backend cuda --tensor-parallel 2} logs one memory-plan line per rank at start-up, and
+     * {@code inspect --backend cuda} with the server's step sizes (application.yaml: 512 rows, 64 sequences) prints the
+     * same lines for its checkpoint; only the free memory differs, read by the server after the weights were uploaded.
+     */
+    @Test
+    void theStartupLogsMemoryPlanIsInspects() throws Exception {
+        requireEmulator();
+        int port = freePort();
+        Path cache = tmp.resolve("cache");
+        Path log = tmp.resolve("plan.log");
+        List<String> logged;
+        try (Server server = Server.start(log, cache, "serve", "--backend", "cuda", "--tensor-parallel", "2", "--port",
+                Integer.toString(port), "--management-port", Integer.toString(freePort()))) {
+            logged = server.check(() -> {
+                server.awaitServing();
+                return planLines(Files.readString(log));
+            });
+        }
+        Result r = LauncherIT.nemotron(EMULATOR, null, "inspect", "--config", cache.resolve("checkpoint").toString(),
+                "--backend", "cuda", "--tensor-parallel", "2", "--max-num-batched-tokens", "512", "--max-num-seqs", "64");
+        assertEquals(0, r.code(), r.err());
+        List<String> inspected = planLines(r.out());
+        assertThat(logged).as("the start-up log's plan").hasSize(2);
+        assertThat(inspected).as("inspect's plan").hasSize(2);
+        for (int rank = 0; rank < 2; rank++) {
+            String[] atStart = logged.get(rank).split("; free now ");
+            String[] byInspect = inspected.get(rank).split("; free now ");
+            assertThat(atStart[0]).as("rank %d", rank).startsWith("memory plan, rank " + rank + " of 2 on GPU " + rank)
+                    .isEqualTo(byInspect[0]);
+            long total = Long.parseLong(atStart[0].replaceAll(".*: device (\\d+) bytes, .*", "$1"));
+            assertThat(Long.parseLong(byInspect[1].replace(" bytes", ""))).as("free before a model").isEqualTo(total);
+            assertThat(Long.parseLong(atStart[1].replace(" bytes", ""))).as("free after the weights").isLessThan(total);
+        }
+    }
+
+    /** The memory-plan lines of a log or of inspect's output, from "memory plan, rank" to the end of the line. */
+    private static List<String> planLines(String text) {
+        return text.lines().filter(l -> l.contains("memory plan, rank "))
+                .map(l -> l.substring(l.indexOf("memory plan, rank "))).toList();
+    }
+
+    // ---- device faults at service level (issue 16, "Faults") -------------------------------------------------------
+
+    /** Requests of the fault scenario: the greedy prompt, this many tokens, each step one request's. */
+    private static final int FAULT_REQUEST_TOKENS = 8;
+    /** Faulted steps: 5 requests open the breaker (as in EngineCircuitBreakerTest), then 2 half-open probes fail. */
+    private static final int FAULTED_STEPS = 7;
+    /**
+     * The burst starts at step 20 of the server's life: the warm-up (1 step) and two 8-token requests run clean, the
+     * third request fails at its third step. Per step of the demo model at TP 2, rank 1 makes 64 kernel launches and 17
+     * NCCL collectives (measured on the emulator by bisecting {@code skip} over a 1- and an 8-token generate: the
+     * faults land at calls 64 and 512, 17 and 34); the offsets put the fault mid-step. The scenario only needs the
+     * burst to start after the first clean request: a kernel change that moves it is absorbed (up to 40 requests are
+     * sent before the burst must have begun; decode steps replayed from CUDA graphs would make no cuLaunchKernel
+     * calls, so the launch burst would then land in a later request's prefill, still one fault per failed request).
+     */
+    private static final Map<String, String> FAULTS_AT_STEP_20 = Map.of(
+            "launch", "launch:skip=" + (19 * 64 + 5) + ":count=" + FAULTED_STEPS + ":rank=1",
+            "nccl", "nccl:skip=" + (19 * 17 + 3) + ":count=" + FAULTED_STEPS + ":rank=1");
+    private static final Map<String, String> DEVICE_ERRORS = Map.of("launch", "CUDA_ERROR_LAUNCH_FAILED",
+            "nccl", "ncclSystemError");
+
+    /**
+     * A burst of device faults on rank 1 of {@code serve --backend cuda --tensor-parallel 2} (emulator fault switches
+     * armed by NEMOTRON_CUDA_EMULATOR_FAULTS: 7 failed kernel launches, or 7 NCCL errors, one per step from step 20)
+     * behaves as EngineCircuitBreakerTest's CPU step faults, with its breaker settings: each faulted request ends with
+     * INTERNAL naming the device error; the fifth opens the breaker and health turns NOT_SERVING; a request then fails
+     * fast with UNAVAILABLE, "circuit breaker open" and the retry hint; the half-open probes take the last two faults
+     * and the breaker opens again; the next probe closes it and health returns to SERVING. Afterwards greedy decoding
+     * gives the ids of the fault-free requests before the burst, the Python client's scenarios pass and every KV
+     * block is free. No rank hangs: every wait is bounded.
+     */
+    @ParameterizedTest(name = "{0} faults on rank 1")
+    @ValueSource(strings = {"launch", "nccl"})
+    void deviceFaultBurstAtTensorParallel2TripsTheBreakerAsCpuFaultsDoAndTheServerRecovers(String site)
+            throws Exception {
+        requireEmulator();
+        PythonGrpcClient client = PythonGrpcClient.required(Files.createDirectories(tmp.resolve("python")));
+        int port = freePort();
+        int management = freePort();
+        // EngineCircuitBreakerTest's settings, with 3 s open instead of 1.5 s: the emulated server answers slower
+        Path config = Files.writeString(tmp.resolve("breaker.yaml"), """
+                nemotron:
+                  admission:
+                    breaker:
+                      minimum-number-of-calls: 5
+                      sliding-window-size: 10
+                      wait-duration-in-open-state: 3s
+                      permitted-calls-in-half-open: 2
+                """);
+        List<String> args = List.of("serve", "--backend", "cuda", "--tensor-parallel", "2", "--port",
+                Integer.toString(port), "--management-port", Integer.toString(management), "--config",
+                config.toString());
+        Path log = tmp.resolve(site + ".log");
+        try (Server server = Server.start(log, tmp.resolve("cache"), args,
+                Map.of("NEMOTRON_CUDA_EMULATOR_FAULTS", FAULTS_AT_STEP_20.get(site)))) {
+            server.check(() -> {
+                assertThat(server.awaitServing().getTensorParallelSize()).isEqualTo(2);
+                var health = HealthGrpc.newBlockingStub(server.channel());
+                var stub = NemotronGrpc.newBlockingStub(server.channel());
+
+                // clean requests until the burst begins; each must give the first one's ids
+                List<Integer> clean = null;
+                int attempt = 0;
+                StatusRuntimeException first = null;
+                while (first == null) {
+                    assertThat(attempt++).as("the burst began within 40 requests").isLessThan(40);
+                    try {
+                        List<Integer> ids = faultRequestIds(stub);
+                        assertThat(ids).as("a clean request before the burst").hasSize(FAULT_REQUEST_TOKENS);
+                        if (clean != null) {
+                            assertThat(ids).as("greedy ids of clean request %d", attempt).isEqualTo(clean);
+                        }
+                        clean = ids;
+                    } catch (StatusRuntimeException e) {
+                        first = e;
+                    }
+                }
+                assertThat(clean).as("a clean request ran before the burst").isNotNull();
+                assertFailedByTheDevice(first, site);
+                for (int i = 1; i < 5; i++) {
+                    assertThatThrownBy(() -> faultRequestIds(stub)).isInstanceOfSatisfying(
+                            StatusRuntimeException.class, e -> assertFailedByTheDevice(e, site));
+                }
+                // the fifth failed step opened the breaker: NOT_SERVING, and calls fail fast with the retry hint
+                awaitHealth(health, ServingStatus.NOT_SERVING, 5);
+                assertThatThrownBy(() -> faultRequestIds(stub)).isInstanceOfSatisfying(StatusRuntimeException.class,
+                        e -> {
+                            assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+                            assertThat(e.getStatus().getDescription()).contains("circuit breaker open");
+                            assertThat(e.getTrailers().get(RetryHint.PUSHBACK)).isEqualTo("3000");
+                        });
+                // the half-open probes take the last two faults (the breaker opens again), then one closes it
+                awaitHealth(health, ServingStatus.SERVING, 60);
+                String out = Files.readString(log);
+                assertThat(Pattern.compile("injected " + site + " fault on rank 1 ").matcher(out).results().count())
+                        .as("faults taken").isEqualTo(FAULTED_STEPS);
+                assertThat(Pattern.compile("engine circuit breaker: (\\w+)").matcher(out).results()
+                        .map(m -> m.group(1)).toList())
+                        .containsExactly("OPEN", "HALF_OPEN", "OPEN", "HALF_OPEN", "CLOSED");
+
+                // every rank recovered: the clean requests' ids, the Python client, every KV block free
+                assertThat(faultRequestIds(stub)).as("greedy ids after recovery").isEqualTo(clean);
+                answersThePythonClientAndFreesEveryKvBlock(client, port, management);
+                assertThat(faultRequestIds(stub)).as("greedy ids after the Python client").isEqualTo(clean);
+                return null;
+            });
+        }
+    }
+
+    /** A malformed NEMOTRON_CUDA_EMULATOR_FAULTS stops the CUDA backend with one error line naming the bad field. */
+    @Test
+    void aMalformedFaultVariableIsOneErrorNamingTheField() throws Exception {
+        requireEmulator();
+        Map<String, String> env = Map.of("NEMOTRON_CUDA_EMULATOR", "1", "NEMOTRON_CUDA_EMULATOR_FAULTS",
+                "launch:skip=2:count=x");
+        Result r = LauncherIT.nemotron(env, null, "generate", "--model", CliRun.reference("stories260k/hf").toString(),
+                "--prompt-ids", "1", "--max-tokens", "2", "--backend", "cuda");
+        assertEquals(1, r.code(), r.out() + r.err());
+        List<String> errors = r.err().lines().filter(l -> l.startsWith("error:")).toList();
+        assertThat(errors).as(r.err()).hasSize(1);
+        assertThat(errors.getFirst()).contains("NEMOTRON_CUDA_EMULATOR_FAULTS").contains("'count=x'");
+        assertThat(r.err()).doesNotContain("\tat ");
+    }
+
+    /** The greedy ids of one fault-scenario request; a failure ends it with its gRPC status. */
+    private static List<Integer> faultRequestIds(NemotronGrpc.NemotronBlockingStub stub) {
+        GenerateRequest request = GenerateRequest.newBuilder()
+                .setTokenIds(TokenIds.newBuilder().addAllIds(Arrays.stream(GREEDY_PROMPT).boxed().toList()))
+                .setSampling(Sampling.newBuilder().setTemperature(0)).setMaxTokens(FAULT_REQUEST_TOKENS)
+                .setIgnoreEos(true).build();
+        List<Integer> ids = new ArrayList<>();
+        var responses = stub.withDeadlineAfter(60, TimeUnit.SECONDS).generate(request);
+        while (responses.hasNext()) {
+            GenerateResponse r = responses.next();
+            if (r.hasDelta()) {
+                ids.addAll(r.getDelta().getTokenIdsList());
+            }
+        }
+        return ids;
+    }
+
+    /** As a CPU step fault (EngineCircuitBreakerTest): INTERNAL, here naming the device error of {@code site}. */
+    private static void assertFailedByTheDevice(StatusRuntimeException e, String site) {
+        assertThat(e.getStatus().getCode()).as("%s", e.getStatus()).isEqualTo(Status.Code.INTERNAL);
+        assertThat(e.getStatus().getDescription()).contains("EngineStepException").contains(DEVICE_ERRORS.get(site));
+    }
+
+    private static void awaitHealth(HealthGrpc.HealthBlockingStub health, ServingStatus expected, int seconds)
+            throws InterruptedException {
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        ServingStatus now;
+        do {
+            now = health.withDeadlineAfter(5, TimeUnit.SECONDS)
+                    .check(HealthCheckRequest.newBuilder().setService(NemotronGrpc.SERVICE_NAME).build()).getStatus();
+            if (now == expected) {
+                return;
+            }
+            Thread.sleep(100);
+        } while (System.nanoTime() < until);
+        throw new AssertionError("health is " + now + ", not " + expected + ", after " + seconds + " s");
+    }
+
     /**
      * {@code ./nemotron ARGS} under the emulator, its output in {@code log}, with a channel to its {@code --port}.
      * The demo model (the default) is written into {@code cache}, not into the user's cache.
@@ -305,12 +560,18 @@ class CudaEmulatorIT {
         }
 
         static Server start(Path log, Path cache, List<String> args) throws IOException {
+            return start(log, cache, args, Map.of());
+        }
+
+        /** As {@link #start(Path, Path, List)}, with {@code env} added to the emulator's variable. */
+        static Server start(Path log, Path cache, List<String> args, Map<String, String> env) throws IOException {
             int port = Integer.parseInt(args.get(args.indexOf("--port") + 1));
             List<String> command = new ArrayList<>(List.of(LauncherIT.root().resolve("nemotron").toString()));
             command.addAll(args);
             ProcessBuilder pb = new ProcessBuilder(command).directory(LauncherIT.root().toFile())
                     .redirectErrorStream(true).redirectOutput(log.toFile());
             pb.environment().putAll(EMULATOR);
+            pb.environment().putAll(env);
             pb.environment().put("NEMOTRON_CACHE_DIR", Files.createDirectories(cache).toString());
             Process process = pb.start();
             return new Server(process, log, Grpc.newChannelBuilderForAddress("127.0.0.1", port,

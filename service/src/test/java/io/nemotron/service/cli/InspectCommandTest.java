@@ -97,6 +97,10 @@ class InspectCommandTest {
         CliRun badTp = CliRun.of("inspect", "--config", ULTRA.toString(), "--tensor-parallel", "3");
         assertEquals(1, badTp.exitCode());
         assertTrue(badTp.err().contains("num_attention_heads"), badTp.err());
+        CliRun badBackend = CliRun.of("inspect", "--config", ULTRA.toString(), "--backend", "cpu");
+        assertEquals(1, badBackend.exitCode());
+        assertTrue(badBackend.err().startsWith("error: ") && badBackend.err().contains("--backend 'cpu'"),
+                badBackend.err());
         assertTrue(CliRun.of("inspect").exitCode() != 0, "--config is required");
     }
 }

@@ -64,7 +64,9 @@ public final class CudaDevice implements AutoCloseable {
         try {
             int result = JCudaDriver.cuInit(0);
             if (result != 0) {
-                return Optional.of("cuInit failed: " + jcuda.driver.CUresult.stringFor(result));
+                // under the emulator its detail names the cause (e.g. a malformed NEMOTRON_CUDA_EMULATOR_FAULTS)
+                return Optional.of("cuInit failed: " + jcuda.driver.CUresult.stringFor(result)
+                        + EmulatorDetail.lastError().map(d -> "; emulator: " + d).orElse(""));
             }
             int[] count = new int[1];
             result = JCudaDriver.cuDeviceGetCount(count);
@@ -130,6 +132,8 @@ public final class CudaDevice implements AutoCloseable {
 
     /** Free device memory now, as the driver reports it (what the memory planner's budget is checked against). */
     public long freeMemory() {
+        // cuMemGetInfo answers for the current context: this device's, also on a thread that holds several
+        ensureCurrent();
         long[] free = new long[1];
         long[] total = new long[1];
         check(JCudaDriver.cuMemGetInfo(free, total), "cuMemGetInfo(GPU " + ordinal + ")");
