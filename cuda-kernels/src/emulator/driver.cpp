@@ -1283,6 +1283,9 @@ CUresult cuGraphLaunch(GraphExec* exec, void* s) {
     if (g_execs.count(exec) == 0) return fail(CUDA_ERROR_INVALID_HANDLE, "cuGraphLaunch: unknown graph exec");
     nodes = exec->nodes;
   }
+  if (nemotronEmuTakeFault("graph", c->device)) {
+    return fail(CUDA_ERROR_LAUNCH_FAILED, "cuGraphLaunch: injected fault (nemotronEmuInjectFault(\"graph\"))");
+  }
   auto w = std::make_shared<Work>();
   w->what = "cuGraphLaunch";
   w->run = [nodes] {

@@ -78,60 +78,66 @@ public final class Transformer implements ForwardPass {
      */
     @Override
     public void forward(StepBatch batch, KvPool kv, float[] logits) {
-        int rows = batch.rows;
-        int[] tokens = batch.tokenIds;
-        int[] positions = batch.positions;
         backend.beginStep(batch);
         try {
-            backend.embed(tokens, rows);
-            backend.allReduce(X, rows);   // vocab-parallel embedding: each token's row comes from one rank
-            for (int layer = 0; layer < weights.blocks().size(); layer++) {
-                BlockWeights b = weights.blocks().get(layer);
-                switch (b.config().attention()) {
-                    case AttentionKind.Full full -> {
-                        backend.rmsNorm(X, XB, b.inputLayernorm(), rows);
-                        backend.linear(XB, Q, b.qProj(), rows);
-                        backend.linear(XB, K, b.kProj(), rows);
-                        backend.linear(XB, V, b.vProj(), rows);
-                        backend.rope(Q, config.numAttentionHeads(), positions, rows);
-                        backend.rope(K, full.kvHeads(), positions, rows);
-                        backend.attention(layer, full.kvHeads(), kv, batch);
-                        backend.linear(ATT, OUT, b.oProj(), rows);
-                        backend.allReduce(OUT, rows);   // o_proj is row-parallel: partial sums per rank
-                        backend.add(X, OUT, rows);
-                    }
-                    case AttentionKind.Linear linear -> {
-                        backend.rmsNorm(X, XB, b.inputLayernorm(), rows);
-                        backend.linearSlice(XB, OUT, b.linearAttn(), linearOffset, rows);
-                        backend.allReduce(OUT, rows);   // column-parallel slices, gathered by summing zeros elsewhere
-                        backend.add(X, OUT, rows);
-                    }
-                    case AttentionKind.None none -> { }
-                }
-                switch (b.config().ffn()) {
-                    case FfnKind.Mlp mlp -> {
-                        backend.rmsNorm(X, XB, b.postAttentionLayernorm(), rows);
-                        backend.linear(XB, GATE, b.gateProj(), rows);
-                        backend.linear(XB, UP, b.upProj(), rows);
-                        backend.siluMul(mlp.intermediateSize(), rows);
-                        backend.linear(GATE, OUT, b.downProj(), rows);
-                        backend.allReduce(OUT, rows);   // down_proj is row-parallel
-                        backend.add(X, OUT, rows);
-                    }
-                    case FfnKind.Linear linear -> {
-                        backend.rmsNorm(X, XB, b.postAttentionLayernorm(), rows);
-                        backend.linearSlice(XB, OUT, b.linearMlp(), linearOffset, rows);
-                        backend.allReduce(OUT, rows);
-                        backend.add(X, OUT, rows);
-                    }
-                    case FfnKind.None none -> { }
-                }
-            }
+            // the backend may replay a recording of the layers (a CUDA graph per decode batch size) instead
+            backend.layers(batch, kv, () -> layers(batch, kv));
             if (batch.numLogitRows > 0) {
                 backend.logits(batch, weights.norm(), weights.lmHead(), logits);
             }
         } finally {
             backend.endStep();
+        }
+    }
+
+    /** The embedding and every block: X holds the last block's output. */
+    private void layers(StepBatch batch, KvPool kv) {
+        int rows = batch.rows;
+        int[] tokens = batch.tokenIds;
+        int[] positions = batch.positions;
+        backend.embed(tokens, rows);
+        backend.allReduce(X, rows);   // vocab-parallel embedding: each token's row comes from one rank
+        for (int layer = 0; layer < weights.blocks().size(); layer++) {
+            BlockWeights b = weights.blocks().get(layer);
+            switch (b.config().attention()) {
+                case AttentionKind.Full full -> {
+                    backend.rmsNorm(X, XB, b.inputLayernorm(), rows);
+                    backend.linear(XB, Q, b.qProj(), rows);
+                    backend.linear(XB, K, b.kProj(), rows);
+                    backend.linear(XB, V, b.vProj(), rows);
+                    backend.rope(Q, config.numAttentionHeads(), positions, rows);
+                    backend.rope(K, full.kvHeads(), positions, rows);
+                    backend.attention(layer, full.kvHeads(), kv, batch);
+                    backend.linear(ATT, OUT, b.oProj(), rows);
+                    backend.allReduce(OUT, rows);   // o_proj is row-parallel: partial sums per rank
+                    backend.add(X, OUT, rows);
+                }
+                case AttentionKind.Linear linear -> {
+                    backend.rmsNorm(X, XB, b.inputLayernorm(), rows);
+                    backend.linearSlice(XB, OUT, b.linearAttn(), linearOffset, rows);
+                    backend.allReduce(OUT, rows);   // column-parallel slices, gathered by summing zeros elsewhere
+                    backend.add(X, OUT, rows);
+                }
+                case AttentionKind.None none -> { }
+            }
+            switch (b.config().ffn()) {
+                case FfnKind.Mlp mlp -> {
+                    backend.rmsNorm(X, XB, b.postAttentionLayernorm(), rows);
+                    backend.linear(XB, GATE, b.gateProj(), rows);
+                    backend.linear(XB, UP, b.upProj(), rows);
+                    backend.siluMul(mlp.intermediateSize(), rows);
+                    backend.linear(GATE, OUT, b.downProj(), rows);
+                    backend.allReduce(OUT, rows);   // down_proj is row-parallel
+                    backend.add(X, OUT, rows);
+                }
+                case FfnKind.Linear linear -> {
+                    backend.rmsNorm(X, XB, b.postAttentionLayernorm(), rows);
+                    backend.linearSlice(XB, OUT, b.linearMlp(), linearOffset, rows);
+                    backend.allReduce(OUT, rows);
+                    backend.add(X, OUT, rows);
+                }
+                case FfnKind.None none -> { }
+            }
         }
     }
 }
