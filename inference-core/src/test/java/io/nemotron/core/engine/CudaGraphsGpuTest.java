@@ -116,7 +116,7 @@ class CudaGraphsGpuTest {
             try (CudaBackend backend = new CudaBackend(config, w, device, 64, CudaGraphs.on());
                  Engine engine = new Engine(new Transformer(config, w, backend), null,
                          new EngineConfig(64, 8, 64, 16, 64, 0, false, 1))) {
-                DecodeSteps decode = new DecodeSteps();
+                DecodeSteps decode = new DecodeSteps(backend::graphCaptures);
                 engine.addStepObserver(decode);
                 runReferenceCases(engine, 3, "3 requests");
                 assertTrue(decode.buckets.contains(4), "3 decode rows in a step: bucket 4, got " + decode.buckets);
@@ -131,10 +131,22 @@ class CudaGraphsGpuTest {
         }
     }
 
-    /** Decode-only steps (as many rows as sequences) and their buckets: 1, 2, 4, 8 for up to 8 rows. */
+    /**
+     * Decode-only steps (as many rows as sequences) and their buckets (1, 2, 4, 8 for up to 8 rows); and failed steps,
+     * after which the buckets start afresh (the backend drops its graphs then). Written by the engine's step thread,
+     * read once its requests have finished.
+     */
     private static final class DecodeSteps implements StepObserver {
         final java.util.SortedSet<Integer> buckets = new java.util.concurrent.ConcurrentSkipListSet<>();
+        private final java.util.function.LongSupplier captures;
         volatile long steps;
+        volatile int failedSteps;
+        volatile int failedSequences;
+        volatile long capturesAtFailure;
+
+        DecodeSteps(java.util.function.LongSupplier captures) {
+            this.captures = captures;
+        }
 
         @Override
         public void onStep(int sequences, int tokens, long nanos) {
@@ -146,6 +158,10 @@ class CudaGraphsGpuTest {
 
         @Override
         public void onStepFailed(Throwable error, int sequences, long nanos) {
+            failedSteps++;
+            failedSequences += sequences;
+            buckets.clear();
+            capturesAtFailure = captures.getAsLong();
         }
     }
 
@@ -166,20 +182,36 @@ class CudaGraphsGpuTest {
                 long captures = backend.graphCaptures();
 
                 EmulatorFaults.inject(EmulatorFaults.GRAPH, 0, 1);   // the next decode step's launch
-                List<CollectingListener> listeners = submit(engine, 2, "faulted", new ArrayList<>());
-                for (CollectingListener l : listeners) {
-                    ExecutionException e = assertThrows(ExecutionException.class, () -> l.finish.get(60, TimeUnit.SECONDS));
-                    EngineStepException step = assertInstanceOf(EngineStepException.class, e.getCause());
-                    CudaException cuda = assertInstanceOf(CudaException.class, step.getCause());
-                    assertTrue(cuda.operation().startsWith("cuGraphLaunch("), cuda.getMessage());
-                    assertEquals("CUDA_ERROR_LAUNCH_FAILED", cuda.errorName());
+                DecodeSteps after = new DecodeSteps(backend::graphCaptures);
+                engine.addStepObserver(after);
+                List<int[]> expected = new ArrayList<>();
+                List<CollectingListener> listeners = submit(engine, 2, "faulted", expected);
+                int failed = 0;
+                for (int i = 0; i < listeners.size(); i++) {
+                    CollectingListener l = listeners.get(i);
+                    try {
+                        assertEquals(FinishReason.LENGTH, l.finish.get(60, TimeUnit.SECONDS));
+                        assertArrayEquals(expected.get(i), l.ids(), "a request outside the faulted step");
+                    } catch (ExecutionException e) {
+                        failed++;
+                        EngineStepException step = assertInstanceOf(EngineStepException.class, e.getCause());
+                        CudaException cuda = assertInstanceOf(CudaException.class, step.getCause());
+                        assertTrue(cuda.operation().startsWith("cuGraphLaunch("), cuda.getMessage());
+                        assertEquals("CUDA_ERROR_LAUNCH_FAILED", cuda.errorName());
+                    }
                 }
+                assertEquals(1, after.failedSteps, "one step failed");
+                assertTrue(failed >= 1 && failed == after.failedSequences, failed + " requests failed, the faulted step"
+                        + " held " + after.failedSequences);
                 EngineTest.assertAllFree(engine);
                 assertEquals(before, EmulatorFaults.usedBytes(0), "device memory after the failed graph launch");
-                assertArrayEquals(new int[0], backend.capturedGraphBuckets(), "the graphs are dropped after a fault");
 
+                // the graphs were dropped at the fault: those there now were captured afterwards, once per bucket
                 runReferenceCases(engine, 2, "after the graph fault");
-                assertEquals(captures + 1, backend.graphCaptures(), "bucket 2 captured again");
+                assertArrayEquals(after.buckets.stream().mapToInt(Integer::intValue).toArray(),
+                        backend.capturedGraphBuckets(), "captured afresh: the buckets used since the fault");
+                assertTrue(backend.graphCaptures() > captures, "captured again");
+                assertEquals(after.capturesAtFailure + after.buckets.size(), backend.graphCaptures(), "once per bucket");
                 assertEquals(before, EmulatorFaults.usedBytes(0), "device memory after serving on");
             }
         }
