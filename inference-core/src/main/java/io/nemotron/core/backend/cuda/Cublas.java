@@ -9,6 +9,7 @@ import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.util.ArrayList;
 import java.util.List;
@@ -104,6 +105,7 @@ public final class Cublas implements AutoCloseable {
     private final MethodHandle destroy;
     private final MethodHandle gemmEx;
     private final MethodHandle setStream;
+    private final MethodHandle setWorkspace;
     private final MemorySegment one;    // float 1.0f: alpha (pointer mode host, the default)
     private final MemorySegment zero;   // float 0.0f: beta
     private final MemorySegment handle;
@@ -116,6 +118,9 @@ public final class Cublas implements AutoCloseable {
         this.destroy = linker.downcallHandle(symbol(lib, "cublasDestroy_v2"), FunctionDescriptor.of(JAVA_INT, ADDRESS));
         this.setStream = linker.downcallHandle(symbol(lib, "cublasSetStream_v2"),
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+        // cublasStatus_t cublasSetWorkspace_v2(cublasHandle_t handle, void *workspace, size_t workspaceSizeInBytes)
+        this.setWorkspace = linker.downcallHandle(symbol(lib, "cublasSetWorkspace_v2"),
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ValueLayout.JAVA_LONG));
         MethodHandle setMathMode = linker.downcallHandle(symbol(lib, "cublasSetMathMode"),
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
         // cublasStatus_t cublasGemmEx(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb,
@@ -156,6 +161,16 @@ public final class Cublas implements AutoCloseable {
      */
     public void setStream(long stream) {
         check(invokeInt(setStream, handle, MemorySegment.ofAddress(stream)), "cublasSetStream_v2(" + stream + ")");
+    }
+
+    /**
+     * Gives the handle {@code bytes} of device memory at {@code address} (256-byte aligned) as its workspace, so that
+     * no GEMM allocates one: an allocation cannot be captured into a CUDA graph, and cuBLAS's guide asks for a
+     * user-set workspace where GEMMs are captured.
+     */
+    public void setWorkspace(long address, long bytes) {
+        check(invokeInt(setWorkspace, handle, MemorySegment.ofAddress(address), bytes),
+                "cublasSetWorkspace_v2(" + bytes + " bytes)");
     }
 
     /** The soname that was loaded. */

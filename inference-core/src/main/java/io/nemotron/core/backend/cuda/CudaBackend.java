@@ -85,6 +85,7 @@ public final class CudaBackend implements Backend {
     private final DeviceWeights weights;
     private final Map<Buf, DeviceBuffer> bufs = new EnumMap<>(Buf.class);
     private final Map<Buf, Integer> widths = new EnumMap<>(Buf.class);
+    private final DeviceBuffer gemmWorkspace;   // cuBLAS's workspace: no GEMM allocates, so GEMMs can be captured
     private final DeviceBuffer invFreq;         // [headDim / 2] float, llama3-scaled by the CPU's RopeFrequencies
     private final DeviceBuffer looseInts;       // [2][maxRows]: ids / positions of calls made outside a step
     private final DeviceBuffer logitsDev;       // [LOGIT_CHUNK][vocab] float
@@ -201,6 +202,9 @@ public final class CudaBackend implements Backend {
             this.blas = Cublas.open();
             made.add(blas);
             blas.setStream(stream.address());
+            this.gemmWorkspace = device.allocate(MemoryPlanner.GEMM_WORKSPACE_BYTES, "cuBLAS workspace");
+            made.add(gemmWorkspace);
+            blas.setWorkspace(gemmWorkspace.address(), gemmWorkspace.bytes());
             this.weights = weightsOf.apply(kernels);
             made.add(this.weights);
             this.model = model != null ? model : weights.model();
@@ -772,6 +776,7 @@ public final class CudaBackend implements Backend {
         }
         all.add(weights);
         all.add(blas);
+        all.add(gemmWorkspace);   // after the handle that uses it
         all.add(kernels);
         all.add(stream);
         RuntimeException first = null;
