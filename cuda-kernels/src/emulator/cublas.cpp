@@ -75,6 +75,8 @@ struct Handle {
   void* stream = nullptr;  // cudaStream_t; null = the legacy default stream (cuBLAS's default)
   int math_mode = 0;
   int device = -1;  // the current device at cublasCreate; -1 when none was current (then not checked)
+  void* workspace = nullptr;   // cublasSetWorkspace_v2's buffer (stored and checked; the emulated GEMM needs none)
+  size_t workspace_bytes = 0;
 };
 
 // Handles are opaque numbers, never reused, so that a destroyed handle is recognised as such (a freed pointer could
@@ -588,6 +590,37 @@ EMU_EXPORT int cublasSetStream_v2(void* handle, void* stream) {
   auto it = g_handles.find(reinterpret_cast<uintptr_t>(handle));
   if (it == g_handles.end()) return not_initialized("cublasSetStream_v2", handle);
   it->second.stream = stream;
+  return CUBLAS_STATUS_SUCCESS;
+}
+
+// cublasSetWorkspace_v2(handle, workspace, bytes): the buffer cuBLAS uses instead of allocating its own, which is
+// what keeps a GEMM capturable into a CUDA graph without an allocation. As cuBLAS documents: the pointer must be
+// aligned to 256 bytes; here it must also lie, with its size, inside one allocation of the handle's device (null with
+// 0 bytes goes back to cuBLAS's own workspace).
+EMU_EXPORT int cublasSetWorkspace_v2(void* handle, void* workspace, size_t bytes) {
+  std::lock_guard<std::mutex> lock(g_handles_mu);
+  auto it = g_handles.find(reinterpret_cast<uintptr_t>(handle));
+  if (it == g_handles.end()) return not_initialized("cublasSetWorkspace_v2", handle);
+  if (workspace != nullptr || bytes != 0) {
+    char why[512];
+    if (reinterpret_cast<uintptr_t>(workspace) % 256 != 0) {
+      nemotronEmuSetLastError("cublasSetWorkspace_v2: workspace %p is not aligned to 256 bytes", workspace);
+      return CUBLAS_STATUS_INVALID_VALUE;
+    }
+    if (workspace == nullptr || nemotronEmuCheckRange(workspace, bytes, why, sizeof why) != 0) {
+      nemotronEmuSetLastError("cublasSetWorkspace_v2: workspace %p of %zu bytes: %s", workspace, bytes,
+                              workspace == nullptr ? "null" : why);
+      return CUBLAS_STATUS_INVALID_VALUE;
+    }
+    int dev = nemotronEmuDeviceOf(workspace);
+    if (it->second.device >= 0 && dev != it->second.device) {
+      nemotronEmuSetLastError("cublasSetWorkspace_v2: workspace %p is memory of device %d, the handle's is %d",
+                              workspace, dev, it->second.device);
+      return CUBLAS_STATUS_INVALID_VALUE;
+    }
+  }
+  it->second.workspace = workspace;
+  it->second.workspace_bytes = bytes;
   return CUBLAS_STATUS_SUCCESS;
 }
 

@@ -14,6 +14,13 @@
 //     ones are mapped lazily, so a KV pool sized for the reported memory costs only the pages written.
 //   - Work runs on the calling thread when it is enqueued, so every stream is trivially in order; a stream being
 //     captured records the work into a graph instead, and cuGraphLaunch replays it.
+//   - Capture modes as CUDA states them (cuStreamBeginCapture): while a thread captures in GLOBAL or THREAD_LOCAL mode,
+//     that thread's "potentially unsafe" calls (cuMemAlloc/Free, cuMemAllocHost/FreeHost, cuCtxSynchronize, work on
+//     the legacy stream such as a synchronous copy) fail with CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED; while any thread
+//     captures in GLOBAL mode, every thread's do. Legacy-stream work on a device with a blocking stream (created
+//     without CU_STREAM_NON_BLOCKING) being captured fails with CUDA_ERROR_STREAM_CAPTURE_IMPLICIT (the legacy stream
+//     would synchronise with it), and cuCtxSynchronize fails while any stream of the device is captured. A capture
+//     not in RELAXED mode must end on the thread that began it (CUDA_ERROR_STREAM_CAPTURE_WRONG_THREAD).
 //   - Kernels resolve by their extern "C" name: cuModuleLoadData checks the fatbin and reads the PTX entry names out of
 //     it, and each must be registered by the host-compiled kernel library (libnemotron_kernels_emu.so beside this
 //     library, or NEMOTRON_CUDA_EMULATOR_KERNELS). A fault inside a kernel (deadlock, __trap) is sticky for the
@@ -36,6 +43,7 @@
 #include <set>
 #include <shared_mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "emu_api.h"
@@ -65,7 +73,12 @@ enum : int {
   CUDA_ERROR_NOT_SUPPORTED = 801,
   CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED = 900,
   CUDA_ERROR_STREAM_CAPTURE_UNMATCHED = 903,
+  CUDA_ERROR_STREAM_CAPTURE_IMPLICIT = 906,
+  CUDA_ERROR_STREAM_CAPTURE_WRONG_THREAD = 908,
 };
+
+// CUstreamCaptureMode (cuda.h)
+enum : int { CU_STREAM_CAPTURE_MODE_GLOBAL = 0, CU_STREAM_CAPTURE_MODE_THREAD_LOCAL = 1, CU_STREAM_CAPTURE_MODE_RELAXED = 2 };
 
 // ---- last error, faults ----------------------------------------------------------------------------------------
 
@@ -328,6 +341,8 @@ struct Stream {
   int device;
   unsigned flags;
   Graph* capture = nullptr;       // non-null while capturing
+  int capture_mode = 0;           // CUstreamCaptureMode of the capture
+  std::thread::id capture_thread; // the thread that began it
 };
 
 struct Event {
@@ -340,6 +355,39 @@ std::set<Event*> g_events;
 std::set<Graph*> g_graphs;
 std::set<GraphExec*> g_execs;
 std::atomic<int> g_capturing{0};
+int g_global_captures = 0;                          // captures in GLOBAL mode (g_mutex)
+std::map<std::thread::id, int> g_strict_captures;   // per thread: its captures not in RELAXED mode (g_mutex)
+
+// With g_mutex held: a failure when the calling thread may not make a "potentially unsafe" call now (CUDA's capture
+// mode rules: its own GLOBAL or THREAD_LOCAL capture, or any thread's GLOBAL one), else 0.
+CUresult unsafe_call_locked(const std::string& what) {
+  auto mine = g_strict_captures.find(std::this_thread::get_id());
+  if (mine != g_strict_captures.end() && mine->second > 0) {
+    return fail(CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED,
+                what + " on a thread whose stream is being captured (mode global or thread-local): not permitted");
+  }
+  if (g_global_captures > 0) {
+    return fail(CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED,
+                what + " while a stream is being captured in global mode (by another thread): not permitted");
+  }
+  return CUDA_SUCCESS;
+}
+
+CUresult unsafe_call(const std::string& what) {
+  std::lock_guard<std::mutex> lock(g_mutex);
+  return unsafe_call_locked(what);
+}
+
+// With g_mutex held: the capture of `s` is over (ended, or its stream destroyed); the mode bookkeeping follows.
+void end_capture_locked(Stream* s) {
+  --g_capturing;
+  if (s->capture_mode == CU_STREAM_CAPTURE_MODE_GLOBAL) --g_global_captures;
+  if (s->capture_mode != CU_STREAM_CAPTURE_MODE_RELAXED) {
+    auto it = g_strict_captures.find(s->capture_thread);
+    if (it != g_strict_captures.end() && --it->second <= 0) g_strict_captures.erase(it);
+  }
+  s->capture = nullptr;
+}
 
 bool is_legacy(void* s) {
   auto v = reinterpret_cast<std::uintptr_t>(s);
@@ -357,11 +405,18 @@ CUresult enqueue(void* stream, std::shared_ptr<Work> work) {
       return CUDA_SUCCESS;
     }
   } else if (g_capturing > 0) {
-    // Global capture mode: the legacy stream synchronises with every stream, so using it while one captures
-    // invalidates the capture (CUDA reports CUDA_ERROR_STREAM_CAPTURE_IMPLICIT); being strict here catches work that
-    // would silently escape a CUDA graph.
-    return fail(CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED,
-                work->what + " on the legacy default stream while a stream is being captured");
+    // The capture mode rules, then the legacy stream's implicit synchronisation with the blocking streams of its
+    // device: work on it while one of them captures would join (and invalidate) that capture.
+    std::lock_guard<std::mutex> lock(g_mutex);
+    if (CUresult r = unsafe_call_locked(work->what + " on the legacy default stream")) return r;
+    Context* c = current();
+    for (Stream* s : g_streams) {
+      if (s->capture != nullptr && (s->flags & 1u) == 0 && c != nullptr && s->device == c->device) {
+        return fail(CUDA_ERROR_STREAM_CAPTURE_IMPLICIT,
+                    work->what + " on the legacy default stream while a blocking stream of device " +
+                        std::to_string(c->device) + " is being captured (create it CU_STREAM_NON_BLOCKING)");
+      }
+    }
   }
   int r = work->run();
   return r;
@@ -573,6 +628,7 @@ const char* error_name(int e) {
     case 900: return "CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED";
     case 901: return "CUDA_ERROR_STREAM_CAPTURE_INVALIDATED";
     case 903: return "CUDA_ERROR_STREAM_CAPTURE_UNMATCHED";
+    case 906: return "CUDA_ERROR_STREAM_CAPTURE_IMPLICIT";
     case 908: return "CUDA_ERROR_STREAM_CAPTURE_WRONG_THREAD";
     default: return nullptr;
   }
@@ -910,7 +966,16 @@ CUresult cuCtxGetFlags(unsigned* flags) {
 CUresult cuCtxSynchronize(void) {
   Context* c;
   if (CUresult r = check_ctx(&c)) return r;
-  if (g_capturing > 0) return fail(CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED, "cuCtxSynchronize while a stream is being captured");
+  if (g_capturing > 0) {
+    std::lock_guard<std::mutex> lock(g_mutex);
+    if (CUresult r = unsafe_call_locked("cuCtxSynchronize")) return r;
+    for (Stream* s : g_streams) {
+      if (s->capture != nullptr && s->device == c->device) {
+        return fail(CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED,
+                    "cuCtxSynchronize while a stream of device " + std::to_string(c->device) + " is being captured");
+      }
+    }
+  }
   return CUDA_SUCCESS;
 }
 
@@ -958,6 +1023,9 @@ CUresult cuMemAlloc_v2(CUdeviceptr* out, std::size_t bytes) {
   Context* c;
   if (CUresult r = check_ctx(&c)) return r;
   if (out == nullptr || bytes == 0) return fail(CUDA_ERROR_INVALID_VALUE, "cuMemAlloc: null result or 0 bytes");
+  if (g_capturing > 0) {
+    if (CUresult r = unsafe_call("cuMemAlloc(" + std::to_string(bytes) + ")")) return r;
+  }
   Device* d = device_of(c->device);
   if (nemotronEmuTakeFault("alloc", c->device)) {
     return fail(CUDA_ERROR_OUT_OF_MEMORY, "cuMemAlloc(" + std::to_string(bytes) + "): injected fault on device " +
@@ -989,6 +1057,9 @@ CUresult cuMemAlloc_v2(CUdeviceptr* out, std::size_t bytes) {
 CUresult cuMemFree_v2(CUdeviceptr p) {
   if (!g_initialized) return fail(CUDA_ERROR_NOT_INITIALIZED, "cuMemFree before cuInit");
   if (p == 0) return CUDA_SUCCESS;
+  if (g_capturing > 0) {
+    if (CUresult r = unsafe_call("cuMemFree")) return r;
+  }
   Allocation a;
   {
     std::unique_lock<std::shared_mutex> lock(g_alloc_mutex);
@@ -1027,6 +1098,9 @@ CUresult cuMemGetAddressRange_v2(CUdeviceptr* base, std::size_t* size, CUdevicep
 
 CUresult cuMemAllocHost_v2(void** p, std::size_t bytes) {
   if (p == nullptr || bytes == 0) return fail(CUDA_ERROR_INVALID_VALUE, "cuMemAllocHost: null or 0 bytes");
+  if (g_capturing > 0) {
+    if (CUresult r = unsafe_call("cuMemAllocHost(" + std::to_string(bytes) + ")")) return r;
+  }
   *p = std::malloc(bytes);
   return *p == nullptr ? fail(CUDA_ERROR_OUT_OF_MEMORY, "cuMemAllocHost") : CUDA_SUCCESS;
 }
@@ -1034,6 +1108,9 @@ CUresult cuMemAllocHost_v2(void** p, std::size_t bytes) {
 CUresult cuMemHostAlloc(void** p, std::size_t bytes, unsigned) { return cuMemAllocHost_v2(p, bytes); }
 
 CUresult cuMemFreeHost(void* p) {
+  if (g_capturing > 0) {
+    if (CUresult r = unsafe_call("cuMemFreeHost")) return r;
+  }
   std::free(p);
   return CUDA_SUCCESS;
 }
@@ -1213,7 +1290,7 @@ CUresult cuStreamCreate(Stream** s, unsigned flags) {
   Context* c;
   if (CUresult r = check_ctx(&c)) return r;
   if (s == nullptr) return fail(CUDA_ERROR_INVALID_VALUE, "cuStreamCreate: null");
-  auto* st = new Stream{c->device, flags, nullptr};
+  auto* st = new Stream{c->device, flags, nullptr, 0, std::thread::id()};
   std::lock_guard<std::mutex> lock(g_mutex);
   g_streams.insert(st);
   *s = st;
@@ -1227,7 +1304,7 @@ CUresult cuStreamDestroy_v2(Stream* s) {
   if (g_streams.count(s) == 0) return fail(CUDA_ERROR_INVALID_HANDLE, "cuStreamDestroy: unknown stream");
   if (s->capture != nullptr) {
     delete s->capture;
-    --g_capturing;
+    end_capture_locked(s);
   }
   g_streams.erase(s);
   delete s;
@@ -1291,7 +1368,11 @@ CUresult cuStreamBeginCapture_v2(void* s, int mode) {
   if (mode < 0 || mode > 2) return fail(CUDA_ERROR_INVALID_VALUE, "cuStreamBeginCapture: mode " + std::to_string(mode));
   if (st->capture != nullptr) return fail(CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED, "cuStreamBeginCapture: already capturing");
   st->capture = new Graph();
+  st->capture_mode = mode;
+  st->capture_thread = std::this_thread::get_id();
   ++g_capturing;
+  if (mode == CU_STREAM_CAPTURE_MODE_GLOBAL) ++g_global_captures;
+  if (mode != CU_STREAM_CAPTURE_MODE_RELAXED) ++g_strict_captures[st->capture_thread];
   return CUDA_SUCCESS;
 }
 
@@ -1301,10 +1382,13 @@ CUresult cuStreamEndCapture(void* s, Graph** graph) {
   auto* st = static_cast<Stream*>(s);
   if (is_legacy(s) || g_streams.count(st) == 0) return fail(CUDA_ERROR_INVALID_HANDLE, "cuStreamEndCapture: unknown stream");
   if (st->capture == nullptr) return fail(CUDA_ERROR_STREAM_CAPTURE_UNMATCHED, "cuStreamEndCapture: not capturing");
+  if (st->capture_mode != CU_STREAM_CAPTURE_MODE_RELAXED && st->capture_thread != std::this_thread::get_id()) {
+    return fail(CUDA_ERROR_STREAM_CAPTURE_WRONG_THREAD,
+                "cuStreamEndCapture: the capture (mode global or thread-local) began on another thread");
+  }
   *graph = st->capture;
   g_graphs.insert(st->capture);
-  st->capture = nullptr;
-  --g_capturing;
+  end_capture_locked(st);
   return CUDA_SUCCESS;
 }
 
@@ -1363,6 +1447,9 @@ CUresult cuGraphLaunch(GraphExec* exec, void* s) {
     std::lock_guard<std::mutex> lock(g_mutex);
     if (g_execs.count(exec) == 0) return fail(CUDA_ERROR_INVALID_HANDLE, "cuGraphLaunch: unknown graph exec");
     nodes = exec->nodes;
+  }
+  if (nemotronEmuTakeFault("graph", c->device)) {
+    return fail(CUDA_ERROR_LAUNCH_FAILED, "cuGraphLaunch: injected fault (nemotronEmuInjectFault(\"graph\"))");
   }
   auto w = std::make_shared<Work>();
   w->what = "cuGraphLaunch";

@@ -34,7 +34,8 @@ const char* nemotronEmuLastError(void);
 void nemotronEmuSetLastError(const char* format, ...) __attribute__((format(printf, 1, 2)));
 
 // Fault switches: the next `count` calls of `site` after `skip` successful ones fail. Sites: "alloc" (cuMemAlloc),
-// "launch" (cuLaunchKernel), "nccl" (a collective, on the rank given by nemotronEmuSetFaultRank, -1 = any).
+// "launch" (cuLaunchKernel), "graph" (cuGraphLaunch, refused before any of the graph's work runs), "nccl" (a
+// collective, on the rank given by nemotronEmuSetFaultRank, -1 = any).
 void nemotronEmuInjectFault(const char* site, int skip, int count);
 void nemotronEmuSetFaultRank(int rank);
 // 1 when the call at `site` (on `rank`, or -1) must fail now: consumed by the library that owns the site.

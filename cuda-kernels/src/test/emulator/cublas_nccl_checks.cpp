@@ -37,6 +37,7 @@ int cublasDestroy_v2(void* handle);
 int cublasSetStream_v2(void* handle, void* stream);
 int cublasGetStream_v2(void* handle, void** stream);
 int cublasSetMathMode(void* handle, int mode);
+int cublasSetWorkspace_v2(void* handle, void* workspace, size_t bytes);
 int cublasGetMathMode(void* handle, int* mode);
 int cublasGetVersion_v2(void* handle, int* version);
 const char* cublasGetStatusName(int status);
@@ -322,6 +323,12 @@ void cublas_handles() {
   chk.expect(cublasSetMathMode(h, 3 | 16) == ST_OK && cublasGetMathMode(h, &mode) == ST_OK && mode == 19,
              "math mode TF32 | DISALLOW_REDUCED_PRECISION_REDUCTION round trip, got %d", mode);
   chk.expect(cublasSetMathMode(h, 7) == ST_INVALID, "math mode 7 is invalid");
+  void* ws = dalloc(4096);
+  chk.expect(cublasSetWorkspace_v2(h, ws, 4096) == ST_OK, "cublasSetWorkspace_v2 on a device allocation");
+  chk.expect(cublasSetWorkspace_v2(h, static_cast<char*>(ws) + 16, 1024) == ST_INVALID, "a workspace not 256-aligned");
+  chk.expect(cublasSetWorkspace_v2(h, ws, 8192) == ST_INVALID, "a workspace past its allocation");
+  chk.expect(cublasSetWorkspace_v2(h, nullptr, 0) == ST_OK, "back to cuBLAS's own workspace");
+  dfree(ws);
   int version = 0;
   chk.expect(cublasGetVersion_v2(h, &version) == ST_OK && version / 10000 == 13, "version %d is cuBLAS 13.x", version);
   chk.expect(std::strcmp(cublasGetStatusName(7), "CUBLAS_STATUS_INVALID_VALUE") == 0, "status name 7");

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 // ---- test-only kernels ------------------------------------------------------------------------------------------
@@ -310,6 +311,47 @@ int main() {
     expect_ok(cuStreamSynchronize(stream), "cuStreamSynchronize");
     auto v = x.read<int>();
     expect(v[0] == 2 && v[255] == 2, "a graph replays its launch with the captured arguments (x = 2)");
+  }
+  {  // capture modes: unsafe calls on the capturing thread, global mode for every thread, the legacy stream's
+     // implicit synchronisation with a blocking stream being captured, ending on another thread
+    void* nonblocking;
+    void* blocking;
+    void* graph;
+    unsigned long long p = 0;
+    expect_ok(cuStreamCreate(&nonblocking, 1), "cuStreamCreate(non-blocking)");
+    expect_ok(cuStreamCreate(&blocking, 0), "cuStreamCreate(blocking)");
+    expect_ok(cuStreamBeginCapture_v2(nonblocking, 1), "begin capture, thread-local mode");
+    expect_error(cuMemAlloc_v2(&p, 256), 900, "cuMemAlloc on the capturing thread", "captured");
+    expect_error(cuCtxSynchronize(), 900, "cuCtxSynchronize on the capturing thread", "captured");
+    int other_alloc = -1;
+    int other_ended = -1;
+    std::thread([&] {
+      // another thread may allocate during a thread-local capture, but not end it
+      cuCtxSetCurrent(ctx);
+      unsigned long long q = 0;
+      other_alloc = cuMemAlloc_v2(&q, 256);
+      if (other_alloc == 0) cuMemFree_v2(q);
+      void* g;
+      other_ended = cuStreamEndCapture(nonblocking, &g);
+    }).join();
+    expect(other_alloc == 0, "another thread allocates during a thread-local capture: " + std::to_string(other_alloc));
+    expect(other_ended == 908, "another thread cannot end a thread-local capture: " + std::to_string(other_ended));
+    expect_ok(cuStreamEndCapture(nonblocking, &graph), "end capture, thread-local mode");
+    expect_ok(cuStreamBeginCapture_v2(nonblocking, 0), "begin capture, global mode");
+    std::thread([&] {
+      cuCtxSetCurrent(ctx);
+      unsigned long long q = 0;
+      other_alloc = cuMemAlloc_v2(&q, 256);
+    }).join();
+    expect(other_alloc == 900, "no thread allocates during a global capture: " + std::to_string(other_alloc));
+    expect_ok(cuStreamEndCapture(nonblocking, &graph), "end capture, global mode");
+    expect_ok(cuStreamBeginCapture_v2(blocking, 2), "begin capture of a blocking stream, relaxed mode");
+    expect_ok(cuMemAlloc_v2(&p, 256), "relaxed mode allows cuMemAlloc");
+    int zero = 0;
+    expect_error(cuMemcpyHtoD_v2(p, &zero, sizeof zero), 906, "the legacy stream beside a captured blocking stream",
+                 "blocking stream");
+    expect_ok(cuMemFree_v2(p), "and cuMemFree");
+    expect_ok(cuStreamEndCapture(blocking, &graph), "end capture, relaxed mode");
   }
   {  // deadlocks are reported naming kernel, block, thread and barrier; the fault is sticky until a reset
     Buffer out(64 * 4);

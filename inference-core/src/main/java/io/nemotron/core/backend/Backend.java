@@ -43,6 +43,16 @@ public interface Backend extends AutoCloseable {
     default void endStep() {
     }
 
+    /**
+     * Runs the step's layers, from the embedding through the last block, which {@code layers} issues op by op (after
+     * {@link #beginStep}, before the logits). A backend may run a recording of those ops instead: the CUDA backend
+     * replays the graph it captured for a decode step's batch-size bucket, running {@code layers} once to capture it.
+     * The default runs {@code layers}.
+     */
+    default void layers(StepBatch batch, KvPool kv, Runnable layers) {
+        layers.run();
+    }
+
     /** X[r] = embed_tokens[tokenIds[r]] for r in [0, rows). */
     void embed(int[] tokenIds, int rows);
 

@@ -23,6 +23,15 @@ public interface DeviceCommunicator {
     int size();
 
     /**
+     * Changes whenever the communicator behind this one is replaced (a new NCCL group after an aborted step). Work
+     * captured into a CUDA graph holds the communicator it was captured with, so a backend captures again when this
+     * changes. Constant for a communicator that is never replaced.
+     */
+    default long generation() {
+        return 0;
+    }
+
+    /**
      * {@code buf[0, count)} on every rank becomes the element-wise sum over all ranks (in place). F32 and BF16.
      *
      * @throws CommunicatorException when another rank failed during the step (the group was aborted)

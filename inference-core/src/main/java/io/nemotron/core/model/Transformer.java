@@ -82,7 +82,8 @@ public final class Transformer implements ForwardPass {
     public void forward(StepBatch batch, KvPool kv, float[] logits) {
         backend.beginStep(batch);
         try {
-            blocks(batch, kv);
+            // the backend may replay a recording of the layers (a CUDA graph per decode batch size) instead
+            backend.layers(batch, kv, () -> layers(batch, kv));
             if (batch.numLogitRows > 0) {
                 backend.logits(batch, weights.norm(), weights.lmHead(), logits);
             }
@@ -103,7 +104,7 @@ public final class Transformer implements ForwardPass {
         }
         backend.beginStep(batch);
         try {
-            blocks(batch, kv);
+            backend.layers(batch, kv, () -> layers(batch, kv));
             if (batch.numLogitRows > 0) {
                 backend.sample(batch, weights.norm(), weights.lmHead(), sampling, out);
             }
@@ -112,8 +113,8 @@ public final class Transformer implements ForwardPass {
         }
     }
 
-    /** Embedding and every block: the residual stream X of each row, ready for the final norm. */
-    private void blocks(StepBatch batch, KvPool kv) {
+    /** The embedding and every block: X holds the last block's output. */
+    private void layers(StepBatch batch, KvPool kv) {
         int rows = batch.rows;
         int[] tokens = batch.tokenIds;
         int[] positions = batch.positions;

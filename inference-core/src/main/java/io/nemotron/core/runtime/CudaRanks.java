@@ -5,6 +5,8 @@ import io.nemotron.core.backend.CommunicatorException;
 import io.nemotron.core.backend.DeviceCommunicator;
 import io.nemotron.core.backend.cuda.CudaBackend;
 import io.nemotron.core.backend.cuda.CudaDevice;
+import io.nemotron.core.backend.cuda.CudaException;
+import io.nemotron.core.backend.cuda.CudaGraphs;
 import io.nemotron.core.config.ModelConfig;
 import io.nemotron.core.model.ModelWeights;
 import io.nemotron.core.parallel.RankFactory;
@@ -29,14 +31,16 @@ public final class CudaRanks implements RankFactory {
     private final CudaDevice[] devices;
     private final int[] ordinals;
     private final int maxRows;
+    private final CudaGraphs graphs;
     private final Nccl nccl;                 // null for one rank
     private final Rebound[] members;
     private volatile NcclGroup group;
 
-    private CudaRanks(CudaDevice[] devices, int[] ordinals, int maxRows, Nccl nccl) {
+    private CudaRanks(CudaDevice[] devices, int[] ordinals, int maxRows, CudaGraphs graphs, Nccl nccl) {
         this.devices = devices;
         this.ordinals = ordinals;
         this.maxRows = maxRows;
+        this.graphs = graphs;
         this.nccl = nccl;
         this.members = new Rebound[devices.length];
         for (int r = 0; r < devices.length; r++) {
@@ -49,6 +53,11 @@ public final class CudaRanks implements RankFactory {
      * (closing what it opened) when a device, NCCL or the communicators cannot be had.
      */
     public static CudaRanks open(int first, int ranks, int maxRows) {
+        return open(first, ranks, maxRows, CudaGraphs.on());
+    }
+
+    /** As above, each rank's backend running decode steps as {@code graphs} says. */
+    public static CudaRanks open(int first, int ranks, int maxRows, CudaGraphs graphs) {
         if (ranks < 1) {
             throw new IllegalArgumentException("tensor-parallel size must be >= 1, got " + ranks);
         }
@@ -59,7 +68,7 @@ public final class CudaRanks implements RankFactory {
                 ordinals[r] = first + r;
                 devices[r] = CudaDevice.open(first + r);
             }
-            CudaRanks made = new CudaRanks(devices, ordinals, maxRows, ranks > 1 ? Nccl.load() : null);
+            CudaRanks made = new CudaRanks(devices, ordinals, maxRows, graphs, ranks > 1 ? Nccl.load() : null);
             made.join();
             return made;
         } catch (RuntimeException | Error e) {
@@ -99,7 +108,7 @@ public final class CudaRanks implements RankFactory {
     @Override
     public Backend open(int rank, ModelConfig config, ModelWeights shard, int vocabStart) {
         return new CudaBackend(config, shard, devices[rank], maxRows, devices.length > 1 ? members[rank] : null,
-                vocabStart);
+                vocabStart, graphs);
     }
 
     /**
@@ -122,16 +131,24 @@ public final class CudaRanks implements RankFactory {
             throw new IllegalStateException("interrupted while initialising NCCL", e);
         }
         for (int r = 0; r < members.length; r++) {
-            members[r].to = g.member(r);
+            members[r].rebind(g.member(r));
         }
         group = g;
     }
 
-    /** Also an NCCL collective that the group's abort broke out of (ncclRemoteError). */
+    /**
+     * Also an NCCL collective that the group's abort broke out of (ncclRemoteError), and a decode graph's launch that
+     * failed once the group was aborted: the graph's captured all-reduces were waiting for the failed rank.
+     */
     @Override
     public boolean brokenOut(Throwable failure) {
-        return failure instanceof CommunicatorException
-                || failure instanceof NcclException e && e.code() == NcclResult.REMOTE_ERROR.code();
+        if (failure instanceof CommunicatorException
+                || failure instanceof NcclException e && e.code() == NcclResult.REMOTE_ERROR.code()) {
+            return true;
+        }
+        NcclGroup g = group;
+        return failure instanceof CudaException e && e.operation().startsWith("cuGraphLaunch") && g != null
+                && g.aborted();
     }
 
     @Override
@@ -186,6 +203,7 @@ public final class CudaRanks implements RankFactory {
         private final int rank;
         private final int size;
         private volatile DeviceCommunicator to;
+        private volatile long generation;
 
         Rebound(int rank, int size) {
             this.rank = rank;
@@ -200,6 +218,17 @@ public final class CudaRanks implements RankFactory {
         @Override
         public int size() {
             return size;
+        }
+
+        /** Forwards to {@code member} of a new group from now on; graphs captured with the old one are stale. */
+        void rebind(DeviceCommunicator member) {
+            to = member;
+            generation++;   // written by the one thread that makes groups, while no rank runs a step
+        }
+
+        @Override
+        public long generation() {
+            return generation;
         }
 
         @Override

@@ -4,6 +4,7 @@ import io.nemotron.core.backend.Backend;
 import io.nemotron.core.backend.cpu.CpuBackend;
 import io.nemotron.core.backend.cuda.CudaBackend;
 import io.nemotron.core.backend.cuda.CudaDevice;
+import io.nemotron.core.backend.cuda.CudaGraphs;
 import io.nemotron.core.model.ForwardPass;
 import io.nemotron.core.model.ModelWeights;
 import io.nemotron.core.model.Transformer;
@@ -143,6 +144,14 @@ public final class LoadedModel implements AutoCloseable {
      * CUDA backend, joined by NCCL (one process, one thread per rank).
      */
     public static LoadedModel openCuda(Path dir, int ordinal, int maxRows, int tensorParallel) {
+        return openCuda(dir, ordinal, maxRows, tensorParallel, CudaGraphs.on());
+    }
+
+    /**
+     * As above, with decode steps run as CUDA graphs as {@code graphs} says (on by default; {@link CudaGraphs#OFF} runs
+     * every step eagerly).
+     */
+    public static LoadedModel openCuda(Path dir, int ordinal, int maxRows, int tensorParallel, CudaGraphs graphs) {
         if (tensorParallel < 1) {
             throw new IllegalArgumentException("tensor-parallel size must be >= 1, got " + tensorParallel);
         }
@@ -155,11 +164,11 @@ public final class LoadedModel implements AutoCloseable {
         }
         if (tensorParallel > 1) {
             return new LoadedModel(dir, null, null, tensorParallel,
-                    () -> CudaRanks.open(ordinal, tensorParallel, maxRows));
+                    () -> CudaRanks.open(ordinal, tensorParallel, maxRows, graphs));
         }
         CudaDevice gpu = CudaDevice.open(ordinal);
         try {
-            return new LoadedModel(dir, (c, w) -> new CudaBackend(c, w, gpu, maxRows), gpu, 1, null);
+            return new LoadedModel(dir, (c, w) -> new CudaBackend(c, w, gpu, maxRows, graphs), gpu, 1, null);
         } catch (RuntimeException e) {
             gpu.close();
             throw e;

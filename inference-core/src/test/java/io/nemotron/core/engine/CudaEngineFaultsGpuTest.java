@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.nemotron.core.backend.cuda.CudaBackend;
 import io.nemotron.core.backend.cuda.CudaDevice;
 import io.nemotron.core.backend.cuda.CudaException;
+import io.nemotron.core.backend.cuda.CudaGraphs;
 import io.nemotron.core.config.ModelConfig;
 import io.nemotron.core.config.ModelConfigLoader;
 import io.nemotron.core.runtime.LoadedModel;
@@ -41,8 +42,8 @@ import tools.jackson.databind.JsonNode;
  * emulator's fault switches ({@link EmulatorFaults}), on nemotron-nas-tiny (BF16) against its float64 reference ids:
  * <ul>
  *   <li>a failed device allocation (TP 1): the only cuMemAlloc on the step path after a warm-up is the split-KV partials
- *       buffer ({@code CudaBackend.partials}), first needed by a decode-only step whose longest context exceeds 1024
- *       tokens; and the KV pool's allocation when an engine is made;</li>
+ *       buffer ({@code CudaBackend.partials}), first needed by a decode-only step whose longest context exceeds one
+ *       split-KV partition (512 tokens); and the KV pool's allocation when an engine is made;</li>
  *   <li>a failed kernel launch (TP 1, and on rank 1 only at TP 2);</li>
  *   <li>an NCCL error on rank 1 at TP 2 (the communicator is aborted; rank 0 must not hang in its collective).</li>
  * </ul>
@@ -51,6 +52,9 @@ import tools.jackson.databind.JsonNode;
  * block is free; and the emulator's allocated bytes per device are back to their value before the faulted requests.
  * Buffers the backend grows on demand and keeps (step inputs, split-KV partials) exist before the baseline is taken,
  * because a warm-up run of the same shapes made them, or are accounted for exactly.
+ *
+ * <p>These faults hit the eager path, so the backends run without CUDA graphs ({@link CudaGraphs#OFF}): a replayed
+ * decode graph makes no launch, allocation or NCCL call of its own. CudaGraphsGpuTest faults the graph path.
  *
  * <p>The fault switches are process-global: they are reset after each test. Skipped without the emulator.
  */
@@ -84,7 +88,7 @@ class CudaEngineFaultsGpuTest {
         try (CudaDevice device = CudaDevice.open(0); SafetensorsReader reader = SafetensorsReader.open(dir)) {
             EmulatorFaults.assumeEmulator();
             ModelWeights w = ModelWeights.from(config, reader);
-            try (CudaBackend backend = new CudaBackend(config, w, device, MAX_ROWS);
+            try (CudaBackend backend = new CudaBackend(config, w, device, MAX_ROWS, CudaGraphs.OFF);
                  Engine engine = new Engine(new Transformer(config, w, backend), null, CONFIG)) {
                 StepFaults faults = new StepFaults();
                 engine.addStepObserver(faults);
@@ -138,7 +142,7 @@ class CudaEngineFaultsGpuTest {
         try (CudaDevice device = CudaDevice.open(0); SafetensorsReader reader = SafetensorsReader.open(dir)) {
             EmulatorFaults.assumeEmulator();
             ModelWeights w = ModelWeights.from(config, reader);
-            try (CudaBackend backend = new CudaBackend(config, w, device, MAX_ROWS)) {
+            try (CudaBackend backend = new CudaBackend(config, w, device, MAX_ROWS, CudaGraphs.OFF)) {
                 Transformer model = new Transformer(config, w, backend);
                 long before = EmulatorFaults.usedBytes(0);
                 EmulatorFaults.inject(EmulatorFaults.ALLOC, 3, 1);   // K and V of the first layer, K of the next: V fails
@@ -164,7 +168,7 @@ class CudaEngineFaultsGpuTest {
         try (CudaDevice device = CudaDevice.open(0); SafetensorsReader reader = SafetensorsReader.open(dir)) {
             EmulatorFaults.assumeEmulator();
             ModelWeights w = ModelWeights.from(config, reader);
-            try (CudaBackend backend = new CudaBackend(config, w, device, MAX_ROWS);
+            try (CudaBackend backend = new CudaBackend(config, w, device, MAX_ROWS, CudaGraphs.OFF);
                  Engine engine = new Engine(new Transformer(config, w, backend), null, CONFIG)) {
                 StepFaults faults = new StepFaults();
                 engine.addStepObserver(faults);
@@ -198,7 +202,7 @@ class CudaEngineFaultsGpuTest {
     void aFaultOnOneRankAtTensorParallel2FailsTheStepOnEveryRankWithoutHanging(String site) throws Exception {
         CudaAvailability.assumeDevice();
         Path dir = Reference.tinyBf16();
-        try (LoadedModel model = LoadedModel.openCuda(dir, 0, MAX_ROWS, 2);
+        try (LoadedModel model = LoadedModel.openCuda(dir, 0, MAX_ROWS, 2, CudaGraphs.OFF);
              Engine engine = new Engine(model, CONFIG)) {
             EmulatorFaults.assumeEmulator();
             StepFaults faults = new StepFaults();

@@ -13,6 +13,7 @@ import java.lang.invoke.MethodHandle;
  * The host emulator's fault switches and memory counter (cuda-kernels/src/emulator/emu_api.h), for tests: the next
  * {@code count} calls of a site after {@code skip} successful ones fail. Sites: {@code "alloc"} (cuMemAlloc answers
  * CUDA_ERROR_OUT_OF_MEMORY), {@code "launch"} (cuLaunchKernel answers CUDA_ERROR_LAUNCH_FAILED, not sticky),
+ * {@code "graph"} (cuGraphLaunch answers CUDA_ERROR_LAUNCH_FAILED before any of the graph's work runs),
  * {@code "nccl"} (a collective answers ncclSystemError on the fault rank and its communicator is aborted). The fault
  * rank ({@link #onRank}, -1 = any) filters every site by device ordinal / NCCL rank.
  *
@@ -24,6 +25,7 @@ public final class EmulatorFaults {
     public static final String ALLOC = "alloc";
     public static final String LAUNCH = "launch";
     public static final String NCCL = "nccl";
+    public static final String GRAPH = "graph";
 
     private static volatile Handles handles;
 
@@ -110,7 +112,7 @@ public final class EmulatorFaults {
         if (handles == null) {
             return;
         }
-        for (String site : new String[] {ALLOC, LAUNCH, NCCL}) {
+        for (String site : new String[] {ALLOC, LAUNCH, NCCL, GRAPH}) {
             inject(site, 0, 0);
         }
         onRank(-1);

@@ -1,5 +1,6 @@
 package io.nemotron.service.cli;
 
+import io.nemotron.core.backend.cuda.CudaGraphs;
 import io.nemotron.core.engine.GenerationResult;
 import io.nemotron.core.engine.Generator;
 import io.nemotron.core.engine.SamplingParams;
@@ -87,6 +88,10 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--threads", description = "CPU compute threads (default: available cores)")
     Integer threads;
 
+    @Option(names = "--cuda-graphs", defaultValue = "on", paramLabel = "on|off",
+            description = "CUDA backend: run decode steps as CUDA graphs (default on)")
+    String cudaGraphs;
+
     @Mixin
     OutputFormat format;
 
@@ -102,10 +107,11 @@ final class GenerateCommand implements Callable<Integer> {
         if (tensorParallel < 1) {
             throw new IllegalArgumentException("--tensor-parallel must be at least 1, got " + tensorParallel);
         }
+        CudaGraphs graphs = CudaGraphs.parse(cudaGraphs, "--cuda-graphs");
         Path dir = ModelPaths.resolve(model);
         int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         try (LoadedModel loaded = backend.equals("cuda")
-                ? LoadedModel.openCuda(dir, 0, LoadedModel.DEFAULT_PREFILL_CHUNK, tensorParallel)
+                ? LoadedModel.openCuda(dir, 0, LoadedModel.DEFAULT_PREFILL_CHUNK, tensorParallel, graphs)
                 : LoadedModel.openCpu(dir, nThreads, LoadedModel.DEFAULT_PREFILL_CHUNK, tensorParallel)) {
             PromptInput input = PromptInput.resolve(prompt.text, prompt.ids, prompt.chatRequest, loaded);
             SamplingParams params = sampling(input.thinking()).validate();

@@ -1,5 +1,6 @@
 package io.nemotron.service.cli;
 
+import io.nemotron.core.backend.cuda.CudaGraphs;
 import io.nemotron.service.NemotronServer;
 import io.nemotron.service.engine.ModelHost;
 import java.nio.file.Files;
@@ -34,6 +35,10 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--tensor-parallel", paramLabel = "N", description = "tensor-parallel ranks (default 1)")
     Integer tensorParallel;
 
+    @Option(names = "--cuda-graphs", paramLabel = "on|off",
+            description = "CUDA backend: run decode steps as CUDA graphs (default on)")
+    String cudaGraphs;
+
     @Option(names = "--port", description = "gRPC port (default 50051)")
     Integer port;
 
@@ -50,6 +55,9 @@ final class ServeCommand implements Callable<Integer> {
     public Integer call() throws InterruptedException {
         if (tensorParallel != null && tensorParallel < 1) {
             throw new IllegalArgumentException("--tensor-parallel must be at least 1, got " + tensorParallel);
+        }
+        if (cudaGraphs != null) {
+            CudaGraphs.parse(cudaGraphs, "--cuda-graphs");
         }
         if (config != null && !Files.isRegularFile(config)) {
             throw new IllegalArgumentException("--config " + config + ": no such file");
@@ -88,6 +96,9 @@ final class ServeCommand implements Callable<Integer> {
         }
         if (tensorParallel != null) {
             args.add("--nemotron.model.tensor-parallel=" + tensorParallel);
+        }
+        if (cudaGraphs != null) {
+            args.add("--nemotron.model.cuda-graphs=" + (CudaGraphs.parse(cudaGraphs, "--cuda-graphs").enabled() ? "on" : "off"));
         }
         if (port != null) {
             args.add("--spring.grpc.server.port=" + port);

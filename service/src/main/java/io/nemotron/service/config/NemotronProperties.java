@@ -1,5 +1,6 @@
 package io.nemotron.service.config;
 
+import io.nemotron.core.backend.cuda.CudaGraphs;
 import io.nemotron.core.engine.EngineConfig;
 import java.time.Duration;
 import org.springframework.boot.context.properties.ConfigurationProperties;
@@ -18,12 +19,22 @@ public record NemotronProperties(Model model, Engine engine, Grpc grpc) {
      * @param threads        CPU compute threads; 0 = every available core
      * @param warmupTimeout  how long the warm-up generation may take before loading counts as failed
      * @param tensorParallel ranks the model is split over (CPU: threads of this process sharing {@code threads})
+     * @param cudaGraphs     {@code on} (default when unset) or {@code off}: the CUDA backend's decode steps as CUDA graphs
      */
-    public record Model(String path, String backend, int threads, Duration warmupTimeout, int tensorParallel) {
+    public record Model(String path, String backend, int threads, Duration warmupTimeout, int tensorParallel,
+                        String cudaGraphs) {
         public Model {
             if (tensorParallel < 1) {
                 throw new IllegalArgumentException("nemotron.model.tensor-parallel must be >= 1, got " + tensorParallel);
             }
+            if (cudaGraphs == null) {
+                cudaGraphs = "on";
+            }
+            CudaGraphs.parse(cudaGraphs, "nemotron.model.cuda-graphs");   // a bad value fails at start, named
+        }
+
+        public CudaGraphs graphs() {
+            return CudaGraphs.parse(cudaGraphs, "nemotron.model.cuda-graphs");
         }
 
         public int effectiveThreads() {

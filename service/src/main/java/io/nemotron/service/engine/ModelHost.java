@@ -88,7 +88,8 @@ public class ModelHost implements SmartLifecycle {
             EngineConfig engineConfig = props.engine().toEngineConfig(m.effectiveThreads());
             // the backend must take a whole step's token budget in one forward call
             LoadedModel model = "cuda".equals(m.backend())
-                    ? LoadedModel.openCuda(dir, 0, engineConfig.maxNumBatchedTokens(), m.tensorParallel())
+                    ? LoadedModel.openCuda(dir, 0, engineConfig.maxNumBatchedTokens(), m.tensorParallel(),
+                            m.graphs())
                     : LoadedModel.openCpu(dir, m.effectiveThreads(), engineConfig.maxNumBatchedTokens(),
                             m.tensorParallel());
             StartupMemoryPlan.log(model, engineConfig);
@@ -112,8 +113,9 @@ public class ModelHost implements SmartLifecycle {
                 model.close();
                 throw e;
             }
-            log.info("model {} ready in {} ms on {} ({} parameters{})", dir, (System.nanoTime() - start) / 1_000_000,
+            log.info("model {} ready in {} ms on {} ({} parameters{}{})", dir, (System.nanoTime() - start) / 1_000_000,
                     model.backendName(), serving.staticInfo().getParameters(),
+                    "cuda".equals(m.backend()) ? ", CUDA graphs " + (m.graphs().enabled() ? "on" : "off") : "",
                     serving.staticInfo().getRandomWeights() ? ", RANDOM WEIGHTS: demo output is not language" : "");
             synchronized (this) {
                 if (draining) { // stop() ran while this thread loaded: nobody else will close them

@@ -203,8 +203,14 @@ class CudaEmulatorIT {
      * the chart's own switch for it) instead of the PVC at /models/current. The 8 ranks run on 8 emulated devices
      * over the emulated NCCL. The Python client's scenarios pass and every KV block comes back (the emulated demo
      * model decodes about 14 tokens/s at TP 8, so the 2,000-token cancel and deadline streams could not finish
-     * within the KV check's 20 s), and greedy decoding at TP 8 goes as at TP 1: a second start of the same command
+     * within the KV check's 20 s), and greedy decoding at TP 8 goes as at TP 1: a later start of the same command
      * line with {@code --tensor-parallel 1} (see {@link #decodeAlike}).
+     *
+     * <p>CUDA graphs: the chart leaves them at their default, on, so its command line runs decode steps as graphs. A
+     * second start adds {@code --cuda-graphs off} and must pass the same client scenarios with exactly the same greedy
+     * ids and log-probabilities: a one-sequence decode step replays a graph of one row, the same kernels and GEMM
+     * shapes as the eager step, and its one split-KV partition is computed exactly as the unsplit attention (the
+     * reduce over one partition multiplies by 2^0 = 1), so nothing may differ, not even by rounding.
      */
     @Test
     void helmChartDefaultsServeTensorParallel8OnTheEmulator() throws Exception {
@@ -224,21 +230,32 @@ class CudaEmulatorIT {
         args.set(args.indexOf("--config") + 1, config.toString());
         args.addFirst("serve"); // the image's entry point is `nemotron serve`
 
-        List<TokenLogprob> tp8;
-        try (Server server = Server.start(tmp.resolve("tp8.log"), tmp.resolve("cache"), args)) {
-            tp8 = server.check(() -> {
-                ModelInfo info = server.awaitServing();
-                assertThat(info.getTensorParallelSize()).isEqualTo(8);
-                answersThePythonClientAndFreesEveryKvBlock(client, port, management);
-                return server.greedy(GREEDY_PROMPT, GREEDY_TOKENS);
-            });
-        }
+        assertThat(args).as("the chart keeps CUDA graphs at their default (on)").doesNotContain("--cuda-graphs");
+        List<TokenLogprob> tp8 = servesAtTensorParallel8(client, port, management, args, "tp8.log", "on");
+        List<String> eager = new ArrayList<>(args);
+        eager.addAll(List.of("--cuda-graphs", "off"));
+        List<TokenLogprob> tp8Eager = servesAtTensorParallel8(client, port, management, eager, "tp8-eager.log", "off");
+        assertThat(tp8Eager).as("greedy ids and log-probabilities at TP 8, CUDA graphs off against on").isEqualTo(tp8);
         args.set(args.indexOf("--tensor-parallel") + 1, "1");
         try (Server server = Server.start(tmp.resolve("tp1.log"), tmp.resolve("cache"), args)) {
             server.check(() -> {
                 assertThat(server.awaitServing().getTensorParallelSize()).isEqualTo(1);
                 decodeAlike(server.greedy(GREEDY_PROMPT, GREEDY_TOKENS), tp8);
                 return null;
+            });
+        }
+    }
+
+    /** Serves {@code args} (TP 8, CUDA graphs {@code graphs}) to the Python client; then greedy steps by Java gRPC. */
+    private List<TokenLogprob> servesAtTensorParallel8(PythonGrpcClient client, int port, int management,
+                                                       List<String> args, String log, String graphs) throws Exception {
+        try (Server server = Server.start(tmp.resolve(log), tmp.resolve("cache"), args)) {
+            return server.check(() -> {
+                ModelInfo info = server.awaitServing();
+                assertThat(info.getTensorParallelSize()).isEqualTo(8);
+                assertThat(Files.readString(server.log())).contains("CUDA graphs " + graphs);
+                answersThePythonClientAndFreesEveryKvBlock(client, port, management);
+                return server.greedy(GREEDY_PROMPT, GREEDY_TOKENS);
             });
         }
     }

@@ -123,6 +123,14 @@ class GenerateCommandTest {
     }
 
     @Test
+    void aBadCudaGraphsValueIsAnErrorNamingTheFlag() {
+        CliRun run = CliRun.of("generate", "--model", CliRun.reference("stories260k/hf").toString(),
+                "--prompt-ids", "1", "--cuda-graphs", "yes please");
+        assertEquals(1, run.exitCode());
+        assertEquals("error: --cuda-graphs must be on or off, got 'yes please'", run.err().strip());
+    }
+
+    @Test
     void negativeTemperatureIsAClearError() {
         CliRun run = CliRun.of("generate", "--model", CliRun.reference("stories260k/hf").toString(),
                 "--prompt-ids", "1", "--temperature", "-0.5");

@@ -31,6 +31,17 @@ class ServeCommandTest {
     }
 
     @Test
+    void cudaGraphsOnOrOffBecomesTheirPropertyAndAnythingElseIsAnErrorNamingTheFlag() {
+        ServeCommand serve = new ServeCommand();
+        new CommandLine(serve).parseArgs("--cuda-graphs", "off");
+        assertThat(serve.springArgs(Path.of("/models/m"))).containsExactly("--nemotron.model.path=/models/m",
+                "--nemotron.model.cuda-graphs=off");
+        CliRun run = CliRun.of("serve", "--cuda-graphs", "sometimes");
+        assertThat(run.exitCode()).isNotZero();
+        assertThat(run.err().strip()).isEqualTo("error: --cuda-graphs must be on or off, got 'sometimes'");
+    }
+
+    @Test
     void aMissingModelFolderIsNamedBeforeTheServerStarts() {
         CliRun run = CliRun.of("serve", "--model", "/no/such/model");
         assertThat(run.exitCode()).isNotZero();

@@ -9,6 +9,7 @@ import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,7 +17,8 @@ import java.util.List;
 /**
  * cuBLAS bound with {@code java.lang.foreign} by soname, so one jar runs with the CUDA 13 or the CUDA 12 libraries
  * (JCuda's own binding links exactly {@code libcublas.so.12}). Only what the CUDA backend needs: a handle on the
- * legacy default stream (the stream {@link CudaModule#launch} uses, so GEMMs and kernels are ordered) and
+ * legacy default stream until {@link #setStream} puts it on the backend's stream (the one {@link CudaModule#launch}
+ * uses, so GEMMs and kernels are ordered) and
  * {@code cublasGemmEx} with BF16 inputs and FP32 accumulation. Every call is checked; a failure is a
  * {@link CudaException} naming the operation and the {@code CUBLAS_STATUS_*} name. cuBLASLt is not used (yet).
  *
@@ -102,6 +104,8 @@ public final class Cublas implements AutoCloseable {
     private final String soname;
     private final MethodHandle destroy;
     private final MethodHandle gemmEx;
+    private final MethodHandle setStream;
+    private final MethodHandle setWorkspace;
     private final MemorySegment one;    // float 1.0f: alpha (pointer mode host, the default)
     private final MemorySegment zero;   // float 0.0f: beta
     private final MemorySegment handle;
@@ -112,8 +116,11 @@ public final class Cublas implements AutoCloseable {
         Linker linker = Linker.nativeLinker();
         MethodHandle create = linker.downcallHandle(symbol(lib, "cublasCreate_v2"), FunctionDescriptor.of(JAVA_INT, ADDRESS));
         this.destroy = linker.downcallHandle(symbol(lib, "cublasDestroy_v2"), FunctionDescriptor.of(JAVA_INT, ADDRESS));
-        MethodHandle setStream = linker.downcallHandle(symbol(lib, "cublasSetStream_v2"),
+        this.setStream = linker.downcallHandle(symbol(lib, "cublasSetStream_v2"),
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+        // cublasStatus_t cublasSetWorkspace_v2(cublasHandle_t handle, void *workspace, size_t workspaceSizeInBytes)
+        this.setWorkspace = linker.downcallHandle(symbol(lib, "cublasSetWorkspace_v2"),
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ValueLayout.JAVA_LONG));
         MethodHandle setMathMode = linker.downcallHandle(symbol(lib, "cublasSetMathMode"),
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
         // cublasStatus_t cublasGemmEx(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb,
@@ -130,7 +137,7 @@ public final class Cublas implements AutoCloseable {
         MemorySegment out = arena.allocate(ADDRESS);
         check(invokeInt(create, out), "cublasCreate_v2 (" + soname + ")");
         this.handle = out.get(ADDRESS, 0);
-        // NULL = the legacy default stream, the one every kernel launch and synchronous copy of the backend uses
+        // NULL = the legacy default stream until the backend gives the handle its own stream (setStream)
         check(invokeInt(setStream, handle, MemorySegment.NULL), "cublasSetStream_v2(default stream)");
         // default math: BF16 inputs go to tensor cores with FP32 accumulation; no TF32 (that only affects FP32 GEMMs)
         check(invokeInt(setMathMode, handle, CUBLAS_DEFAULT_MATH), "cublasSetMathMode(CUBLAS_DEFAULT_MATH)");
@@ -146,6 +153,24 @@ public final class Cublas implements AutoCloseable {
             return l;
         });
         return new Cublas(lib, tried.getLast());
+    }
+
+    /**
+     * Orders every later GEMM on {@code stream} (a raw {@code cudaStream_t}; 0 = the legacy default stream): the
+     * backend's own stream, so GEMMs, kernels and collectives of a step are ordered, and captured, together.
+     */
+    public void setStream(long stream) {
+        check(invokeInt(setStream, handle, MemorySegment.ofAddress(stream)), "cublasSetStream_v2(" + stream + ")");
+    }
+
+    /**
+     * Gives the handle {@code bytes} of device memory at {@code address} (256-byte aligned) as its workspace, so that
+     * no GEMM allocates one: an allocation cannot be captured into a CUDA graph, and cuBLAS's guide asks for a
+     * user-set workspace where GEMMs are captured.
+     */
+    public void setWorkspace(long address, long bytes) {
+        check(invokeInt(setWorkspace, handle, MemorySegment.ofAddress(address), bytes),
+                "cublasSetWorkspace_v2(" + bytes + " bytes)");
     }
 
     /** The soname that was loaded. */
@@ -193,7 +218,7 @@ public final class Cublas implements AutoCloseable {
     /**
      * {@code out[t][r] = Σ_c W[r][c] · in[t][c]} (see {@link GemmArgs#rowMajorLinear}) with BF16 W and in, FP32
      * accumulation, and out in {@code outType} ({@link #CUDA_R_16BF} or {@link #CUDA_R_32F}). Device addresses.
-     * Asynchronous on the default stream.
+     * Asynchronous on the handle's stream.
      */
     public void linear(long w, int outFeatures, int inFeatures, long in, int inStride, long out, int outStride,
                        int outType, int tokens, String what) {

@@ -24,10 +24,26 @@ import java.util.function.Function;
 
 /**
  * The {@link Backend} on one GPU: the cuda-kernels fatbin for the elementwise ops, norms, rope and paged attention, and
- * cuBLAS ({@link Cublas}) for every linear layer. All on the legacy default stream, so each op is ordered after the
- * previous one without events; the only synchronising calls of a step are its copies: the step inputs down
- * ({@link #beginStep}) and the sampled ids back ({@link #sample}; or the logit rows, {@link #logits}), where an asynchronous kernel failure surfaces as a
- * {@link CudaException} naming that copy (which fails the step; the engine fails its requests and carries on).
+ * cuBLAS ({@link Cublas}) for every linear layer. All on one {@link CudaStream} the backend creates (non-blocking, so
+ * it can be captured), with cuBLAS and NCCL set to it, so each op is ordered after the previous one without events.
+ * The step inputs go down ({@link #beginStep}) and the logit rows come back ({@link #logits}) as asynchronous copies
+ * through pinned memory on that stream; the one wait of a step is the stream synchronisation after the logits copy,
+ * where an asynchronous kernel failure surfaces as a {@link CudaException} (which fails the step; the engine fails its
+ * requests and carries on). Synchronous copies remain outside the step path (weights, KV pool zeroing), followed by
+ * a context synchronisation, since the legacy stream does not order the backend's non-blocking stream.
+ *
+ * <p>CUDA graphs ({@link CudaGraphs}): a decode step (one row per sequence) of at most {@code maxBatch} rows is padded
+ * to its bucket ({@link GraphBuckets}) and {@link #layers} replays the graph captured for that bucket: the whole
+ * forward from the embedding through the last block, NCCL all-reduces included. Everything the graph reads per step
+ * comes from fixed device buffers ({@link DecodeGraphInputs}) rewritten before each replay, and the launch geometry
+ * depends on the bucket only: split-KV decode is chosen by the bucket ({@code bucket <= SPLIT_MAX_ROWS}), with as many
+ * partitions as the longest context the pool holds, of which each row uses those its own context covers. The logits
+ * op (final norm, lm_head, copy back) runs eagerly after the replay, as do prefill and mixed steps. A failed capture
+ * or replay fails the step like any kernel fault and drops every graph (captured again on demand); so does a new
+ * communicator after an aborted tensor-parallel step ({@link DeviceCommunicator#generation()}), since the graphs hold
+ * NCCL calls on the old one. The eager decode splits by the same rule wherever it matters (contexts longer than one
+ * partition), so greedy outputs are the same with graphs on and off. The sampling op ({@link #sample}) runs eagerly
+ * after the replay too, on the same stream; its copy of the ids back is then the step's one wait.
  *
  * <p>Precision: weights BF16 on the device ({@link DeviceWeights}: F32/F16 checkpoints are rounded once at upload);
  * activations BF16 in device buffers of {@code maxRows × widest} values, accumulation FP32 inside every kernel and GEMM,
@@ -40,7 +56,7 @@ import java.util.function.Function;
  *
  * <p>Tensor parallelism: one backend per rank and GPU, given the rank's config and weight shard (as the CPU backend
  * is) and a {@link DeviceCommunicator}. {@link #allReduce} is an NCCL all-reduce of the BF16 hidden rows, in place on
- * the legacy default stream, so it is ordered after the kernels that wrote them and before those that read them. The
+ * the rank's stream, so it is ordered after the kernels that wrote them and before those that read them. The
  * embedding is vocab-parallel (the rank's table holds the token rows from {@code vocabStart} on; other tokens' rows
  * are zeros until the all-reduce), and {@link #logits} returns the rank's vocab range only, which
  * {@code TensorParallelTransformer} gathers on the host.
@@ -60,6 +76,8 @@ public final class CudaBackend implements Backend {
     private final float eps;
     private final float attentionScale;
     private final CudaModule kernels;
+    private final CudaStream stream;            // every op, copy, GEMM and collective of this rank
+    private final GraphBuckets buckets;         // null when graphs are off
     private final EmbeddingKernels embedding;
     private final RmsNormKernels norms;
     private final RopeKernels ropes;
@@ -71,22 +89,35 @@ public final class CudaBackend implements Backend {
     private final DeviceWeights weights;
     private final Map<Buf, DeviceBuffer> bufs = new EnumMap<>(Buf.class);
     private final Map<Buf, Integer> widths = new EnumMap<>(Buf.class);
+    private final DeviceBuffer gemmWorkspace;   // cuBLAS's workspace: no GEMM allocates, so GEMMs can be captured
     private final DeviceBuffer invFreq;         // [headDim / 2] float, llama3-scaled by the CPU's RopeFrequencies
     private final DeviceBuffer looseInts;       // [2][maxRows]: ids / positions of calls made outside a step
     private final DeviceBuffer logitsDev;       // [LOGIT_CHUNK][rank's vocab] float
     private final DeviceBuffer logitsFull;      // [LOGIT_CHUNK][vocab] float, the gathered rows a TP rank samples; null on one rank
+    private final PinnedHost looseStaging;      // host side of looseInts
+    private final PinnedHost logitsHost;        // host side of logitsDev
     private final StepInputs inputs;
     private final List<CudaKvPool> pools = new ArrayList<>();
     private DeviceBuffer stepArgs;              // StepInputs, grown to the largest step seen
+    private PinnedHost stepStaging;             // its host side, grown with it
+    private DecodeGraphs graphs;                // for the pool of the latest decode step; null before
+    private int captureRows;                    // > 0 while a decode graph is captured: its bucket's rows
+    private long graphCaptures;
+    private long graphReplays;
     private DeviceBuffer partials;              // split-KV partial outputs, grown on demand
     private StepBatch step;                     // the batch whose inputs are on the device, null outside a step
     private int splitPartitionTokens = MemoryPlanner.SPLIT_KV_PARTITION_TOKENS;   // split-KV decode: P (× 32)
-    private int splitAboveTokens = 1024;        // ... used when the longest context exceeds this
+    private int splitAboveTokens = splitPartitionTokens;   // ... used when the longest context exceeds one partition
     static final int SPLIT_MAX_ROWS = 16;   // ... and the step has at most this many rows (where CTAs are few)
 
     /** One GPU, one rank: uploads every weight of {@code weights} and allocates the activation buffers. */
     public CudaBackend(ModelConfig config, ModelWeights model, CudaDevice device, int maxRows) {
         this(config, model, device, maxRows, null, 0);
+    }
+
+    /** As above, with decode graphs as {@code graphs} says. */
+    public CudaBackend(ModelConfig config, ModelWeights model, CudaDevice device, int maxRows, CudaGraphs graphs) {
+        this(config, model, device, maxRows, null, 0, graphs);
     }
 
     /**
@@ -96,7 +127,13 @@ public final class CudaBackend implements Backend {
      */
     public CudaBackend(ModelConfig config, ModelWeights model, CudaDevice device, int maxRows, DeviceCommunicator comm,
                        int vocabStart) {
-        this(config, model, device, maxRows, comm, vocabStart, kernels -> DeviceWeights.upload(device, model));
+        this(config, model, device, maxRows, comm, vocabStart, CudaGraphs.on());
+    }
+
+    /** As above, with decode graphs as {@code graphs} says ({@link CudaGraphs#on()} by default). */
+    public CudaBackend(ModelConfig config, ModelWeights model, CudaDevice device, int maxRows, DeviceCommunicator comm,
+                       int vocabStart, CudaGraphs graphs) {
+        this(config, model, device, maxRows, comm, vocabStart, graphs, kernels -> DeviceWeights.upload(device, model));
     }
 
     /**
@@ -105,12 +142,12 @@ public final class CudaBackend implements Backend {
      * with {@code new Transformer(config, backend.model(), backend)}.
      */
     public static CudaBackend withRandomWeights(ModelConfig config, CudaDevice device, int maxRows, long seed) {
-        return new CudaBackend(config, null, device, maxRows, null, 0,
+        return new CudaBackend(config, null, device, maxRows, null, 0, CudaGraphs.on(),
                 kernels -> DeviceWeights.random(device, new FillKernels(kernels), config, seed));
     }
 
     private CudaBackend(ModelConfig config, ModelWeights model, CudaDevice device, int maxRows, DeviceCommunicator comm,
-                        int vocabStart, Function<CudaModule, DeviceWeights> weightsOf) {
+                        int vocabStart, CudaGraphs graphs, Function<CudaModule, DeviceWeights> weightsOf) {
         if (vocabStart < 0 || vocabStart >= config.vocabSize()) {
             throw new IllegalArgumentException("vocabStart " + vocabStart + " outside the vocabulary [0, "
                     + config.vocabSize() + ")");
@@ -127,6 +164,7 @@ public final class CudaBackend implements Backend {
         this.comm = comm != null && comm.size() > 1 ? comm : null;
         this.vocabStart = vocabStart;
         this.maxRows = maxRows;
+        this.buckets = graphs.enabled() ? new GraphBuckets(Math.min(graphs.maxBatch(), maxRows)) : null;
         this.hidden = config.hiddenSize();
         this.headDim = config.headDim();
         this.eps = (float) config.rmsNormEps();
@@ -163,10 +201,17 @@ public final class CudaBackend implements Backend {
             this.kvCache = new KvCacheKernels(kernels);
             this.pagedAttention = new PagedAttentionKernels(kernels);
             this.elementwise = new ElementwiseKernels(kernels);
-            this.sampler = new DeviceSampler(device, new SamplingKernels(kernels));
+            this.stream = new CudaStream("GPU " + device.ordinal() + (this.comm != null ? " rank " + this.comm.rank() : ""));
+            made.add(stream);
+            kernels.launchOn(stream);
+            this.sampler = new DeviceSampler(device, new SamplingKernels(kernels), stream);
             made.add(sampler);
             this.blas = Cublas.open();
             made.add(blas);
+            blas.setStream(stream.address());
+            this.gemmWorkspace = device.allocate(MemoryPlanner.GEMM_WORKSPACE_BYTES, "cuBLAS workspace");
+            made.add(gemmWorkspace);
+            blas.setWorkspace(gemmWorkspace.address(), gemmWorkspace.bytes());
             this.weights = weightsOf.apply(kernels);
             made.add(this.weights);
             this.model = model != null ? model : weights.model();
@@ -202,6 +247,12 @@ public final class CudaBackend implements Backend {
             if (logitsFull != null) {
                 made.add(logitsFull);
             }
+            this.looseStaging = new PinnedHost(looseInts.bytes(), "loose token ids / positions");
+            made.add(looseStaging);
+            this.logitsHost = new PinnedHost(logitsDev.bytes(), "logits (f32)");
+            made.add(logitsHost);
+            // the uploads above are synchronous copies on the legacy stream, which does not order the backend's stream
+            device.synchronize("the weight uploads");
         } catch (RuntimeException | Error e) {
             for (int i = made.size() - 1; i >= 0; i--) {
                 try {
@@ -214,13 +265,22 @@ public final class CudaBackend implements Backend {
         }
     }
 
-    /** Split-KV decode settings (tests use small partitions to exercise the reduce on tiny models). */
+    /**
+     * Split-KV decode settings (tests use small partitions to exercise the reduce on tiny models). A threshold above one
+     * partition makes eager decode unsplit where a decode graph of at most SPLIT_MAX_ROWS rows splits (same attention,
+     * rounded differently); the default, one partition, keeps them identical. Drops the graphs captured with the old
+     * settings.
+     */
     void splitKv(int partitionTokens, int aboveTokens) {
         if (partitionTokens < 32 || partitionTokens % 32 != 0) {
             throw new IllegalArgumentException("split-KV partitions are a positive multiple of 32 tokens, got " + partitionTokens);
         }
         this.splitPartitionTokens = partitionTokens;
         this.splitAboveTokens = aboveTokens;
+        if (graphs != null) {
+            graphs.close();
+            graphs = null;
+        }
     }
 
     /**
@@ -233,13 +293,16 @@ public final class CudaBackend implements Backend {
         for (int i = 0; i < bits.length; i++) {
             bits[i] = DTypeCodec.floatToBf16(values[i]);
         }
+        stream.synchronize("the ops before a test write");
         bufs.get(b).uploadAt(0, bits, bits.length);
+        device.synchronize("a test write");   // a synchronous copy from pageable memory may return before its DMA ends
     }
 
     /** For the op-parity tests: the first {@code count} values of {@code b}, widened from BF16 (waits for the ops). */
     float[] readBuffer(Buf b, int count) {
         ensureCurrent();
         short[] bits = new short[count];
+        stream.synchronize("the ops before a test read");
         bufs.get(b).download(bits);
         float[] out = new float[count];
         for (int i = 0; i < count; i++) {
@@ -280,13 +343,100 @@ public final class CudaBackend implements Backend {
         long bytes = (long) inputs.length * 4;
         if (stepArgs == null || stepArgs.bytes() < bytes) {
             if (stepArgs != null) {
-                stepArgs.close();
+                stepArgs.close();   // cuMemFree waits for the work that may still read it
                 stepArgs = null;
             }
             stepArgs = device.allocate(Math.max(bytes, 64L * 1024), "step inputs");
         }
-        stepArgs.uploadAt(0, inputs.host, inputs.length);
+        if (stepStaging == null || stepStaging.bytes() < stepArgs.bytes()) {
+            if (stepStaging != null) {
+                stepStaging.awaitCopies();
+                stepStaging.close();
+                stepStaging = null;
+            }
+            stepStaging = new PinnedHost(stepArgs.bytes(), "step inputs");
+        }
+        stepStaging.awaitCopies();   // the previous step's copy from it has run
+        stepStaging.ints().put(0, inputs.host, 0, inputs.length);
+        stepArgs.uploadAsync(0, stepStaging, 0, bytes, stream);
+        stepStaging.copiesEnqueued(stream);
         step = batch;
+    }
+
+    /**
+     * Runs a decode step's layers from its bucket's graph (capturing the graph at the bucket's first step), or, for
+     * any other step or with graphs off, runs {@code layers} eagerly. The graph path stages the step into the graphs'
+     * fixed inputs, then launches; nothing it does waits for the device. Every rank of a tensor-parallel model takes
+     * the same path for the same batch (the choice depends on the batch and the pool only), so their captured NCCL
+     * calls meet in the same order.
+     */
+    @Override
+    public void layers(StepBatch batch, KvPool kv, Runnable layers) {
+        if (buckets == null || !(kv instanceof CudaKvPool pool) || step != batch) {
+            layers.run();
+            return;
+        }
+        ensureCurrent();
+        DecodeGraphs g = graphsFor(pool);
+        if (comm != null) {
+            g.checkGeneration(comm.generation());
+        }
+        int bucket = g.bucketFor(batch);
+        if (bucket < 0) {
+            layers.run();
+            return;
+        }
+        try {
+            g.stage(batch, bucket, stream);
+            if (g.exec(bucket) == null) {
+                captureRows = bucket;
+                try {
+                    g.capture(bucket, stream, layers);
+                } finally {
+                    captureRows = 0;
+                }
+                graphCaptures++;
+            }
+            g.replay(bucket, stream);
+            graphReplays++;
+        } catch (RuntimeException | Error e) {
+            try {
+                g.clear();   // a fault may have hit a graph's work: capture afresh rather than trust it
+            } catch (RuntimeException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+    }
+
+    /** The decode graphs over {@code pool}, made at its first decode step (those of another pool are dropped). */
+    private DecodeGraphs graphsFor(CudaKvPool pool) {
+        if (graphs != null && graphs.pool() == pool) {
+            return graphs;
+        }
+        if (graphs != null) {
+            graphs.close();
+            graphs = null;
+        }
+        boolean full = config.blocks().stream().anyMatch(b -> b.attention() instanceof AttentionKind.Full);
+        graphs = new DecodeGraphs(device, stream, pool, buckets, config.maxPositionEmbeddings(),
+                config.numAttentionHeads(), headDim, splitPartitionTokens, SPLIT_MAX_ROWS, full);
+        return graphs;
+    }
+
+    /** Decode graphs captured so far (one per bucket, again after a failure or a new communicator). */
+    public long graphCaptures() {
+        return graphCaptures;
+    }
+
+    /** The batch sizes (buckets) whose decode graphs are captured now, ascending; empty with graphs off. */
+    public int[] capturedGraphBuckets() {
+        return graphs == null ? new int[0] : graphs.captured();
+    }
+
+    /** Decode steps run by replaying a graph. */
+    public long graphReplays() {
+        return graphReplays;
     }
 
     /**
@@ -314,6 +464,19 @@ public final class CudaBackend implements Backend {
         return weights.of(t).address();
     }
 
+    /** The rows an op runs: the bucket's while a decode graph is captured (pad rows included), else the caller's. */
+    private int rows(int rows) {
+        return captureRows > 0 ? captureRows : rows;
+    }
+
+    /** Copies {@code count} ints of {@code values} to byte offset {@code at} of looseInts, in stream order. */
+    private void uploadLoose(long at, int[] values, int count) {
+        looseStaging.awaitCopies();
+        looseStaging.ints().put((int) (at / Integer.BYTES), values, 0, count);
+        looseInts.uploadAsync(at, looseStaging, at, (long) count * Integer.BYTES, stream);
+        looseStaging.copiesEnqueued(stream);
+    }
+
     @Override
     public void embed(int[] tokenIds, int rows) {
         ensureCurrent();
@@ -324,28 +487,30 @@ public final class CudaBackend implements Backend {
             }
         }
         long ids;
-        if (step != null && tokenIds == step.tokenIds && rows == step.rows) {
+        if (captureRows > 0) {
+            ids = graphs.input(graphs.layout().tokens);
+        } else if (step != null && tokenIds == step.tokenIds && rows == step.rows) {
             ids = stepAddress(inputs.tokens);
         } else {
-            looseInts.uploadAt(0, tokenIds, rows);
+            uploadLoose(0, tokenIds, rows);
             ids = looseInts.address();
         }
         // a vocab-parallel rank writes zeros for the tokens it does not hold; their rows arrive through the all-reduce
         Tensor table = model.embedTokens();
-        embedding.embeddingGatherBf16(buf(Buf.X), weight(table), ids, hidden, vocabStart, table.rows(), rows);
+        embedding.embeddingGatherBf16(buf(Buf.X), weight(table), ids, hidden, vocabStart, table.rows(), rows(rows));
     }
 
     @Override
     public void rmsNorm(Buf in, Buf out, Tensor weight, int rows) {
         int width = (int) weight.numel();
-        norms.rmsnormBf16(buf(out), buf(in), weight(weight), width, eps, rows);
+        norms.rmsnormBf16(buf(out), buf(in), weight(weight), width, eps, rows(rows));
     }
 
     @Override
     public void linear(Buf in, Buf out, Tensor weight, int rows) {
         checkWidths(in, out, weight);
         blas.linear(weight(weight), weight.rows(), weight.cols(), buf(in), weight.cols(), buf(out), weight.rows(),
-                Cublas.CUDA_R_16BF, rows, weight.name());
+                Cublas.CUDA_R_16BF, rows(rows), weight.name());
     }
 
     private void checkWidths(Buf in, Buf out, Tensor weight) {
@@ -368,15 +533,18 @@ public final class CudaBackend implements Backend {
         }
         // zero the whole rows, then the GEMM writes the slice in place: C's leading dimension is the hidden row
         int outWidth = widths.get(out);
-        bufs.get(out).zero(0, (long) rows * outWidth * 2);
+        int n = rows(rows);
+        bufs.get(out).zeroAsync(0, (long) n * outWidth * 2, stream);
         blas.linear(weight(weight), width, weight.cols(), buf(in), weight.cols(), buf(out) + 2L * offset, outWidth,
-                Cublas.CUDA_R_16BF, rows, weight.name() + " slice at " + offset);
+                Cublas.CUDA_R_16BF, n, weight.name() + " slice at " + offset);
     }
 
     @Override
     public void rope(Buf buf, int heads, int[] positions, int rows) {
         long pos;
-        if (step != null && positions == step.positions && rows == step.rows) {
+        if (captureRows > 0) {
+            pos = graphs.input(graphs.layout().positions);
+        } else if (step != null && positions == step.positions && rows == step.rows) {
             pos = stepAddress(inputs.positions);
         } else {
             for (int r = 0; r < rows; r++) {
@@ -385,15 +553,19 @@ public final class CudaBackend implements Backend {
                             + config.maxPositionEmbeddings() + ")");
                 }
             }
-            looseInts.uploadAt(4L * maxRows, positions, rows);
+            uploadLoose(4L * maxRows, positions, rows);
             pos = looseInts.address() + 4L * maxRows;
         }
         int width = heads * headDim;
-        ropes.ropeBf16(buf(buf), width, pos, invFreq.address(), heads, headDim, rows);
+        ropes.ropeBf16(buf(buf), width, pos, invFreq.address(), heads, headDim, rows(rows));
     }
 
     @Override
     public void attention(int layer, int kvHeads, KvPool kv, StepBatch batch) {
+        if (captureRows > 0) {
+            attendInGraph(layer, kvHeads, (CudaKvPool) kv);
+            return;
+        }
         boolean outside = uploadIfOutsideAStep(batch);
         try {
             attendInStep(layer, kvHeads, kv, batch);
@@ -467,7 +639,48 @@ public final class CudaBackend implements Backend {
         }
     }
 
+    /**
+     * The decode attention of a graph of {@code captureRows} rows, reading the graph's fixed inputs: split-KV for
+     * buckets of at most SPLIT_MAX_ROWS rows over as many partitions as the pool's longest context needs (each row's
+     * CTAs past its own context exit at once, and the reduce reads only its own partitions), unsplit above.
+     */
+    private void attendInGraph(int layer, int kvHeads, CudaKvPool pool) {
+        if (pool != graphs.pool()) {
+            throw new IllegalStateException("a decode graph for one KV pool was captured with another");
+        }
+        DecodeGraphInputs in = graphs.layout();
+        long kc = pool.keys(layer).address();
+        long vc = pool.values(layer).address();
+        int rows = captureRows;
+        int heads = config.numAttentionHeads();
+        int qWidth = heads * headDim;
+        int log2 = pool.blockSizeLog2();
+        long positions = graphs.input(in.positions);
+        long tables = graphs.input(in.tables);
+        long seqOfRow = graphs.input(in.seqOfRow);
+        kvCache.kvWriteBf16(kc, vc, buf(Buf.K), buf(Buf.V), kvHeads * headDim, graphs.input(in.slots), kvHeads, headDim,
+                log2, rows);
+        if (rows <= SPLIT_MAX_ROWS) {
+            int p = splitPartitionTokens;
+            int parts = graphs.maxPartitions();
+            long slots = (long) rows * heads * parts;
+            long out = graphs.partials().address();
+            long max = out + slots * headDim * 4;
+            long sum = max + slots * 4;
+            pagedAttention.pagedAttentionDecodeBf16(buf(Buf.ATT), qWidth, buf(Buf.Q), qWidth, kc, vc, tables, in.stride,
+                    seqOfRow, positions, heads, kvHeads, headDim, log2, attentionScale, p, out, max, sum, parts, rows);
+            pagedAttention.pagedAttentionReduceBf16(buf(Buf.ATT), qWidth, out, max, sum, positions, heads, headDim, p,
+                    parts, rows);
+        } else {
+            pagedAttention.pagedAttentionDecodeBf16(buf(Buf.ATT), qWidth, buf(Buf.Q), qWidth, kc, vc, tables, in.stride,
+                    seqOfRow, positions, heads, kvHeads, headDim, log2, attentionScale, 0, 0L, 0L, 0L, 0, rows);
+        }
+    }
+
     private DeviceBuffer partials(long bytes) {
+        if (graphs != null && graphs.partials() != null && graphs.partials().bytes() >= bytes) {
+            return graphs.partials();   // same stream, one op at a time: the eager steps may use the graphs' buffer
+        }
         if (partials == null || partials.bytes() < bytes) {
             if (partials != null) {
                 partials.close();
@@ -481,7 +694,7 @@ public final class CudaBackend implements Backend {
     @Override
     public void siluMul(int width, int rows) {
         long gate = buf(Buf.GATE);
-        elementwise.siluMulBf16(gate, width, gate, buf(Buf.UP), width, width, rows);
+        elementwise.siluMulBf16(gate, width, gate, buf(Buf.UP), width, width, rows(rows));
     }
 
     @Override
@@ -490,14 +703,14 @@ public final class CudaBackend implements Backend {
             throw new IllegalArgumentException("allReduce sums hidden-wide buffers, not " + buf);
         }
         if (comm != null) {
-            // BF16 in place on the legacy default stream (0): after the kernels that wrote it, before those that read it
-            comm.allReduceSum(buf(buf), (long) rows * hidden, DType.BF16, 0L);
+            // BF16 in place on the backend's stream: after the kernels that wrote it, before those that read it
+            comm.allReduceSum(buf(buf), (long) rows(rows) * hidden, DType.BF16, stream.address());
         }
     }
 
     @Override
     public void add(Buf acc, Buf delta, int rows) {
-        elementwise.addBf16(buf(acc), buf(delta), (long) rows * hidden);
+        elementwise.addBf16(buf(acc), buf(delta), (long) rows(rows) * hidden);
     }
 
     @Override
@@ -523,8 +736,10 @@ public final class CudaBackend implements Backend {
                     c);
             blas.linear(weight(lmHead), vocab, hidden, buf(Buf.XB), hidden, logitsDev.address(), vocab, Cublas.CUDA_R_32F,
                     c, lmHead.name());
-            // synchronous on the default stream: waits for the step's work and reports its failures
-            logitsDev.downloadAt(0, logits, i0 * vocab, c * vocab);
+            // the one wait of a step: for its work (reporting its failures) and this copy, through pinned memory
+            logitsDev.downloadAsync(0, logitsHost, 0, (long) c * vocab * Float.BYTES, stream);
+            stream.synchronize("the step's ops and the logits copy");
+            logitsHost.floats().get(0, logits, i0 * vocab, c * vocab);
         }
     }
 
@@ -571,10 +786,10 @@ public final class CudaBackend implements Backend {
                 blas.linear(weight(lmHead), vocab, hidden, buf(Buf.XB), hidden, logitsDev.address(), vocab,
                         Cublas.CUDA_R_32F, c, lmHead.name());
             } else {
-                logitsFull.zero(0, (long) c * vocab * 4);
+                logitsFull.zeroAsync(0, (long) c * vocab * 4, stream);
                 blas.linear(weight(lmHead), slice, hidden, buf(Buf.XB), hidden, logitsFull.address() + 4L * vocabStart,
                         vocab, Cublas.CUDA_R_32F, c, lmHead.name() + " into columns from " + vocabStart);
-                comm.allReduceSum(logitsFull.address(), (long) c * vocab, DType.F32, 0L);
+                comm.allReduceSum(logitsFull.address(), (long) c * vocab, DType.F32, stream.address());
             }
             if (out != null) {
                 sampler.sample(rowsBuf, vocab, sampling, i0, c, out);
@@ -587,6 +802,17 @@ public final class CudaBackend implements Backend {
         ensureCurrent();
         CudaKvPool pool = new CudaKvPool(device, config, numBlocks, blockSize);
         pools.add(pool);
+        try {
+            device.synchronize("zeroing the KV pool");   // on the legacy stream, which does not order the backend's
+        } catch (RuntimeException e) {
+            pools.remove(pool);
+            try {
+                pool.close();
+            } catch (RuntimeException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
         return pool;
     }
 
@@ -598,17 +824,28 @@ public final class CudaBackend implements Backend {
     @Override
     public void close() {
         ensureCurrent();
-        List<AutoCloseable> all = new ArrayList<>(pools);
+        List<AutoCloseable> all = new ArrayList<>();
+        if (graphs != null) {
+            all.add(graphs);
+        }
+        all.addAll(pools);
         all.addAll(bufs.values());
         for (DeviceBuffer b : new DeviceBuffer[] {stepArgs, partials, invFreq, looseInts, logitsDev, logitsFull}) {
             if (b != null) {
                 all.add(b);
             }
         }
+        for (PinnedHost h : new PinnedHost[] {stepStaging, looseStaging, logitsHost}) {
+            if (h != null) {
+                all.add(h);
+            }
+        }
         all.add(sampler);
         all.add(weights);
         all.add(blas);
+        all.add(gemmWorkspace);   // after the handle that uses it
         all.add(kernels);
+        all.add(stream);
         RuntimeException first = null;
         for (AutoCloseable c : all) {
             try {
@@ -621,6 +858,7 @@ public final class CudaBackend implements Backend {
         }
         pools.clear();
         bufs.clear();
+        graphs = null;
         if (first != null) {
             throw first;
         }

@@ -22,6 +22,7 @@ public final class CudaModule implements AutoCloseable {
     private final CUmodule module = new CUmodule();
     private final Map<String, CUfunction> functions = new HashMap<>();
     private boolean unloaded;
+    private CUstream stream;   // null: the legacy default stream (weight fills before a backend has its stream)
 
     CudaModule(byte[] fatbin, List<String> kernels) {
         check(JCudaDriver.cuModuleLoadData(module, fatbin), "cuModuleLoadData(nemotron_kernels.fatbin, "
@@ -33,8 +34,13 @@ public final class CudaModule implements AutoCloseable {
         }
     }
 
+    /** Orders every later launch on {@code s} (the owning backend's stream). */
+    void launchOn(CudaStream s) {
+        this.stream = s.handle();
+    }
+
     /**
-     * Launches {@code signature}'s kernel on the default stream. Only the typed launchers of this package call it
+     * Launches {@code signature}'s kernel on the module's stream ({@link #launchOn}; the legacy default stream before). Only the typed launchers of this package call it
      * (RmsNormKernels, PagedAttentionKernels, ...): each owns its kernels' signatures and launch geometry. The
      * arguments must match the signature in count and kinds, and are packed at the widths it declares. Asynchronous:
      * errors of the kernel itself surface at the next synchronising call.
@@ -54,7 +60,7 @@ public final class CudaModule implements AutoCloseable {
             params[i] = pack(signature.params().get(i).kind(), args.bits(i));
         }
         check(JCudaDriver.cuLaunchKernel(f, geometry.gridX(), geometry.gridY(), geometry.gridZ(), geometry.threads(), 1,
-                1, 0, (CUstream) null, Pointer.to(params), null), "cuLaunchKernel(" + kernel + ", " + geometry + ")");
+                1, 0, stream, Pointer.to(params), null), "cuLaunchKernel(" + kernel + ", " + geometry + ")");
     }
 
     /** One kernel parameter as cuLaunchKernel reads it: a pointer to a value of the parameter's width. */

@@ -9,8 +9,9 @@ import jcuda.driver.JCudaDriver;
 
 /**
  * One device allocation (cuMemAlloc: 256-byte aligned, which the kernels' 16-byte vector loads rely on) with checked
- * copies to and from Java arrays. BF16 data travels as {@code short[]} (the raw 16 bits). Synchronous copies: the
- * step inputs are small, and the only per-step download is the sampled ids.
+ * copies to and from Java arrays. BF16 data travels as {@code short[]} (the raw 16 bits). The copies from Java arrays
+ * are synchronous (on the legacy stream: uploads of weights and tables outside the step path); the step path copies
+ * asynchronously from {@link PinnedHost} memory on the backend's {@link CudaStream}.
  */
 public final class DeviceBuffer implements AutoCloseable {
     private final AddressedDevicePtr ptr = new AddressedDevicePtr();
@@ -90,6 +91,39 @@ public final class DeviceBuffer implements AutoCloseable {
         checkRange(byteOffset, n, "zero");
         check(JCudaDriver.cuMemsetD8(pointer().withByteOffset(byteOffset), (byte) 0, n),
                 "cuMemsetD8(" + n + " bytes at " + byteOffset + " of " + what + ")");
+    }
+
+    /**
+     * Copies {@code n} bytes from {@code src} (pinned, from {@code srcOffset}) to {@code byteOffset} of this buffer in
+     * {@code stream}'s order; returns at once. {@code src} must not be rewritten until the stream has passed the copy.
+     */
+    void uploadAsync(long byteOffset, PinnedHost src, long srcOffset, long n, CudaStream stream) {
+        checkRange(byteOffset, n, "upload to");
+        checkHost(src, srcOffset, n);
+        check(JCudaDriver.cuMemcpyHtoDAsync(pointer().withByteOffset(byteOffset), src.at(srcOffset), n, stream.handle()),
+                "cuMemcpyHtoDAsync(" + n + " bytes at " + byteOffset + " of " + what + ")");
+    }
+
+    /** Copies {@code n} bytes from {@code byteOffset} into pinned {@code dst} at {@code dstOffset}, in stream order. */
+    void downloadAsync(long byteOffset, PinnedHost dst, long dstOffset, long n, CudaStream stream) {
+        checkRange(byteOffset, n, "download from");
+        checkHost(dst, dstOffset, n);
+        check(JCudaDriver.cuMemcpyDtoHAsync(dst.at(dstOffset), pointer().withByteOffset(byteOffset), n, stream.handle()),
+                "cuMemcpyDtoHAsync(" + n + " bytes at " + byteOffset + " of " + what + ")");
+    }
+
+    /** Sets {@code n} bytes from {@code byteOffset} to zero, in stream order (capturable, unlike {@link #zero}). */
+    void zeroAsync(long byteOffset, long n, CudaStream stream) {
+        checkRange(byteOffset, n, "zero");
+        check(JCudaDriver.cuMemsetD8Async(pointer().withByteOffset(byteOffset), (byte) 0, n, stream.handle()),
+                "cuMemsetD8Async(" + n + " bytes at " + byteOffset + " of " + what + ")");
+    }
+
+    private void checkHost(PinnedHost host, long offset, long n) {
+        if (offset < 0 || n < 0 || offset + n > host.bytes()) {
+            throw new IllegalArgumentException("copy of " + n + " bytes at " + offset + " of a pinned buffer of "
+                    + host.bytes() + " bytes (device side: " + what + ")");
+        }
     }
 
     private void copyIn(long byteOffset, Pointer src, long n) {

@@ -10,6 +10,8 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.SplittableRandom;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -30,14 +32,36 @@ class DeviceSamplingGpuTest {
     static final CudaTestDevice gpu = new CudaTestDevice();
 
     private static final int VOCAB = 700;
+    private static CudaStream stream;
+
+    /** The sampler runs on a created (non-blocking) stream, as in the backend; the module launches on it. */
+    @BeforeAll
+    static void openStream() {
+        stream = new CudaStream("sampling test");
+        gpu.kernels().launchOn(stream);
+    }
+
+    @AfterAll
+    static void closeStream() {
+        if (stream != null) {
+            stream.close();
+        }
+    }
+
+    /** Test data uploaded synchronously on the legacy stream, which does not order the sampler's stream: wait for it. */
+    private static DeviceBuffer uploaded(float[] logits) {
+        DeviceBuffer d = gpu.upload(logits, "logits");
+        gpu.device().synchronize("the logits upload");
+        return d;
+    }
 
     /** Samples every row of {@code s} on the device and on the host and asserts equal ids and logprobs. */
     private static SampledTokens assertDeviceMatchesHost(float[] logits, int vocab, SamplingBatch s, String what) {
         SampledTokens host = new SampledTokens(s.rows);
         host.sampleOnHost(logits, vocab, s);
         SampledTokens device = new SampledTokens(s.rows);
-        try (DeviceBuffer d = gpu.upload(logits, "logits");
-             DeviceSampler sampler = new DeviceSampler(gpu.device(), new SamplingKernels(gpu.kernels()))) {
+        try (DeviceBuffer d = uploaded(logits);
+             DeviceSampler sampler = new DeviceSampler(gpu.device(), new SamplingKernels(gpu.kernels()), stream)) {
             sampler.sample(d, vocab, s, 0, s.rows, device);
         }
         for (int r = 0; r < s.rows; r++) {
@@ -202,8 +226,8 @@ class DeviceSamplingGpuTest {
         Arrays.fill(device.ids, -7);
         // rows 2..5 only, as CudaBackend samples a chunk: the device buffer holds just those rows
         float[] chunk = Arrays.copyOfRange(logits, 2 * VOCAB, rows * VOCAB);
-        try (DeviceBuffer d = gpu.upload(chunk, "logits");
-             DeviceSampler sampler = new DeviceSampler(gpu.device(), new SamplingKernels(gpu.kernels()))) {
+        try (DeviceBuffer d = uploaded(chunk);
+             DeviceSampler sampler = new DeviceSampler(gpu.device(), new SamplingKernels(gpu.kernels()), stream)) {
             sampler.sample(d, VOCAB, s, 2, 4, device);
         }
         assertArrayEquals(new int[] {-7, -7}, Arrays.copyOf(device.ids, 2));
