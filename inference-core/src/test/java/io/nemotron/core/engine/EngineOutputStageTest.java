@@ -159,7 +159,12 @@ class EngineOutputStageTest {
             Thread.sleep(100);
             for (OrderedListener l : listeners) {
                 l.assertOrdered(1);
-                assertEquals(2, l.ids().length, "two steps ran before the failing third");
+            }
+            // the first request is in step 1, so two steps gave it a token each before the failing third; the others
+            // may have joined a step later (submitted while step 1 ran), so they have at most two
+            assertEquals(2, listeners.get(0).ids().length, "two steps ran before the failing third");
+            for (OrderedListener l : listeners) {
+                assertTrue(l.ids().length <= 2, "tokens after the failing step: " + l.ids().length);
             }
         }
     }
