@@ -28,7 +28,11 @@ public final class Transformer implements ForwardPass {
     private final ModelConfig config;
     private final ModelWeights weights;
     private final Backend backend;
-    private final int linearOffset;   // first output column of this rank's slice of the linear sub-blocks
+    private final int linearOffset;
+    // the step's layers as one Runnable made once: a capturing lambda per step would allocate on the decode hot path
+    private final Runnable runLayers = () -> layers(this.stepBatch, this.stepKv);
+    private StepBatch stepBatch;
+    private KvPool stepKv;   // first output column of this rank's slice of the linear sub-blocks
 
     public Transformer(ModelConfig config, ModelWeights weights, Backend backend) {
         this(config, weights, backend, 0);
@@ -83,7 +87,9 @@ public final class Transformer implements ForwardPass {
         backend.beginStep(batch);
         try {
             // the backend may replay a recording of the layers (a CUDA graph per decode batch size) instead
-            backend.layers(batch, kv, () -> layers(batch, kv));
+            stepBatch = batch;
+            stepKv = kv;
+            backend.layers(batch, kv, runLayers);
             if (batch.numLogitRows > 0) {
                 backend.logits(batch, weights.norm(), weights.lmHead(), logits);
             }
@@ -104,7 +110,9 @@ public final class Transformer implements ForwardPass {
         }
         backend.beginStep(batch);
         try {
-            backend.layers(batch, kv, () -> layers(batch, kv));
+            stepBatch = batch;
+            stepKv = kv;
+            backend.layers(batch, kv, runLayers);
             if (batch.numLogitRows > 0) {
                 backend.sample(batch, weights.norm(), weights.lmHead(), sampling, out);
             }
