@@ -15,7 +15,7 @@ import java.util.List;
  * One rank's weights, cut from the full (memory-mapped) checkpoint by a {@link ShardPlan}. A slice of rows is a view
  * of the mapping (nothing is read until the kernels read it); a slice of columns (the row-parallel o_proj and
  * down_proj) is copied out row by row into {@code arena}, reading only the slice's bytes. So a rank never touches
- * more of the checkpoint than its own shard plus the replicated norms.
+ * more of the checkpoint than its own shard plus the replicated norms. An FP8 slice keeps its tensor's per-tensor scales.
  */
 public final class WeightShards {
     private WeightShards() {}
@@ -60,7 +60,7 @@ public final class WeightShards {
     static Tensor rows(Tensor t, int from, int to) {
         long rowBytes = t.cols() * (long) t.dtype().bytes();
         return new Tensor(t.name() + "[rows " + from + ":" + to + "]", t.dtype(), new long[] {to - from, t.cols()},
-                t.data().asSlice(from * rowBytes, (to - from) * rowBytes));
+                t.data().asSlice(from * rowBytes, (to - from) * rowBytes), t.scales());
     }
 
     /** Columns [from, to) of a 2-D tensor: copied, reading only those bytes of each row. */
@@ -72,6 +72,7 @@ public final class WeightShards {
         for (long r = 0; r < t.rows(); r++) {
             MemorySegment.copy(t.data(), r * rowBytes + from * (long) elem, out, r * sliceBytes, sliceBytes);
         }
-        return new Tensor(t.name() + "[cols " + from + ":" + to + "]", t.dtype(), new long[] {t.rows(), to - from}, out);
+        return new Tensor(t.name() + "[cols " + from + ":" + to + "]", t.dtype(), new long[] {t.rows(), to - from}, out,
+                t.scales());
     }
 }

@@ -6,7 +6,9 @@ import java.util.Locale;
 public enum DType {
     F32(4),
     BF16(2),
-    F16(2);
+    F16(2),
+    /** FP8 E4M3FN ({@link Fp8E4m3}); a linear's weight in a ModelOpt FP8 checkpoint, with its {@link LinearScales}. */
+    F8_E4M3(1);
 
     private final int bytes;
 
@@ -18,7 +20,7 @@ public enum DType {
         return bytes;
     }
 
-    /** The safetensors header name ("F32", "BF16", "F16"). */
+    /** The safetensors header name ("F32", "BF16", "F16", "F8_E4M3"). */
     public String safetensorsName() {
         return name();
     }
@@ -29,6 +31,7 @@ public enum DType {
             case "F32" -> F32;
             case "BF16" -> BF16;
             case "F16" -> F16;
+            case "F8_E4M3" -> F8_E4M3;
             default -> null;
         };
     }

@@ -4,7 +4,10 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
-/** Reads and writes single elements of a little-endian F32 / BF16 / F16 tensor as floats. */
+/**
+ * Reads and writes single elements of a little-endian F32 / BF16 / F16 / F8_E4M3 tensor as floats (an F8_E4M3 element
+ * is its code's value, unscaled; writing one saturates and rounds as {@link Fp8E4m3#encode}).
+ */
 public final class DTypeCodec {
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -16,6 +19,7 @@ public final class DTypeCodec {
             case F32 -> data.getAtIndex(F32, index);
             case BF16 -> bf16ToFloat(data.getAtIndex(U16, index));
             case F16 -> Float.float16ToFloat(data.getAtIndex(U16, index));
+            case F8_E4M3 -> Fp8E4m3.decode(data.get(ValueLayout.JAVA_BYTE, index));
         };
     }
 
@@ -24,6 +28,7 @@ public final class DTypeCodec {
             case F32 -> data.setAtIndex(F32, index, value);
             case BF16 -> data.setAtIndex(U16, index, floatToBf16(value));
             case F16 -> data.setAtIndex(U16, index, Float.floatToFloat16(value));
+            case F8_E4M3 -> data.set(ValueLayout.JAVA_BYTE, index, Fp8E4m3.encode(value));
         }
     }
 

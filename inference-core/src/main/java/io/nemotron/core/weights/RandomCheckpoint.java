@@ -181,6 +181,7 @@ public final class RandomCheckpoint {
             case F32 -> "float32";
             case BF16 -> "bfloat16";
             case F16 -> "float16";
+            case F8_E4M3 -> "float8_e4m3fn";
         };
     }
 }

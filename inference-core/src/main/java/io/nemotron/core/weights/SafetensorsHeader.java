@@ -67,7 +67,7 @@ final class SafetensorsHeader {
         DType dtype = DType.fromSafetensors(dtypeNode.asString());
         if (dtype == null) {
             throw new WeightsException("unknown/unsupported dtype '" + dtypeNode.asString() + "' for " + where
-                    + " (supported: F32, BF16, F16)");
+                    + " (supported: F32, BF16, F16, F8_E4M3)");
         }
         long[] shape = shape(node.get("shape"), where);
         long[] offsets = offsets(node.get("data_offsets"), where);

@@ -64,6 +64,7 @@ final class LinearJob implements RangeTask {
             case BF16 -> MatMulBF16.rowBlocks(packed, in, out, tokens, from * MatMulBF16.GROUP,
                     Math.min(packed.blocks, to * MatMulBF16.GROUP));
             case F16 -> MatVecF16.rowsVector(w, rows, cols, in, xEven, xOdd, out, tokens, from, to);
+            case F8_E4M3 -> throw new UnsupportedOperationException("FP8 linear on the CPU: not yet");
         }
     }
 }

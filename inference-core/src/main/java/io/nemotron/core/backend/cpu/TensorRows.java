@@ -1,5 +1,6 @@
 package io.nemotron.core.backend.cpu;
 
+import io.nemotron.core.weights.Fp8E4m3;
 import io.nemotron.core.weights.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -27,6 +28,13 @@ final class TensorRows {
             case F16 -> {
                 for (int c = 0; c < cols; c++) {
                     out[off + c] = Float.float16ToFloat(d.getAtIndex(U16, base + c));
+                }
+            }
+            case F8_E4M3 -> {
+                // only linears are FP8 (never an embedding or a norm); a row is its codes' values times the weight scale
+                float scale = t.requireScales().weight();
+                for (int c = 0; c < cols; c++) {
+                    out[off + c] = Fp8E4m3.decode(d.get(ValueLayout.JAVA_BYTE, base + c)) * scale;
                 }
             }
         }

@@ -47,6 +47,7 @@ public enum NcclDataType {
             case F32 -> FLOAT32;
             case BF16 -> BFLOAT16;
             case F16 -> FLOAT16;
+            case F8_E4M3 -> throw new IllegalArgumentException("no NCCL reduction is made over FP8 weights");
         };
     }
 }
