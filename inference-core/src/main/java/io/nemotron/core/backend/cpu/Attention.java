@@ -67,11 +67,7 @@ public final class Attention {
     public static void decodePaged(float[] q, int qOff, float[] keyPool, float[] valuePool, int[] blockTable,
                                    int blockShift, int len, int heads, int kvHeads, int headDim, float[] out,
                                    int outOff, float[] scores) {
-        if (((long) len + (1 << blockShift) - 1) >> blockShift > blockTable.length) {
-            throw new IllegalArgumentException("block table of " + blockTable.length + " blocks cannot hold " + len
-                    + " positions");
-        }
-        check(heads, kvHeads, len, scores);
+        checkPaged(heads, kvHeads, len, scores, blockTable, blockShift);
         int group = heads / kvHeads;
         int kvStride = kvHeads * headDim;
         int blockSize = 1 << blockShift;
@@ -226,6 +222,15 @@ public final class Attention {
         return heads / kvHeads >= 2 && (1 << blockShift) >= L && headDim % (2 * L) == 0;
     }
 
+    /** The arguments of a paged decode: heads, len and scratch as {@link #check}; a table long enough for len. */
+    static void checkPaged(int heads, int kvHeads, int len, float[] scores, int[] blockTable, int blockShift) {
+        if (((long) len + (1 << blockShift) - 1) >> blockShift > blockTable.length) {
+            throw new IllegalArgumentException("block table of " + blockTable.length + " blocks cannot hold " + len
+                    + " positions");
+        }
+        check(heads, kvHeads, len, scores);
+    }
+
     private static void check(int heads, int kvHeads, int len, float[] scores) {
         if (kvHeads <= 0 || heads % kvHeads != 0) {
             throw new IllegalArgumentException("heads " + heads + " must be a multiple of kvHeads " + kvHeads);
@@ -315,7 +320,7 @@ public final class Attention {
      * twin); the sum is L lane-wise running sums reduced in {@link Lanes}' fixed order, plus the tail's. Deterministic
      * for a given len.
      */
-    private static void softmax(float[] scores, int off, int len) {
+    static void softmax(float[] scores, int off, int len) {
         int upper = F.loopBound(len);
         FloatVector mv = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
         int p = 0;

@@ -1,6 +1,8 @@
 package io.nemotron.core.backend.cpu;
 
 import io.nemotron.core.backend.Backend;
+import io.nemotron.core.backend.KvCacheDtype;
+import io.nemotron.core.backend.KvCacheFormat;
 import io.nemotron.core.backend.KvPool;
 import io.nemotron.core.backend.StepBatch;
 import io.nemotron.core.config.AttentionKind;
@@ -33,6 +35,7 @@ public final class CpuBackend implements Backend {
     private final Rope rope;
     private float[] slice = new float[0];   // linearSlice's product before it is placed at its offset
     private final AttentionJob attentionJob;
+    private final KvCacheFormat kvFormat;
     // reusable row tasks for the elementwise ops of batched steps (no allocation per call); set before dispatch
     private int siluWidth;
     private final RangeTask siluRows = (from, to) -> Silu.mulInPlace(bufs.get(Buf.GATE), bufs.get(Buf.UP),
@@ -43,16 +46,27 @@ public final class CpuBackend implements Backend {
     private final float normEps;
     private final RangeTask normRows;
 
+    /** A single rank with an FP32 KV cache. */
     public CpuBackend(ModelConfig config, Tensor embedTokens, int threads, int maxRows) {
         this(config, embedTokens, 0, null, threads, maxRows);
     }
 
-    /**
-     * One tensor-parallel rank: {@code config} is the rank's (its heads and widths), {@code embedTokens} holds the
-     * token rows from {@code vocabOffset} on, and {@code comm} sums partial results with the other ranks.
-     */
+    /** One tensor-parallel rank with an FP32 KV cache (see below). */
     public CpuBackend(ModelConfig config, Tensor embedTokens, int vocabOffset, Communicator comm, int threads,
                       int maxRows) {
+        this(config, embedTokens, vocabOffset, comm, threads, maxRows,
+                KvCacheFormat.of(KvCacheDtype.FP32, config.numLayers()));
+    }
+
+    /**
+     * One tensor-parallel rank: {@code config} is the rank's (its heads and widths), {@code embedTokens} holds the
+     * token rows from {@code vocabOffset} on, and {@code comm} sums partial results with the other ranks. Its KV pools
+     * store {@code kvFormat}'s dtype (scales per layer of {@code config}).
+     */
+    public CpuBackend(ModelConfig config, Tensor embedTokens, int vocabOffset, Communicator comm, int threads,
+                      int maxRows, KvCacheFormat kvFormat) {
+        CpuKvPool.checkLayers(config, kvFormat);
+        this.kvFormat = kvFormat;
         this.config = config;
         this.vocabOffset = vocabOffset;
         this.comm = comm;
@@ -192,19 +206,19 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void attention(int layer, int kvHeads, KvPool kv, StepBatch batch) {
-        CpuKvPool pool = (CpuKvPool) kv;
-        float[] keys = pool.keys[layer];
-        float[] values = pool.values[layer];
-        int headDim = config.headDim();
-        int kvWidth = kvHeads * headDim;
+        KvLayer cache = ((CpuKvPool) kv).layer(layer);
+        if (cache.kvHeads() != kvHeads) {
+            throw new IllegalArgumentException("layer " + layer + " caches " + cache.kvHeads() + " kv heads, not "
+                    + kvHeads);
+        }
+        int kvWidth = kvHeads * config.headDim();
         float[] k = bufs.get(Buf.K);
         float[] v = bufs.get(Buf.V);
         int rows = batch.rows;
         for (int r = 0; r < rows; r++) {
-            pool.write(layer, batch.slotMapping[r], k, r * kvWidth, v, r * kvWidth);
+            cache.write(batch.slotMapping[r], k, r * kvWidth, v, r * kvWidth);
         }
-        attentionJob.prepare(bufs.get(Buf.Q), bufs.get(Buf.ATT), keys, values, batch, pool.blockSize(),
-                config.numAttentionHeads(), kvHeads, headDim);
+        attentionJob.prepare(bufs.get(Buf.Q), bufs.get(Buf.ATT), cache, batch, config.numAttentionHeads());
         if (rows == 1) {
             attentionJob.run(0, 1);   // decode of one sequence: no hand-off
         } else {
@@ -253,12 +267,17 @@ public final class CpuBackend implements Backend {
 
     @Override
     public KvPool newKvPool(int numBlocks, int blockSize) {
-        return new CpuKvPool(config, numBlocks, blockSize);
+        return new CpuKvPool(config, kvFormat, numBlocks, blockSize);
     }
 
     @Override
     public long kvBytesPerBlock(int blockSize) {
-        return CpuKvPool.bytesPerBlock(config, blockSize);
+        return CpuKvPool.bytesPerBlock(config, kvFormat, blockSize);
+    }
+
+    /** The element type and scales of this backend's KV pools. */
+    public KvCacheFormat kvFormat() {
+        return kvFormat;
     }
 
     @Override

@@ -1,69 +1,75 @@
 package io.nemotron.core.backend.cpu;
 
+import io.nemotron.core.backend.KvCacheFormat;
 import io.nemotron.core.backend.KvPool;
 import io.nemotron.core.config.AttentionKind;
 import io.nemotron.core.config.ModelConfig;
-import io.nemotron.core.config.ModelStats;
 
 /**
- * FP32 paged K/V of every FULL-attention layer. Values: slot s of layer l is row s of {@code values[l]},
- * [numBlocks·blockSize][kvHeads·headDim]; keys: each block transposed, [block][kvHead][dim][position in block]
- * (see {@link Attention#pagedKeyIndex}). Layers without FULL attention hold nothing.
+ * Paged K/V of every FULL-attention layer, in the element type of a {@link KvCacheFormat}: one {@link KvLayer} per
+ * such layer (FP32, BF16 or FP8 with the layer's K and V scales), each {@code numBlocks} blocks of {@code blockSize}
+ * slots. Layers without FULL attention hold nothing.
  */
 final class CpuKvPool implements KvPool {
-    final float[][] keys;    // [layer] -> [numBlocks·blockSize · kvHeads·headDim], null without FULL attention
-    final float[][] values;
+    private final KvLayer[] layers;   // [layer], null without FULL attention
     private final int numBlocks;
     private final int blockSize;
-    private final int blockShift;
-    private final int headDim;
-    private final int[] kvHeads;   // [layer]
     private final long bytes;
 
-    CpuKvPool(ModelConfig config, int numBlocks, int blockSize) {
+    CpuKvPool(ModelConfig config, KvCacheFormat format, int numBlocks, int blockSize) {
         if (numBlocks < 1 || blockSize < 1 || Integer.bitCount(blockSize) != 1) {
             throw new IllegalArgumentException("KV pool needs >= 1 block and a power-of-two block size, got "
                     + numBlocks + " x " + blockSize);
         }
+        checkLayers(config, format);
         this.numBlocks = numBlocks;
         this.blockSize = blockSize;
-        this.blockShift = Integer.numberOfTrailingZeros(blockSize);
-        this.headDim = config.headDim();
-        int layers = config.numLayers();
-        kvHeads = new int[layers];
-        keys = new float[layers][];
-        values = new float[layers][];
+        int shift = Integer.numberOfTrailingZeros(blockSize);
+        int headDim = config.headDim();
+        layers = new KvLayer[config.numLayers()];
         long total = 0;
-        for (int i = 0; i < layers; i++) {
+        for (int i = 0; i < layers.length; i++) {
             if (config.blocks().get(i).attention() instanceof AttentionKind.Full full) {
-                kvHeads[i] = full.kvHeads();
-                int width = full.kvHeads() * config.headDim();
-                int floats = Math.multiplyExact(Math.multiplyExact(numBlocks, blockSize), width);
-                keys[i] = new float[floats];
-                values[i] = new float[floats];
-                total += 2L * floats * Float.BYTES;
+                int heads = full.kvHeads();
+                layers[i] = switch (format.dtype()) {
+                    case FP32 -> new KvLayerF32(numBlocks, shift, heads, headDim);
+                    case BF16 -> new KvLayerBF16(numBlocks, shift, heads, headDim);
+                    case FP8 -> new KvLayerFP8(numBlocks, shift, heads, headDim, format.kScale(i), format.vScale(i));
+                };
+                total += layers[i].bytes();
             }
         }
         this.bytes = total;
     }
 
-    /** Stores the K and V rows of one token (k[kOff..], v[vOff..], kvHeads·headDim each) into its slot of a layer. */
-    void write(int layer, int slot, float[] k, int kOff, float[] v, int vOff) {
-        int heads = kvHeads[layer];
-        int width = heads * headDim;
-        System.arraycopy(v, vOff, values[layer], slot * width, width);
-        float[] keyPool = keys[layer];
-        for (int h = 0; h < heads; h++) {
-            int dst = Attention.pagedKeyIndex(slot, h, 0, heads, headDim, blockShift);
-            int src = kOff + h * headDim;
-            for (int d = 0; d < headDim; d++) {
-                keyPool[dst + (d << blockShift)] = k[src + d];
-            }
+    static void checkLayers(ModelConfig config, KvCacheFormat format) {
+        if (format.kScales().length != config.numLayers()) {
+            throw new IllegalArgumentException("KV cache format has scales for " + format.kScales().length
+                    + " layers, the model has " + config.numLayers());
         }
     }
 
-    static long bytesPerBlock(ModelConfig config, int blockSize) {
-        return ModelStats.of(config).kvBytesPerToken(Float.BYTES) * blockSize;   // FP32 K and V of every FULL layer
+    KvLayer layer(int layer) {
+        KvLayer kv = layers[layer];
+        if (kv == null) {
+            throw new IllegalArgumentException("layer " + layer + " has no FULL attention and holds no K/V");
+        }
+        return kv;
+    }
+
+    /** Bytes of one block: every FULL layer's K and V of {@code blockSize} slots in {@code format}'s dtype. */
+    static long bytesPerBlock(ModelConfig config, KvCacheFormat format, int blockSize) {
+        long perSlot = 0;
+        for (int i = 0; i < config.numLayers(); i++) {
+            if (config.blocks().get(i).attention() instanceof AttentionKind.Full full) {
+                perSlot += switch (format.dtype()) {
+                    case FP32 -> KvLayerF32.bytesPerSlot(full.kvHeads(), config.headDim());
+                    case BF16 -> KvLayerBF16.bytesPerSlot(full.kvHeads(), config.headDim());
+                    case FP8 -> KvLayerFP8.bytesPerSlot(full.kvHeads(), config.headDim());
+                };
+            }
+        }
+        return perSlot * blockSize;
     }
 
     @Override

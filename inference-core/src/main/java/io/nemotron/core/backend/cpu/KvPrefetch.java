@@ -20,12 +20,19 @@ final class KvPrefetch {
 
     @SuppressWarnings("unused")
     private static float sink;                                      // racy on purpose: only the loads matter
+    @SuppressWarnings("unused")
+    private static int intSink;
 
     private KvPrefetch() {}
 
     /** Whether a row attending to {@code len} positions of {@code kvStride} floats each is worth touching. */
     static boolean fits(int len, int kvStride) {
-        return 2L * len * kvStride * Float.BYTES <= MAX_BYTES;
+        return fitsBytes(len, 2L * kvStride * Float.BYTES);
+    }
+
+    /** Whether a row attending to {@code len} positions of {@code bytesPerSlot} K and V bytes is worth touching. */
+    static boolean fitsBytes(int len, long bytesPerSlot) {
+        return len * bytesPerSlot <= MAX_BYTES;
     }
 
     /**
@@ -55,5 +62,38 @@ final class KvPrefetch {
         float sum = (a + b) + (c + d);
         sink = sum;
         return sum;
+    }
+
+    /**
+     * As above for the packed int pools of BF16 and FP8 caches: block b's keys are the {@code keyRegion} ints from
+     * {@code table[b] * keyRegion}, its values the {@code valueRegion} ints from {@code table[b] * valueRegion}.
+     * Returns the sum of the ints read.
+     */
+    static int touch(int[] keys, int keyRegion, int[] values, int valueRegion, int[] table, int blockShift, int len) {
+        int blocks = Math.min(table.length, (len + (1 << blockShift) - 1) >> blockShift);
+        int a = 0, b = 0;
+        for (int k = 0; k < blocks; k++) {
+            a += touchRegion(keys, table[k] * keyRegion, keyRegion);
+            b += touchRegion(values, table[k] * valueRegion, valueRegion);
+        }
+        int sum = a + b;
+        intSink = sum;
+        return sum;
+    }
+
+    private static int touchRegion(int[] data, int from, int length) {
+        int to = from + length;
+        int a = 0, b = 0, c = 0, d = 0;
+        int i = from;
+        for (; i + 4 * LINE_FLOATS <= to; i += 4 * LINE_FLOATS) {
+            a += data[i];
+            b += data[i + LINE_FLOATS];
+            c += data[i + 2 * LINE_FLOATS];
+            d += data[i + 3 * LINE_FLOATS];
+        }
+        for (; i < to; i += LINE_FLOATS) {
+            a += data[i];
+        }
+        return (a + b) + (c + d);
     }
 }
