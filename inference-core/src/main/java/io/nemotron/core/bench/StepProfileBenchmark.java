@@ -9,7 +9,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * Where a decode step's time goes: {@code batch} sequences, each with {@code context} tokens already in the KV
+ * Where a decode step's time goes (with the KV cache dtype the model was opened with): {@code batch} sequences, each with {@code context} tokens already in the KV
  * cache, decode one token per step through the forward pass alone (no engine, no sampling, no server), and every
  * backend op is timed ({@link OpTimingBackend}). Comparing batch 1 with batch 16 here separates the model's own
  * batching gain from what the engine and the gRPC path cost on top (`bench offline`, `bench serve`).
@@ -26,14 +26,21 @@ public final class StepProfileBenchmark {
         this.model = model;
     }
 
-    /** Ops of the measured steps, per step: milliseconds and calls. */
-    public record Result(int batch, int context, int steps, double stepMillis, Map<String, double[]> ops) {
+    /** Ops of the measured steps, per step: milliseconds and calls; {@code kvCache} is the KV cache dtype's label. */
+    public record Result(int batch, int context, int steps, double stepMillis, Map<String, double[]> ops,
+                         String kvCache) {
         public double tokensPerSecond() {
             return batch * 1000.0 / stepMillis;
         }
 
         public double opMillis() {
             return ops.values().stream().mapToDouble(v -> v[0]).sum();
+        }
+
+        /** Milliseconds per step in paged attention (the KV cache's reads and writes), 0 when none ran. */
+        public double attentionMillis() {
+            double[] a = ops.get("attention");
+            return a == null ? 0 : a[0];
         }
     }
 
@@ -86,7 +93,7 @@ public final class StepProfileBenchmark {
         double stepMillis = (System.nanoTime() - start) / 1e6 / steps;
         Map<String, double[]> ops = new LinkedHashMap<>();
         timing.totals().forEach((name, t) -> ops.put(name, new double[] {t[0] / 1e6 / steps, (double) t[1] / steps}));
-        return new Result(batch, context, steps, stepMillis, ops);
+        return new Result(batch, context, steps, stepMillis, ops, model.kvFormat().dtype().label());
     }
 
     /** One decode step: every sequence's token at position {@code context}, each sampling (its logits are made). */

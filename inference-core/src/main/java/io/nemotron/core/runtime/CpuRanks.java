@@ -1,6 +1,8 @@
 package io.nemotron.core.runtime;
 
 import io.nemotron.core.backend.Backend;
+import io.nemotron.core.backend.KvCacheDtype;
+import io.nemotron.core.backend.KvCacheFormat;
 import io.nemotron.core.backend.cpu.CpuBackend;
 import io.nemotron.core.config.ModelConfig;
 import io.nemotron.core.model.ModelWeights;
@@ -15,11 +17,19 @@ public final class CpuRanks implements RankFactory {
     private final InProcessGroup group;
     private final int threadsPerRank;
     private final int maxRows;
+    private final KvCacheFormat kvFormat;   // every rank's cache: kv heads are split or replicated, layers are not
 
+    /** Ranks with an FP32 KV cache. */
     public CpuRanks(int ranks, int threadsPerRank, int maxRows) {
+        this(ranks, threadsPerRank, maxRows, null);
+    }
+
+    /** Ranks whose KV caches store {@code kvFormat} (null: FP32). */
+    public CpuRanks(int ranks, int threadsPerRank, int maxRows, KvCacheFormat kvFormat) {
         this.group = new InProcessGroup(ranks);
         this.threadsPerRank = threadsPerRank;
         this.maxRows = maxRows;
+        this.kvFormat = kvFormat;
     }
 
     /**
@@ -39,7 +49,9 @@ public final class CpuRanks implements RankFactory {
 
     @Override
     public Backend open(int rank, ModelConfig config, ModelWeights shard, int vocabStart) {
-        return new CpuBackend(config, shard.embedTokens(), vocabStart, group.member(rank), threadsPerRank, maxRows);
+        KvCacheFormat format = kvFormat != null ? kvFormat : KvCacheFormat.of(KvCacheDtype.FP32, config.numLayers());
+        return new CpuBackend(config, shard.embedTokens(), vocabStart, group.member(rank), threadsPerRank, maxRows,
+                format);
     }
 
     @Override

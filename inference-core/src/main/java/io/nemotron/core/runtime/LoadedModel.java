@@ -1,6 +1,8 @@
 package io.nemotron.core.runtime;
 
 import io.nemotron.core.backend.Backend;
+import io.nemotron.core.backend.KvCacheDtype;
+import io.nemotron.core.backend.KvCacheFormat;
 import io.nemotron.core.backend.cpu.CpuBackend;
 import io.nemotron.core.backend.cuda.CudaBackend;
 import io.nemotron.core.backend.cuda.CudaDevice;
@@ -21,7 +23,7 @@ import io.nemotron.core.weights.Tensor;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.function.Supplier;
+import java.util.function.Function;
 import java.util.stream.IntStream;
 
 /**
@@ -42,19 +44,21 @@ public final class LoadedModel implements AutoCloseable {
     private final CudaDevice device;         // the GPU the backend runs on (rank 0's when split); null on the CPU
     private final List<CudaDevice> rankDevices;   // rank r's GPU at index r; empty on the CPU
     private final Tokenizer tokenizer;
+    private final KvCacheFormat kvFormat;
 
     /** Makes the single-rank backend once the weights are validated. */
     @FunctionalInterface
     private interface BackendFactory {
-        Backend create(ModelConfig config, ModelWeights weights);
+        Backend create(ModelConfig config, ModelWeights weights, KvCacheFormat kvFormat);
     }
 
     /**
      * {@code backends} makes the one backend of an unsplit model; {@code rankFactory} the ranks of a split one (called
-     * once the weights are validated; the split owns and closes what it makes).
+     * once the weights are validated; the split owns and closes what it makes). {@code kvCache} is resolved against
+     * the checkpoint ({@code cuda}: for the CUDA backend).
      */
     private LoadedModel(Path dir, BackendFactory backends, CudaDevice device, int tensorParallel,
-                        Supplier<RankFactory> rankFactory) {
+                        Function<KvCacheFormat, RankFactory> rankFactory, KvCacheChoice kvCache, boolean cuda) {
         this.dir = dir;
         this.config = ModelConfigLoader.load(dir);
         this.weights = SafetensorsReader.open(dir);
@@ -67,14 +71,15 @@ public final class LoadedModel implements AutoCloseable {
             // every tensor's presence, dtype and shape is checked before any compute, naming tensor and file
             CheckpointLayout.validate(config, weights);
             ModelWeights w = ModelWeights.from(config, weights);
+            this.kvFormat = kvFormat(dir, config, weights, kvCache, cuda);
             if (tensorParallel == 1) {
-                made = backends.create(config, w);
+                made = backends.create(config, w, kvFormat);
                 this.transformer = new Transformer(config, w, made);
                 this.forwardPass = transformer;
             } else {
                 // only the ranks: a whole-model backend beside them would hold its own threads and buffers unused
                 ShardPlan.of(config, tensorParallel);   // an impossible split is refused before any rank is made
-                RankFactory ranks = rankFactory.get();
+                RankFactory ranks = rankFactory.apply(kvFormat);
                 if (ranks instanceof CudaRanks cudaRanks) {
                     gpu = cudaRanks.device(0);
                     gpus = IntStream.range(0, cudaRanks.ranks()).mapToObj(cudaRanks::device).toList();
@@ -100,6 +105,22 @@ public final class LoadedModel implements AutoCloseable {
         }
     }
 
+    /**
+     * The KV cache format {@code choice} resolves to for this checkpoint: auto follows its quantization config
+     * ({@code kv_cache_quant_algo: FP8}) and the backend; FP8 takes the checkpoint's per-layer k/v scales (1.0, with a
+     * warning, where it has none).
+     */
+    private static KvCacheFormat kvFormat(Path dir, ModelConfig config, SafetensorsReader weights,
+                                          KvCacheChoice choice, boolean cuda) {
+        // TODO(merge main): ModelOptConfig.load(dir).kvCacheFp8() and KvScales.read(config, weights).format(dtype)
+        KvCacheDtype dtype = choice.resolve(false, cuda);
+        if (cuda && dtype != KvCacheDtype.BF16) {   // H3: remove once CudaBackend takes kvFormat
+            throw new IllegalArgumentException("--kv-cache-dtype " + dtype.label()
+                    + ": the CUDA backend's KV cache is bf16 only in this build");
+        }
+        return KvCacheFormat.of(dtype, config.numLayers());
+    }
+
     /** Opens {@code dir} on the CPU backend with {@code threads} compute threads. */
     public static LoadedModel openCpu(Path dir, int threads) {
         return openCpu(dir, threads, DEFAULT_PREFILL_CHUNK);
@@ -115,6 +136,11 @@ public final class LoadedModel implements AutoCloseable {
      * out among them).
      */
     public static LoadedModel openCpu(Path dir, int threads, int maxRows, int tensorParallel) {
+        return openCpu(dir, threads, maxRows, tensorParallel, KvCacheChoice.of(KvCacheDtype.FP32));
+    }
+
+    /** As above, with the KV cache in the dtype {@code kvCache} resolves to ({@link KvCacheChoice#resolve}). */
+    public static LoadedModel openCpu(Path dir, int threads, int maxRows, int tensorParallel, KvCacheChoice kvCache) {
         if (tensorParallel < 1) {
             throw new IllegalArgumentException("tensor-parallel size must be >= 1, got " + tensorParallel);
         }
@@ -127,8 +153,9 @@ public final class LoadedModel implements AutoCloseable {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         }
-        return new LoadedModel(dir, (c, w) -> new CpuBackend(c, w.embedTokens(), threads, maxRows), null,
-                tensorParallel, () -> new CpuRanks(tensorParallel, Math.max(1, threads / tensorParallel), maxRows));
+        return new LoadedModel(dir, (c, w, kv) -> new CpuBackend(c, w.embedTokens(), 0, null, threads, maxRows, kv),
+                null, tensorParallel,
+                kv -> new CpuRanks(tensorParallel, Math.max(1, threads / tensorParallel), maxRows, kv), kvCache, false);
     }
 
     /**
@@ -152,6 +179,12 @@ public final class LoadedModel implements AutoCloseable {
      * every step eagerly).
      */
     public static LoadedModel openCuda(Path dir, int ordinal, int maxRows, int tensorParallel, CudaGraphs graphs) {
+        return openCuda(dir, ordinal, maxRows, tensorParallel, graphs, KvCacheChoice.AUTO);
+    }
+
+    /** As above, with the KV cache in the dtype {@code kvCache} resolves to ({@link KvCacheChoice#resolve}). */
+    public static LoadedModel openCuda(Path dir, int ordinal, int maxRows, int tensorParallel, CudaGraphs graphs,
+                                       KvCacheChoice kvCache) {
         if (tensorParallel < 1) {
             throw new IllegalArgumentException("tensor-parallel size must be >= 1, got " + tensorParallel);
         }
@@ -164,11 +197,12 @@ public final class LoadedModel implements AutoCloseable {
         }
         if (tensorParallel > 1) {
             return new LoadedModel(dir, null, null, tensorParallel,
-                    () -> CudaRanks.open(ordinal, tensorParallel, maxRows, graphs));
+                    kv -> CudaRanks.open(ordinal, tensorParallel, maxRows, graphs), kvCache, true);   // H3: pass kvFormat
         }
         CudaDevice gpu = CudaDevice.open(ordinal);
         try {
-            return new LoadedModel(dir, (c, w) -> new CudaBackend(c, w, gpu, maxRows, graphs), gpu, 1, null);
+            return new LoadedModel(dir, (c, w, kv) -> new CudaBackend(c, w, gpu, maxRows, graphs), gpu, 1, null,
+                    kvCache, true);   // H3: pass kvFormat
         } catch (RuntimeException e) {
             gpu.close();
             throw e;
@@ -195,6 +229,17 @@ public final class LoadedModel implements AutoCloseable {
 
     public int tensorParallel() {
         return forwardPass instanceof TensorParallelTransformer tp ? tp.tensorParallel() : 1;
+    }
+
+    /** The element type and scales of the KV cache that the backend keeps. */
+    public KvCacheFormat kvFormat() {
+        return kvFormat;
+    }
+
+    /** Bytes one token's K and V take in the KV cache, every layer and every rank together. */
+    public long kvBytesPerToken() {
+        int blockSize = 16;
+        return forwardPass.kvBytesPerBlock(blockSize) / blockSize;
     }
 
     /** Null when the checkpoint folder has no tokenizer.json. */

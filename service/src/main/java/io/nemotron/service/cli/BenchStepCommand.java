@@ -3,6 +3,7 @@ package io.nemotron.service.cli;
 import io.nemotron.core.bench.StepProfileBenchmark;
 import io.nemotron.core.bench.StepThreadBenchmark;
 import io.nemotron.core.engine.EngineConfig;
+import io.nemotron.core.runtime.KvCacheChoice;
 import io.nemotron.core.runtime.LoadedModel;
 import java.io.PrintWriter;
 import java.util.ArrayList;
@@ -45,6 +46,11 @@ final class BenchStepCommand implements Callable<Integer> {
     @Option(names = "--threads", description = "compute threads (default: available cores)")
     Integer threads;
 
+    @Option(names = "--kv-cache-dtype", split = ",", defaultValue = "auto", paramLabel = "auto|fp32|bf16|fp8",
+            description = "KV cache dtype; a list (fp32,bf16,fp8) measures each side by side in one run, interleaved "
+                    + "(--engine takes one)")
+    List<String> kvCacheDtypes;
+
     @Option(names = "--engine", description = "run each batch as that many concurrent requests through the engine "
             + "(the model's tokenizer, stop strings) and report the step thread's own time per decode step "
             + "(from one forward pass's end to the next one's start); --context is then the prompt length")
@@ -75,25 +81,42 @@ final class BenchStepCommand implements Callable<Integer> {
         }
         int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         int maxBatch = batches.stream().mapToInt(Integer::intValue).max().orElse(1);
+        List<KvCacheChoice> kvChoices = kvCacheDtypes.stream()
+                .map(t -> KvCacheChoice.parse(t, "--kv-cache-dtype")).toList();
         if (engine) {
-            return callEngine(nThreads, maxBatch);
+            if (kvChoices.size() != 1) {
+                throw new IllegalArgumentException("--kv-cache-dtype: --engine takes one dtype, got " + kvCacheDtypes);
+            }
+            return callEngine(nThreads, maxBatch, kvChoices.get(0));
         }
+        // one model per KV dtype, measured in interleaved rounds so that drifts of the machine hit each alike
         List<StepProfileBenchmark.Result> best = new ArrayList<>();
-        try (LoadedModel loaded = LoadedModel.openCpu(ModelPaths.resolve(model), nThreads, Math.max(maxBatch, 16))) {
-            StepProfileBenchmark bench = new StepProfileBenchmark(loaded);
+        List<LoadedModel> models = new ArrayList<>();
+        try {
+            for (KvCacheChoice kv : kvChoices) {
+                models.add(LoadedModel.openCpu(ModelPaths.resolve(model), nThreads, Math.max(maxBatch, 16), 1, kv));
+            }
+            List<StepProfileBenchmark> benches = models.stream().map(StepProfileBenchmark::new).toList();
             for (int round = 0; round < rounds; round++) {
-                for (int i = 0; i < batches.size(); i++) {
-                    StepProfileBenchmark.Result r = bench.run(batches.get(i), context, warmupSteps, steps);
-                    spec.commandLine().getErr().printf("round %d batch %3d: %.3f ms/step, %.1f tok/s%n", round + 1,
-                            r.batch(), r.stepMillis(), r.tokensPerSecond());
-                    spec.commandLine().getErr().flush();
-                    if (round == 0) {
-                        best.add(r);
-                    } else if (r.stepMillis() < best.get(i).stepMillis()) {
-                        best.set(i, r);
+                int i = 0;
+                for (StepProfileBenchmark bench : benches) {
+                    for (int batch : batches) {
+                        StepProfileBenchmark.Result r = bench.run(batch, context, warmupSteps, steps);
+                        spec.commandLine().getErr().printf("round %d batch %3d kv %s: %.3f ms/step, %.1f tok/s, "
+                                + "attention %.3f ms%n", round + 1, r.batch(), r.kvCache(), r.stepMillis(),
+                                r.tokensPerSecond(), r.attentionMillis());
+                        spec.commandLine().getErr().flush();
+                        if (round == 0) {
+                            best.add(r);
+                        } else if (r.stepMillis() < best.get(i).stepMillis()) {
+                            best.set(i, r);
+                        }
+                        i++;
                     }
                 }
             }
+        } finally {
+            models.forEach(LoadedModel::close);
         }
         PrintWriter out = spec.commandLine().getOut();
         if (asJson) {
@@ -105,24 +128,48 @@ final class BenchStepCommand implements Callable<Integer> {
             out.println(Json.write(json));
         } else {
             for (StepProfileBenchmark.Result r : best) {
-                out.printf("batch %d, context %d, %d threads: %.3f ms/step, %.1f tok/s (ops %.3f ms)%n", r.batch(),
-                        r.context(), nThreads, r.stepMillis(), r.tokensPerSecond(), r.opMillis());
+                out.printf("batch %d, context %d, kv cache %s, %d threads: %.3f ms/step, %.1f tok/s (ops %.3f ms)%n",
+                        r.batch(), r.context(), r.kvCache(), nThreads, r.stepMillis(), r.tokensPerSecond(),
+                        r.opMillis());
                 r.ops().forEach((name, v) -> out.printf("  %-40s %8.3f ms/step %5.1f%%  (%.0f calls)%n", name, v[0],
                         100 * v[0] / r.stepMillis(), v[1]));
             }
-            if (best.size() > 1) {
-                StepProfileBenchmark.Result first = best.get(0);
-                StepProfileBenchmark.Result last = best.get(best.size() - 1);
-                out.printf("batch %d / batch %d throughput: %.2fx%n", last.batch(), first.batch(),
-                        last.tokensPerSecond() / first.tokensPerSecond());
+            if (batches.size() > 1) {
+                for (int k = 0; k < kvChoices.size(); k++) {
+                    StepProfileBenchmark.Result first = best.get(k * batches.size());
+                    StepProfileBenchmark.Result last = best.get((k + 1) * batches.size() - 1);
+                    out.printf("kv cache %s: batch %d / batch %d throughput: %.2fx%n", first.kvCache(), last.batch(),
+                            first.batch(), last.tokensPerSecond() / first.tokensPerSecond());
+                }
+            }
+            if (kvChoices.size() > 1) {
+                printKvTable(out, best);
             }
         }
         out.flush();
         return 0;
     }
 
+    /**
+     * The KV dtypes side by side: per batch size, each dtype's step and attention time, and its attention time over
+     * the first dtype's (the first listed is the baseline, fp32 in {@code --kv-cache-dtype fp32,bf16,fp8}).
+     */
+    private void printKvTable(PrintWriter out, List<StepProfileBenchmark.Result> best) {
+        out.printf("%nKV cache dtypes side by side, context %d (fastest of %d rounds):%n", context, rounds);
+        out.printf("%-6s %-6s %12s %15s %18s%n", "batch", "kv", "step ms", "attention ms", "attention ratio");
+        int n = batches.size();
+        for (int b = 0; b < n; b++) {
+            StepProfileBenchmark.Result base = best.get(b);
+            for (int k = 0; k < best.size() / n; k++) {
+                StepProfileBenchmark.Result r = best.get(k * n + b);
+                out.printf("%-6d %-6s %12.3f %15.3f %17.2fx%n", r.batch(), r.kvCache(), r.stepMillis(),
+                        r.attentionMillis(), r.attentionMillis() / base.attentionMillis());
+            }
+        }
+    }
+
     /** Interleaved rounds per concurrency; the median round of each (by the step thread's own time) is reported. */
-    private Integer callEngine(int nThreads, int maxBatch) throws InterruptedException {
+    private Integer callEngine(int nThreads, int maxBatch, KvCacheChoice kvCache) throws InterruptedException {
         int budget = Math.max(512, maxBatch);
         EngineConfig config = new EngineConfig(budget, maxBatch, maxBatch, 16, 0, 1L << 30, true, nThreads);
         List<List<StepThreadBenchmark.Result>> rounds = new ArrayList<>();
@@ -135,7 +182,8 @@ final class BenchStepCommand implements Callable<Integer> {
                         out -> new io.nemotron.service.reasoning.ThinkSplitter(out,
                                 new io.nemotron.service.grpc.stream.PlainTextPipeline(out), true),
                         "bench", List.of(), List.of());
-        try (writers; LoadedModel loaded = LoadedModel.openCpu(ModelPaths.resolve(model), nThreads, budget)) {
+        try (writers; LoadedModel loaded = LoadedModel.openCpu(ModelPaths.resolve(model), nThreads, budget, 1,
+                kvCache)) {
             StepThreadBenchmark bench = new StepThreadBenchmark(loaded, config, temperature, topP, chatCalls);
             for (int round = 0; round < this.rounds; round++) {
                 for (int i = 0; i < batches.size(); i++) {
@@ -189,6 +237,8 @@ final class BenchStepCommand implements Callable<Integer> {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("batch", r.batch());
         m.put("context", r.context());
+        m.put("kv_cache_dtype", r.kvCache());
+        m.put("attention_ms", r.attentionMillis());
         m.put("steps", r.steps());
         m.put("step_ms", r.stepMillis());
         m.put("tokens_per_s", r.tokensPerSecond());

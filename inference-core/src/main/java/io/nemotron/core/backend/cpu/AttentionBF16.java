@@ -34,7 +34,6 @@ final class AttentionBF16 {
         Attention.checkPaged(heads, kvHeads, len, scores, table, shift);
         int group = heads / kvHeads;
         int stride = 1 << shift;
-        int kvStride = kvHeads * headDim;
         float scale = (float) (1.0 / Math.sqrt(headDim));
         boolean pairs = group >= 2 && scores.length >= 2 * len;
         for (int h = 0; h < heads; h++) {
@@ -48,7 +47,7 @@ final class AttentionBF16 {
                 }
                 Attention.softmax(scores, 0, len);
                 Attention.softmax(scores, len, len);
-                valuesPair(scores, len, kv, table, shift, kvStride, kvHead, len, out, outOff + h * headDim);
+                valuesPair(scores, len, kv, table, shift, kvHead, len, out, outOff + h * headDim);
                 h++;
                 continue;
             }
@@ -57,7 +56,7 @@ final class AttentionBF16 {
                         scores, p, Math.min(L, len - p));
             }
             Attention.softmax(scores, 0, len);
-            valuesOne(scores, kv, table, shift, kvStride, kvHead, len, out, outOff + h * headDim);
+            valuesOne(scores, kv, table, shift, kvHead, len, out, outOff + h * headDim);
         }
     }
 
@@ -136,17 +135,48 @@ final class AttentionBF16 {
      * out[0..headDim) = Σ_p w[p] · value of p: even positions (low halves) on one chain, odd (high halves) on the
      * other, as FP32's; two vectors of dims at a time, then one, then the scalar tail.
      */
-    private static void valuesOne(float[] w, KvLayerBF16 kv, int[] table, int shift, int kvStride, int kvHead,
+    private static void valuesOne(float[] w, KvLayerBF16 kv, int[] table, int shift, int kvHead,
                                   int len, float[] out, int outOff) {
         int[] values = kv.values;
         int headDim = kv.headDim();
-        int base = kvHead * headDim;
         int even = len & ~1;
         int c = 0;
+        for (; c + 4 * L <= headDim; c += 4 * L) {
+            // four vectors of the head's dims (all 64 at 512 bits): one pass over the positions
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+            for (int p = 0; p < even; p += 2) {
+                int i = kv.valueIndex(slot(table, shift, p), kvHead, c);
+                IntVector x0 = IntVector.fromArray(I, values, i);
+                IntVector x1 = IntVector.fromArray(I, values, i + L);
+                IntVector x2 = IntVector.fromArray(I, values, i + 2 * L);
+                IntVector x3 = IntVector.fromArray(I, values, i + 3 * L);
+                FloatVector wa = at(w, p), wb = at(w, p + 1);
+                a0 = low(x0).fma(wa, a0);
+                b0 = high(x0).fma(wb, b0);
+                a1 = low(x1).fma(wa, a1);
+                b1 = high(x1).fma(wb, b1);
+                a2 = low(x2).fma(wa, a2);
+                b2 = high(x2).fma(wb, b2);
+                a3 = low(x3).fma(wa, a3);
+                b3 = high(x3).fma(wb, b3);
+            }
+            if (even < len) {
+                int i = kv.valueIndex(slot(table, shift, even), kvHead, c);
+                FloatVector wa = at(w, even);
+                a0 = low(IntVector.fromArray(I, values, i)).fma(wa, a0);
+                a1 = low(IntVector.fromArray(I, values, i + L)).fma(wa, a1);
+                a2 = low(IntVector.fromArray(I, values, i + 2 * L)).fma(wa, a2);
+                a3 = low(IntVector.fromArray(I, values, i + 3 * L)).fma(wa, a3);
+            }
+            a0.add(b0).intoArray(out, outOff + c);
+            a1.add(b1).intoArray(out, outOff + c + L);
+            a2.add(b2).intoArray(out, outOff + c + 2 * L);
+            a3.add(b3).intoArray(out, outOff + c + 3 * L);
+        }
         for (; c + 2 * L <= headDim; c += 2 * L) {
             FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0;
             for (int p = 0; p < even; p += 2) {
-                int i = (slot(table, shift, p) >> 1) * kvStride + base + c;
+                int i = kv.valueIndex(slot(table, shift, p), kvHead, c);
                 IntVector x0 = IntVector.fromArray(I, values, i);
                 IntVector x1 = IntVector.fromArray(I, values, i + L);
                 FloatVector wa = at(w, p), wb = at(w, p + 1);
@@ -156,7 +186,7 @@ final class AttentionBF16 {
                 b1 = high(x1).fma(wb, b1);
             }
             if (even < len) {
-                int i = (slot(table, shift, even) >> 1) * kvStride + base + c;
+                int i = kv.valueIndex(slot(table, shift, even), kvHead, c);
                 FloatVector wa = at(w, even);
                 a0 = low(IntVector.fromArray(I, values, i)).fma(wa, a0);
                 a1 = low(IntVector.fromArray(I, values, i + L)).fma(wa, a1);
@@ -167,12 +197,12 @@ final class AttentionBF16 {
         for (; c + L <= headDim; c += L) {
             FloatVector a = FloatVector.zero(F), b = a;
             for (int p = 0; p < even; p += 2) {
-                IntVector x = IntVector.fromArray(I, values, (slot(table, shift, p) >> 1) * kvStride + base + c);
+                IntVector x = IntVector.fromArray(I, values, kv.valueIndex(slot(table, shift, p), kvHead, c));
                 a = low(x).fma(at(w, p), a);
                 b = high(x).fma(at(w, p + 1), b);
             }
             if (even < len) {
-                IntVector x = IntVector.fromArray(I, values, (slot(table, shift, even) >> 1) * kvStride + base + c);
+                IntVector x = IntVector.fromArray(I, values, kv.valueIndex(slot(table, shift, even), kvHead, c));
                 a = low(x).fma(at(w, even), a);
             }
             a.add(b).intoArray(out, outOff + c);
@@ -181,17 +211,16 @@ final class AttentionBF16 {
     }
 
     /** {@link #valuesOne} for two heads sharing each load: weights at [0, len) and [other, other + len). */
-    private static void valuesPair(float[] w, int other, KvLayerBF16 kv, int[] table, int shift, int kvStride,
+    private static void valuesPair(float[] w, int other, KvLayerBF16 kv, int[] table, int shift,
                                    int kvHead, int len, float[] out, int outOff) {
         int[] values = kv.values;
         int headDim = kv.headDim();
-        int base = kvHead * headDim;
         int even = len & ~1;
         int c = 0;
         for (; c + 2 * L <= headDim; c += 2 * L) {
             FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0, e0 = a0, e1 = a0, f0 = a0, f1 = a0;
             for (int p = 0; p < even; p += 2) {
-                int i = (slot(table, shift, p) >> 1) * kvStride + base + c;
+                int i = kv.valueIndex(slot(table, shift, p), kvHead, c);
                 IntVector x0 = IntVector.fromArray(I, values, i);
                 IntVector x1 = IntVector.fromArray(I, values, i + L);
                 FloatVector l0 = low(x0), h0 = high(x0), l1 = low(x1), h1 = high(x1);
@@ -206,7 +235,7 @@ final class AttentionBF16 {
                 f1 = h1.fma(ub, f1);
             }
             if (even < len) {
-                int i = (slot(table, shift, even) >> 1) * kvStride + base + c;
+                int i = kv.valueIndex(slot(table, shift, even), kvHead, c);
                 FloatVector l0 = low(IntVector.fromArray(I, values, i));
                 FloatVector l1 = low(IntVector.fromArray(I, values, i + L));
                 FloatVector wa = at(w, even), ua = at(w, other + even);
@@ -223,7 +252,7 @@ final class AttentionBF16 {
         for (; c + L <= headDim; c += L) {
             FloatVector a = FloatVector.zero(F), b = a, e = a, f = a;
             for (int p = 0; p < even; p += 2) {
-                IntVector x = IntVector.fromArray(I, values, (slot(table, shift, p) >> 1) * kvStride + base + c);
+                IntVector x = IntVector.fromArray(I, values, kv.valueIndex(slot(table, shift, p), kvHead, c));
                 FloatVector lo = low(x), hi = high(x);
                 a = lo.fma(at(w, p), a);
                 b = hi.fma(at(w, p + 1), b);
@@ -232,7 +261,7 @@ final class AttentionBF16 {
             }
             if (even < len) {
                 FloatVector lo = low(IntVector.fromArray(I, values,
-                        (slot(table, shift, even) >> 1) * kvStride + base + c));
+                        kv.valueIndex(slot(table, shift, even), kvHead, c)));
                 a = lo.fma(at(w, even), a);
                 e = lo.fma(at(w, other + even), e);
             }

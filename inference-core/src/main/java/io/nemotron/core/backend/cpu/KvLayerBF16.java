@@ -8,9 +8,11 @@ import io.nemotron.core.weights.DTypeCodec;
  * <ul>
  *   <li>keys, transposed per block like FP32's, with dims paired: [block][kvHead][d/2][position in block], dim d even
  *       in the low half, d + 1 in the high half (an odd head dim leaves the last high half zero);</li>
- *   <li>values with positions paired: slots 2i and 2i + 1 share int row i, [slot/2][kvHead·headDim], the even slot
- *       in the low half. Slot 2i and 2i + 1 are consecutive positions of one block (blocks hold at least 2 slots).</li>
+ *   <li>values with positions paired, per block and kv head: [block][kvHead][position in block / 2][dim], the even
+ *       slot in the low half; slots 2i and 2i + 1 are consecutive positions of one block (blocks hold at least 2).</li>
  * </ul>
+ * A kv head's values of one block are one contiguous run (2 KB at head dim 64 and 16-token blocks), which attention
+ * streams; rows of all heads, read 256 bytes at a time at a stride of all heads' width, ran latency-bound.
  * Read by {@link AttentionBF16}.
  */
 final class KvLayerBF16 implements KvLayer {
@@ -44,9 +46,11 @@ final class KvLayerBF16 implements KvLayer {
         return Attention.pagedKeyIndex(slot, kvHead, j, kvHeads, pairs, blockShift);
     }
 
-    /** Index of the int holding value element c of (kvHead) for slots (slot & ~1, slot | 1). */
+    /** Index of the int holding value element c of kvHead for slots (slot & ~1, slot | 1). */
     int valueIndex(int slot, int kvHead, int c) {
-        return (slot >> 1) * kvHeads * headDim + kvHead * headDim + c;
+        int block = slot >> blockShift;
+        int pair = (slot & ((1 << blockShift) - 1)) >> 1;
+        return ((((block * kvHeads + kvHead) << (blockShift - 1)) + pair) * headDim) + c;
     }
 
     @Override

@@ -7,8 +7,8 @@ import io.nemotron.core.weights.Fp8E4m3;
  * as {@code Fp8E4m3.decode(code) · scale} (one float rounding). Four codes to an int, byte b holding element b:
  * <ul>
  *   <li>keys, transposed per block, dims in fours: [block][kvHead][d/4][position in block], dim 4j + b in byte b;</li>
- *   <li>values, positions in fours: slots 4i .. 4i + 3 (consecutive positions of one block; blocks hold at least 4
- *       slots) share int row i, [slot/4][kvHead·headDim], slot 4i + b in byte b.</li>
+ *   <li>values, positions in fours, per block and kv head: [block][kvHead][position in block / 4][dim], slot 4i + b
+ *       in byte b (slots 4i .. 4i + 3 are consecutive positions of one block; blocks hold at least 4).</li>
  * </ul>
  * Read by {@link AttentionFP8}.
  */
@@ -49,7 +49,9 @@ final class KvLayerFP8 implements KvLayer {
 
     /** Index of the int holding value element c of kvHead for slots (slot & ~3) .. (slot | 3). */
     int valueIndex(int slot, int kvHead, int c) {
-        return (slot >> 2) * kvHeads * headDim + kvHead * headDim + c;
+        int block = slot >> blockShift;
+        int quad = (slot & ((1 << blockShift) - 1)) >> 2;
+        return ((((block * kvHeads + kvHead) << (blockShift - 2)) + quad) * headDim) + c;
     }
 
     @Override
@@ -108,7 +110,7 @@ final class KvLayerFP8 implements KvLayer {
 
     @Override
     public void attend(float[] q, int qOff, int[] table, int len, int heads, float[] out, int outOff, float[] scores) {
-        if (AttentionFP8.vectorizes(blockShift)) {
+        if (AttentionFP8.vectorizes(blockShift, kScale, vScale)) {
             AttentionFP8.decodePaged(q, qOff, this, table, len, heads, out, outOff, scores);
         } else {
             AttentionScalar.decodePaged(q, qOff, this, table, len, heads, out, outOff, scores);

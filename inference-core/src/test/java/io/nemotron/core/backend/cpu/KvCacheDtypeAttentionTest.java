@@ -205,6 +205,32 @@ class KvCacheDtypeAttentionTest {
     }
 
     @Test
+    void fp8ScalesTooLargeToFoldRunTheScalarTwin() {
+        // 2^8 · 2^120 overflows a float: the vector kernel cannot fold 2^120 into the scale, and the twin serves
+        assertTrue(AttentionFP8.vectorizes(4, 255f, 1f));
+        assertTrue(!AttentionFP8.vectorizes(4, 256f, 1f) && !AttentionFP8.vectorizes(4, 1f, 300f));
+        KvLayerFP8 kv = new KvLayerFP8(2, 4, 1, 16, 256f, 512f);
+        SplittableRandom rnd = new SplittableRandom(5);
+        float[] k = new float[16], v = new float[16], q = new float[32];
+        for (int slot = 0; slot < 32; slot++) {
+            for (int i = 0; i < 16; i++) {
+                k[i] = (float) (2e4 * rnd.nextGaussian());
+                v[i] = (float) (5e4 * rnd.nextGaussian());
+            }
+            kv.write(slot, k, 0, v, 0);
+        }
+        for (int i = 0; i < q.length; i++) q[i] = (float) (1e-4 * rnd.nextGaussian());
+        int[] table = {1, 0};
+        float[] got = new float[32], twin = new float[32];
+        kv.attend(q, 0, table, 29, 2, got, 0, new float[58]);
+        AttentionScalar.decodePaged(q, 0, kv, table, 29, 2, twin, 0, new float[58]);
+        for (int i = 0; i < got.length; i++) {
+            assertEquals(Float.floatToRawIntBits(twin[i]), Float.floatToRawIntBits(got[i]), "element " + i);
+        }
+        assertTrue(Float.isFinite(got[0]) && got[0] != 0f);
+    }
+
+    @Test
     void packedLayoutsRefuseBlocksTooNarrowToPack() {
         assertThrows(IllegalArgumentException.class, () -> new KvLayerBF16(4, 0, 2, 16));
         assertThrows(IllegalArgumentException.class, () -> new KvLayerFP8(4, 1, 2, 16, 1f, 1f));
