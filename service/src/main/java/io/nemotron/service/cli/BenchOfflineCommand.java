@@ -41,6 +41,10 @@ final class BenchOfflineCommand implements Callable<Integer> {
     @Option(names = "--tensor-parallel", defaultValue = "1", paramLabel = "N", description = "tensor-parallel ranks")
     int tensorParallel;
 
+    @Option(names = "--kv-cache-dtype", defaultValue = "auto", paramLabel = "auto|fp32|bf16|fp8",
+            description = "KV cache element type (default auto)")
+    String kvCacheDtype;
+
     @Option(names = "--max-num-batched-tokens", defaultValue = "512")
     int maxNumBatchedTokens;
 
@@ -55,8 +59,10 @@ final class BenchOfflineCommand implements Callable<Integer> {
         EngineConfig config = new EngineConfig(maxNumBatchedTokens, Math.max(1, maxBatch), Math.max(1, maxBatch),
                 16, 0, 1L << 30, true, nThreads);
         List<OfflineResult> results = new ArrayList<>();
+        io.nemotron.core.runtime.KvCacheChoice kvCache =
+                io.nemotron.core.runtime.KvCacheChoice.parse(kvCacheDtype, "--kv-cache-dtype");
         try (LoadedModel loaded = LoadedModel.openCpu(ModelPaths.resolve(model), nThreads, maxNumBatchedTokens,
-                tensorParallel)) {
+                tensorParallel, kvCache)) {
             OfflineBenchmark bench = new OfflineBenchmark(loaded, config);
             for (int b : batches) {
                 OfflineResult r = bench.run(b, promptLen, genLen);

@@ -1,6 +1,7 @@
 package io.nemotron.service.cli;
 
 import io.nemotron.core.backend.cuda.CudaGraphs;
+import io.nemotron.core.runtime.KvCacheChoice;
 import io.nemotron.core.engine.GenerationResult;
 import io.nemotron.core.engine.Generator;
 import io.nemotron.core.engine.SamplingParams;
@@ -92,6 +93,10 @@ final class GenerateCommand implements Callable<Integer> {
             description = "CUDA backend: run decode steps as CUDA graphs (default on)")
     String cudaGraphs;
 
+    @Option(names = "--kv-cache-dtype", defaultValue = "auto", paramLabel = "auto|fp32|bf16|fp8",
+            description = "KV cache element type (default auto: fp8 when the checkpoint says so, else bf16)")
+    String kvCacheDtype;
+
     @Mixin
     OutputFormat format;
 
@@ -108,11 +113,12 @@ final class GenerateCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--tensor-parallel must be at least 1, got " + tensorParallel);
         }
         CudaGraphs graphs = CudaGraphs.parse(cudaGraphs, "--cuda-graphs");
+        KvCacheChoice kvCache = KvCacheChoice.parse(kvCacheDtype, "--kv-cache-dtype");
         Path dir = ModelPaths.resolve(model);
         int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         try (LoadedModel loaded = backend.equals("cuda")
-                ? LoadedModel.openCuda(dir, 0, LoadedModel.DEFAULT_PREFILL_CHUNK, tensorParallel, graphs)
-                : LoadedModel.openCpu(dir, nThreads, LoadedModel.DEFAULT_PREFILL_CHUNK, tensorParallel)) {
+                ? LoadedModel.openCuda(dir, 0, LoadedModel.DEFAULT_PREFILL_CHUNK, tensorParallel, graphs, kvCache)
+                : LoadedModel.openCpu(dir, nThreads, LoadedModel.DEFAULT_PREFILL_CHUNK, tensorParallel, kvCache)) {
             PromptInput input = PromptInput.resolve(prompt.text, prompt.ids, prompt.chatRequest, loaded);
             SamplingParams params = sampling(input.thinking()).validate();
             Generator generator = new Generator(loaded.forwardPass(), loaded.tokenizer());

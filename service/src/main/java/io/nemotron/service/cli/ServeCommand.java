@@ -1,6 +1,7 @@
 package io.nemotron.service.cli;
 
 import io.nemotron.core.backend.cuda.CudaGraphs;
+import io.nemotron.core.runtime.KvCacheChoice;
 import io.nemotron.service.NemotronServer;
 import io.nemotron.service.engine.ModelHost;
 import java.nio.file.Files;
@@ -39,6 +40,10 @@ final class ServeCommand implements Callable<Integer> {
             description = "CUDA backend: run decode steps as CUDA graphs (default on)")
     String cudaGraphs;
 
+    @Option(names = "--kv-cache-dtype", paramLabel = "auto|fp32|bf16|fp8",
+            description = "KV cache element type (default auto: fp8 when the checkpoint says so, else bf16)")
+    String kvCacheDtype;
+
     @Option(names = "--port", description = "gRPC port (default 50051)")
     Integer port;
 
@@ -58,6 +63,9 @@ final class ServeCommand implements Callable<Integer> {
         }
         if (cudaGraphs != null) {
             CudaGraphs.parse(cudaGraphs, "--cuda-graphs");
+        }
+        if (kvCacheDtype != null) {
+            KvCacheChoice.parse(kvCacheDtype, "--kv-cache-dtype");
         }
         if (config != null && !Files.isRegularFile(config)) {
             throw new IllegalArgumentException("--config " + config + ": no such file");
@@ -99,6 +107,9 @@ final class ServeCommand implements Callable<Integer> {
         }
         if (cudaGraphs != null) {
             args.add("--nemotron.model.cuda-graphs=" + (CudaGraphs.parse(cudaGraphs, "--cuda-graphs").enabled() ? "on" : "off"));
+        }
+        if (kvCacheDtype != null) {
+            args.add("--nemotron.model.kv-cache-dtype=" + KvCacheChoice.parse(kvCacheDtype, "--kv-cache-dtype").label());
         }
         if (port != null) {
             args.add("--spring.grpc.server.port=" + port);

@@ -2,6 +2,7 @@ package io.nemotron.service.config;
 
 import io.nemotron.core.backend.cuda.CudaGraphs;
 import io.nemotron.core.engine.EngineConfig;
+import io.nemotron.core.runtime.KvCacheChoice;
 import java.time.Duration;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.util.unit.DataSize;
@@ -20,9 +21,11 @@ public record NemotronProperties(Model model, Engine engine, Grpc grpc) {
      * @param warmupTimeout  how long the warm-up generation may take before loading counts as failed
      * @param tensorParallel ranks the model is split over (CPU: threads of this process sharing {@code threads})
      * @param cudaGraphs     {@code on} (default when unset) or {@code off}: the CUDA backend's decode steps as CUDA graphs
+     * @param kvCacheDtype   {@code auto} (default when unset), {@code fp32}, {@code bf16} or {@code fp8}: the KV cache's
+     *                       element type (auto: FP8 when the checkpoint's quantization config says so, else BF16)
      */
     public record Model(String path, String backend, int threads, Duration warmupTimeout, int tensorParallel,
-                        String cudaGraphs) {
+                        String cudaGraphs, String kvCacheDtype) {
         public Model {
             if (tensorParallel < 1) {
                 throw new IllegalArgumentException("nemotron.model.tensor-parallel must be >= 1, got " + tensorParallel);
@@ -31,6 +34,14 @@ public record NemotronProperties(Model model, Engine engine, Grpc grpc) {
                 cudaGraphs = "on";
             }
             CudaGraphs.parse(cudaGraphs, "nemotron.model.cuda-graphs");   // a bad value fails at start, named
+            if (kvCacheDtype == null) {
+                kvCacheDtype = "auto";
+            }
+            KvCacheChoice.parse(kvCacheDtype, "nemotron.model.kv-cache-dtype");
+        }
+
+        public KvCacheChoice kvCache() {
+            return KvCacheChoice.parse(kvCacheDtype, "nemotron.model.kv-cache-dtype");
         }
 
         public CudaGraphs graphs() {

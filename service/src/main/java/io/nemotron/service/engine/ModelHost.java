@@ -89,9 +89,9 @@ public class ModelHost implements SmartLifecycle {
             // the backend must take a whole step's token budget in one forward call
             LoadedModel model = "cuda".equals(m.backend())
                     ? LoadedModel.openCuda(dir, 0, engineConfig.maxNumBatchedTokens(), m.tensorParallel(),
-                            m.graphs())
+                            m.graphs(), m.kvCache())
                     : LoadedModel.openCpu(dir, m.effectiveThreads(), engineConfig.maxNumBatchedTokens(),
-                            m.tensorParallel());
+                            m.tensorParallel(), m.kvCache());
             StartupMemoryPlan.log(model, engineConfig);
             InferenceEngine engine;
             try {
@@ -113,8 +113,9 @@ public class ModelHost implements SmartLifecycle {
                 model.close();
                 throw e;
             }
-            log.info("model {} ready in {} ms on {} ({} parameters{}{})", dir, (System.nanoTime() - start) / 1_000_000,
-                    model.backendName(), serving.staticInfo().getParameters(),
+            log.info("model {} ready in {} ms on {} ({} parameters, KV cache {} at {} bytes per token{}{})", dir,
+                    (System.nanoTime() - start) / 1_000_000, model.backendName(), serving.staticInfo().getParameters(),
+                    model.kvFormat().dtype().label(), model.kvBytesPerToken(),
                     "cuda".equals(m.backend()) ? ", CUDA graphs " + (m.graphs().enabled() ? "on" : "off") : "",
                     serving.staticInfo().getRandomWeights() ? ", RANDOM WEIGHTS: demo output is not language" : "");
             synchronized (this) {

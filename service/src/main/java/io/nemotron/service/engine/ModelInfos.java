@@ -23,6 +23,8 @@ final class ModelInfos {
                 .setRandomWeights(isRandom(dir))
                 .setParameters(model.parameters())
                 .setVocabSize(c.vocabSize())
+                .setKvCacheDtype(model.kvFormat().dtype().label())
+                .setKvBytesPerToken(model.kvBytesPerToken())
                 .build();
     }
 

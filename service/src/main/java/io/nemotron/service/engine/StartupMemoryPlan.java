@@ -17,10 +17,11 @@ public final class StartupMemoryPlan {
 
     private StartupMemoryPlan() {}
 
-    /** The planner with the engine's settings (BF16 weights and KV, as the CUDA backend holds them). */
+    /** The planner with the engine's settings (BF16 weights; the KV cache in the dtype the model was opened with). */
     public static MemoryPlanner planner(LoadedModel model, EngineConfig engine) {
         return MemoryPlanner.forModel(model.config()).maxRows(engine.maxNumBatchedTokens())
-                .maxSeqs(engine.maxNumSeqs()).blockSize(engine.blockSize());
+                .maxSeqs(engine.maxNumSeqs()).blockSize(engine.blockSize())
+                .kvBytes(model.kvFormat().dtype().bytes());
     }
 
     /** Logs each rank's plan; nothing on the CPU backend. A setting the planner rejects is logged, not fatal. */
