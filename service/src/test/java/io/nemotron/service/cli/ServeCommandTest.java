@@ -42,6 +42,17 @@ class ServeCommandTest {
     }
 
     @Test
+    void kvCacheDtypeBecomesItsPropertyAndAnythingElseIsAnErrorNamingTheFlag() {
+        ServeCommand serve = new ServeCommand();
+        new CommandLine(serve).parseArgs("--kv-cache-dtype", "FP8");
+        assertThat(serve.springArgs(Path.of("/models/m"))).containsExactly("--nemotron.model.path=/models/m",
+                "--nemotron.model.kv-cache-dtype=fp8");
+        CliRun run = CliRun.of("serve", "--kv-cache-dtype", "int4");
+        assertThat(run.exitCode()).isNotZero();
+        assertThat(run.err().strip()).isEqualTo("error: --kv-cache-dtype 'int4' is not one of auto, fp32, bf16, fp8");
+    }
+
+    @Test
     void aMissingModelFolderIsNamedBeforeTheServerStarts() {
         CliRun run = CliRun.of("serve", "--model", "/no/such/model");
         assertThat(run.exitCode()).isNotZero();

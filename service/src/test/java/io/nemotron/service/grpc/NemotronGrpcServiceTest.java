@@ -321,6 +321,23 @@ class NemotronGrpcServiceTest {
         }
     }
 
+    /**
+     * The KV cache dtype and bytes per token the backend really uses: stories260K has 5 layers of 4 kv heads of 8
+     * dims, so K and V are 5 · 4 · 8 · 2 = 320 elements per token; auto is bf16 on the CPU (640 bytes), fp8 is 320.
+     */
+    @Test
+    void modelInfoReportsTheKvCacheDtypeAndBytesPerTokenInUse() {
+        ModelInfo auto = stub.getModelInfo(GetModelInfoRequest.getDefaultInstance());
+        assertThat(auto.getKvCacheDtype()).isEqualTo("bf16");
+        assertThat(auto.getKvBytesPerToken()).isEqualTo(640);
+        try (TestServer fp8 = TestServer.inProcess(true, "--nemotron.model.kv-cache-dtype=fp8")) {
+            fp8.context.getBean(io.nemotron.service.engine.ModelHost.class).loaded().join();
+            ModelInfo info = NemotronGrpc.newBlockingStub(fp8.channel).getModelInfo(GetModelInfoRequest.getDefaultInstance());
+            assertThat(info.getKvCacheDtype()).isEqualTo("fp8");
+            assertThat(info.getKvBytesPerToken()).isEqualTo(320);
+        }
+    }
+
     private static Tool weatherTool() {
         return Tool.newBuilder().setName("get_weather").setDescription("Weather of a city")
                 .setParameters(Struct.newBuilder()
