@@ -45,7 +45,9 @@ import java.util.function.Function;
  * partition), so greedy outputs are the same with graphs on and off. The sampling op ({@link #sample}) runs eagerly
  * after the replay too, on the same stream; its copy of the ids back is then the step's one wait.
  *
- * <p>Precision: weights BF16 on the device ({@link DeviceWeights}: F32/F16 checkpoints are rounded once at upload);
+ * <p>Precision: weights BF16 on the device ({@link DeviceWeights}: F32/F16 checkpoints are rounded once at upload),
+ * except ModelOpt FP8 linears, which stay E4M3 codes and run through {@link Fp8Linear} (inputs quantized to E4M3
+ * values, the weight dequantized into BF16 scratch, the GEMM scaled by input_scale · weight_scale);
  * activations BF16 in device buffers of {@code maxRows × widest} values, accumulation FP32 inside every kernel and GEMM,
  * logits FP32 (the lm_head GEMM writes FP32). This is Hugging Face's BF16 inference (the kernels round as HF's BF16
  * modules do), so the GPU differs from the CPU backend, which keeps FP32 activations, by BF16 rounding noise.
@@ -87,6 +89,7 @@ public final class CudaBackend implements Backend {
     private final DeviceSampler sampler;
     private final Cublas blas;
     private final DeviceWeights weights;
+    private final Fp8Linear fp8;                // the FP8 linears' dequantizing path; null when the model has none
     private final Map<Buf, DeviceBuffer> bufs = new EnumMap<>(Buf.class);
     private final Map<Buf, Integer> widths = new EnumMap<>(Buf.class);
     private final DeviceBuffer gemmWorkspace;   // cuBLAS's workspace: no GEMM allocates, so GEMMs can be captured
@@ -215,6 +218,14 @@ public final class CudaBackend implements Backend {
             this.weights = weightsOf.apply(kernels);
             made.add(this.weights);
             this.model = model != null ? model : weights.model();
+            if (this.model.embedTokens().dtype() == DType.F8_E4M3) {
+                throw new IllegalArgumentException("tensor " + this.model.embedTokens().name() + " is F8_E4M3: the"
+                        + " embedding of a ModelOpt FP8 checkpoint stays BF16, and the CUDA embedding gathers BF16 rows");
+            }
+            this.fp8 = Fp8Linear.forModel(device, new Fp8Kernels(kernels), blas, this.model, maxRows);
+            if (fp8 != null) {
+                made.add(fp8);
+            }
             widths.put(Buf.X, hidden);
             widths.put(Buf.XB, hidden);
             widths.put(Buf.OUT, hidden);
@@ -509,8 +520,19 @@ public final class CudaBackend implements Backend {
     @Override
     public void linear(Buf in, Buf out, Tensor weight, int rows) {
         checkWidths(in, out, weight);
-        blas.linear(weight(weight), weight.rows(), weight.cols(), buf(in), weight.cols(), buf(out), weight.rows(),
-                Cublas.CUDA_R_16BF, rows(rows), weight.name());
+        gemm(weight, buf(in), buf(out), weight.rows(), Cublas.CUDA_R_16BF, rows(rows), weight.name());
+    }
+
+    /**
+     * {@code out[t][r] = Σ_c W[r][c] · in[t][c]} for {@code rows} dense input rows (at the weight's in_features),
+     * written at {@code outStride}: cuBLAS's BF16 GEMM, or for an FP8 weight the dequantizing path ({@link Fp8Linear}).
+     */
+    private void gemm(Tensor w, long in, long out, int outStride, int outType, int rows, String what) {
+        if (w.dtype() == DType.F8_E4M3) {
+            fp8.linear(w, weight(w), in, out, outStride, outType, rows, what);
+        } else {
+            blas.linear(weight(w), w.rows(), w.cols(), in, w.cols(), out, outStride, outType, rows, what);
+        }
     }
 
     private void checkWidths(Buf in, Buf out, Tensor weight) {
@@ -535,8 +557,8 @@ public final class CudaBackend implements Backend {
         int outWidth = widths.get(out);
         int n = rows(rows);
         bufs.get(out).zeroAsync(0, (long) n * outWidth * 2, stream);
-        blas.linear(weight(weight), width, weight.cols(), buf(in), weight.cols(), buf(out) + 2L * offset, outWidth,
-                Cublas.CUDA_R_16BF, n, weight.name() + " slice at " + offset);
+        gemm(weight, buf(in), buf(out) + 2L * offset, outWidth, Cublas.CUDA_R_16BF, n,
+                weight.name() + " slice at " + offset);
     }
 
     @Override
@@ -734,8 +756,7 @@ public final class CudaBackend implements Backend {
             // only the rows that sample are normed (into XB, densely) and projected
             norms.rmsnormRowsBf16(buf(Buf.XB), buf(Buf.X), weight(norm), stepAddress(inputs.logitRows + i0), hidden, eps,
                     c);
-            blas.linear(weight(lmHead), vocab, hidden, buf(Buf.XB), hidden, logitsDev.address(), vocab, Cublas.CUDA_R_32F,
-                    c, lmHead.name());
+            gemm(lmHead, buf(Buf.XB), logitsDev.address(), vocab, Cublas.CUDA_R_32F, c, lmHead.name());
             // the one wait of a step: for its work (reporting its failures) and this copy, through pinned memory
             logitsDev.downloadAsync(0, logitsHost, 0, (long) c * vocab * Float.BYTES, stream);
             stream.synchronize("the step's ops and the logits copy");
@@ -774,7 +795,6 @@ public final class CudaBackend implements Backend {
 
     private void sampleInStep(StepBatch batch, Tensor norm, Tensor lmHead, SamplingBatch sampling, SampledTokens out) {
         int vocab = config.vocabSize();
-        int slice = lmHead.rows();
         int n = batch.numLogitRows;
         int chunk = Math.min(maxRows, LOGIT_CHUNK);
         DeviceBuffer rowsBuf = comm == null ? logitsDev : logitsFull;
@@ -783,12 +803,11 @@ public final class CudaBackend implements Backend {
             norms.rmsnormRowsBf16(buf(Buf.XB), buf(Buf.X), weight(norm), stepAddress(inputs.logitRows + i0), hidden, eps,
                     c);
             if (comm == null) {
-                blas.linear(weight(lmHead), vocab, hidden, buf(Buf.XB), hidden, logitsDev.address(), vocab,
-                        Cublas.CUDA_R_32F, c, lmHead.name());
+                gemm(lmHead, buf(Buf.XB), logitsDev.address(), vocab, Cublas.CUDA_R_32F, c, lmHead.name());
             } else {
                 logitsFull.zeroAsync(0, (long) c * vocab * 4, stream);
-                blas.linear(weight(lmHead), slice, hidden, buf(Buf.XB), hidden, logitsFull.address() + 4L * vocabStart,
-                        vocab, Cublas.CUDA_R_32F, c, lmHead.name() + " into columns from " + vocabStart);
+                gemm(lmHead, buf(Buf.XB), logitsFull.address() + 4L * vocabStart, vocab, Cublas.CUDA_R_32F, c,
+                        lmHead.name() + " into columns from " + vocabStart);
                 comm.allReduceSum(logitsFull.address(), (long) c * vocab, DType.F32, stream.address());
             }
             if (out != null) {
@@ -841,6 +860,9 @@ public final class CudaBackend implements Backend {
             }
         }
         all.add(sampler);
+        if (fp8 != null) {
+            all.add(fp8);
+        }
         all.add(weights);
         all.add(blas);
         all.add(gemmWorkspace);   // after the handle that uses it

@@ -33,6 +33,7 @@ class KernelLaunchersTest {
     private final SamplingKernels sampling = new SamplingKernels(recorder);
     private final FillKernels fill = new FillKernels(recorder);
     private final LoopbackKernels loopback = new LoopbackKernels(recorder);
+    private final Fp8Kernels fp8 = new Fp8Kernels(recorder);
 
     private Launch last() {
         return launches.getLast();
@@ -55,7 +56,8 @@ class KernelLaunchersTest {
     @Test
     void everyLauncherMethodLaunchesItsNamesakeKernelWithArgumentsOfItsSignature() throws ReflectiveOperationException {
         List<KernelSignature> launched = new ArrayList<>();
-        for (Object launcher : List.of(norms, embedding, rope, elementwise, kvCache, attention, sampling, fill, loopback)) {
+        for (Object launcher : List.of(norms, embedding, rope, elementwise, kvCache, attention, sampling, fill, loopback,
+                fp8)) {
             for (Method m : launcher.getClass().getDeclaredMethods()) {
                 if (Modifier.isStatic(m.getModifiers()) || Modifier.isPrivate(m.getModifiers()) || m.isSynthetic()) {
                     continue;
@@ -114,6 +116,10 @@ class KernelLaunchersTest {
         assertEquals(new LaunchGeometry(13, 1, 1, 256), geometry());
         fill.fillUniformBf16(1, 5L << 30, 42, 0, -1f, 1f);           // grid-stride: the grid does not grow with n
         assertEquals(new LaunchGeometry(8192, 1, 1, 256), geometry());
+        fp8.fp8QuantizeBf16(1, 2, 17L * 8192 + 3, 0.5f);              // 139267 elements: 68 full blocks of 2048 and a tail
+        assertEquals(new LaunchGeometry(69, 1, 1, 256), geometry());
+        fp8.fp8DequantizeBf16(1, 2, 16384L * 6656);                   // Ultra's up_proj at TP 8: 53248 blocks
+        assertEquals(new LaunchGeometry(53248, 1, 1, 256), geometry());
     }
 
     @Test
