@@ -37,7 +37,8 @@ public final class KernelFatbin {
             "paged_attention_decode_bf16", "paged_attention_reduce_bf16", "paged_attention_prefill_bf16",
             "sample_penalties_f32", "sample_tokens_f32",
             "loopback_all_reduce_f32", "loopback_all_reduce_bf16", "loopback_all_gather_u16",
-            "fill_uniform_bf16");
+            "fill_uniform_bf16",
+            "fp8_quantize_bf16", "fp8_dequantize_bf16");
 
     /** First four bytes of every fatbin: the header magic 0xBA55ED50, stored little-endian. */
     public static final int MAGIC = 0xBA55ED50;
