@@ -1,6 +1,8 @@
 package io.nemotron.core.backend.cuda;
 
 import io.nemotron.core.backend.Backend;
+import io.nemotron.core.backend.KvCacheDtype;
+import io.nemotron.core.backend.KvCacheFormat;
 import io.nemotron.core.backend.KvPool;
 import io.nemotron.core.backend.StepBatch;
 import io.nemotron.core.backend.cpu.RopeFrequencies;
@@ -89,6 +91,7 @@ public final class CudaBackend implements Backend {
     private final DeviceSampler sampler;
     private final Cublas blas;
     private final DeviceWeights weights;
+    private final KvCacheFormat kvFormat;       // BF16 or FP8 K/V, with the FP8 cache's per-layer scales
     private final Fp8Linear fp8;                // the FP8 linears' dequantizing path; null when the model has none
     private final Map<Buf, DeviceBuffer> bufs = new EnumMap<>(Buf.class);
     private final Map<Buf, Integer> widths = new EnumMap<>(Buf.class);
@@ -136,7 +139,22 @@ public final class CudaBackend implements Backend {
     /** As above, with decode graphs as {@code graphs} says ({@link CudaGraphs#on()} by default). */
     public CudaBackend(ModelConfig config, ModelWeights model, CudaDevice device, int maxRows, DeviceCommunicator comm,
                        int vocabStart, CudaGraphs graphs) {
-        this(config, model, device, maxRows, comm, vocabStart, graphs, kernels -> DeviceWeights.upload(device, model));
+        this(config, model, device, maxRows, comm, vocabStart, graphs, bf16Cache(config));
+    }
+
+    /**
+     * As above, with K/V stored as {@code kvFormat} says ({@code --kv-cache-dtype}): BF16 (the default), or FP8 E4M3
+     * codes of {@code x / scale} with its per-layer k/v scales, read as code · scale. FP32 is refused naming the flag:
+     * the CUDA attention kernels read BF16 and FP8 caches only.
+     */
+    public CudaBackend(ModelConfig config, ModelWeights model, CudaDevice device, int maxRows, DeviceCommunicator comm,
+                       int vocabStart, CudaGraphs graphs, KvCacheFormat kvFormat) {
+        this(config, model, device, maxRows, comm, vocabStart, graphs, kvFormat,
+                kernels -> DeviceWeights.upload(device, model));
+    }
+
+    private static KvCacheFormat bf16Cache(ModelConfig config) {
+        return KvCacheFormat.of(KvCacheDtype.BF16, config.numLayers());
     }
 
     /**
@@ -145,12 +163,18 @@ public final class CudaBackend implements Backend {
      * with {@code new Transformer(config, backend.model(), backend)}.
      */
     public static CudaBackend withRandomWeights(ModelConfig config, CudaDevice device, int maxRows, long seed) {
-        return new CudaBackend(config, null, device, maxRows, null, 0, CudaGraphs.on(),
+        return new CudaBackend(config, null, device, maxRows, null, 0, CudaGraphs.on(), bf16Cache(config),
                 kernels -> DeviceWeights.random(device, new FillKernels(kernels), config, seed));
     }
 
     private CudaBackend(ModelConfig config, ModelWeights model, CudaDevice device, int maxRows, DeviceCommunicator comm,
-                        int vocabStart, CudaGraphs graphs, Function<CudaModule, DeviceWeights> weightsOf) {
+                        int vocabStart, CudaGraphs graphs, KvCacheFormat kvFormat,
+                        Function<CudaModule, DeviceWeights> weightsOf) {
+        CudaKvPool.checkDtype(kvFormat.dtype());
+        if (kvFormat.kScales().length != config.numLayers()) {
+            throw new IllegalArgumentException("the KV cache format has scales for " + kvFormat.kScales().length
+                    + " layers, the model has " + config.numLayers());
+        }
         if (vocabStart < 0 || vocabStart >= config.vocabSize()) {
             throw new IllegalArgumentException("vocabStart " + vocabStart + " outside the vocabulary [0, "
                     + config.vocabSize() + ")");
@@ -163,6 +187,7 @@ public final class CudaBackend implements Backend {
             throw new IllegalArgumentException("maxRows must be in [1, 65535] (a CUDA grid's y extent), got " + maxRows);
         }
         this.config = config;
+        this.kvFormat = kvFormat;
         this.device = device;
         this.comm = comm != null && comm.size() > 1 ? comm : null;
         this.vocabStart = vocabStart;
@@ -623,13 +648,15 @@ public final class CudaBackend implements Backend {
         CudaKvPool pool = (CudaKvPool) kv;
         long kc = pool.keys(layer).address();
         long vc = pool.values(layer).address();
+        if (pool.dtype() != kvFormat.dtype()) {
+            throw new IllegalStateException("a " + pool.dtype().label() + " KV pool given to a backend whose cache is "
+                    + kvFormat.dtype().label());
+        }
         int rows = batch.rows;
         int heads = config.numAttentionHeads();
-        int kvWidth = kvHeads * headDim;
         int qWidth = heads * headDim;
         int log2 = pool.blockSizeLog2();
-        kvCache.kvWriteBf16(kc, vc, buf(Buf.K), buf(Buf.V), kvWidth, stepAddress(inputs.slots), kvHeads, headDim, log2,
-                rows);
+        kvWrite(layer, kc, vc, kvHeads, stepAddress(inputs.slots), log2, rows);
         long tables = stepAddress(inputs.tables);
         long seqOfRow = stepAddress(inputs.seqOfRow);
         long positions = stepAddress(inputs.positions);
@@ -642,22 +669,20 @@ public final class CudaBackend implements Backend {
                 long out = part.address();
                 long max = out + slots * headDim * 4;
                 long sum = max + slots * 4;
-                pagedAttention.pagedAttentionDecodeBf16(buf(Buf.ATT), qWidth, buf(Buf.Q), qWidth, kc, vc, tables,
-                        inputs.tableStride, seqOfRow, positions, heads, kvHeads, headDim, log2, attentionScale, p, out,
+                decodeAttention(layer, kc, vc, tables, inputs.tableStride, seqOfRow, positions, kvHeads, log2, p, out,
                         max, sum, parts, rows);
                 pagedAttention.pagedAttentionReduceBf16(buf(Buf.ATT), qWidth, out, max, sum, positions, heads, headDim,
                         p, parts, rows);
             } else {
                 // unsplit: partition_tokens 0, and null (0) for the partial buffers the kernel then never reads
-                pagedAttention.pagedAttentionDecodeBf16(buf(Buf.ATT), qWidth, buf(Buf.Q), qWidth, kc, vc, tables,
-                        inputs.tableStride, seqOfRow, positions, heads, kvHeads, headDim, log2, attentionScale, 0, 0L,
+                decodeAttention(layer, kc, vc, tables, inputs.tableStride, seqOfRow, positions, kvHeads, log2, 0, 0L,
                         0L, 0L, 0, rows);
             }
         } else {
             int g = inputs.groupIndex(heads / kvHeads);
-            pagedAttention.pagedAttentionPrefillBf16(buf(Buf.ATT), qWidth, buf(Buf.Q), qWidth, kc, vc, tables,
-                    inputs.tableStride, seqOfRow, positions, stepAddress(inputs.tileStarts[g]),
-                    stepAddress(inputs.tileRows[g]), heads, kvHeads, headDim, log2, attentionScale, inputs.tileCount[g]);
+            prefillAttention(layer, kc, vc, tables, inputs.tableStride, seqOfRow, positions,
+                    stepAddress(inputs.tileStarts[g]), stepAddress(inputs.tileRows[g]), kvHeads, log2,
+                    inputs.tileCount[g]);
         }
     }
 
@@ -680,8 +705,7 @@ public final class CudaBackend implements Backend {
         long positions = graphs.input(in.positions);
         long tables = graphs.input(in.tables);
         long seqOfRow = graphs.input(in.seqOfRow);
-        kvCache.kvWriteBf16(kc, vc, buf(Buf.K), buf(Buf.V), kvHeads * headDim, graphs.input(in.slots), kvHeads, headDim,
-                log2, rows);
+        kvWrite(layer, kc, vc, kvHeads, graphs.input(in.slots), log2, rows);
         if (rows <= SPLIT_MAX_ROWS) {
             int p = splitPartitionTokens;
             int parts = graphs.maxPartitions();
@@ -689,13 +713,57 @@ public final class CudaBackend implements Backend {
             long out = graphs.partials().address();
             long max = out + slots * headDim * 4;
             long sum = max + slots * 4;
-            pagedAttention.pagedAttentionDecodeBf16(buf(Buf.ATT), qWidth, buf(Buf.Q), qWidth, kc, vc, tables, in.stride,
-                    seqOfRow, positions, heads, kvHeads, headDim, log2, attentionScale, p, out, max, sum, parts, rows);
+            decodeAttention(layer, kc, vc, tables, in.stride, seqOfRow, positions, kvHeads, log2, p, out, max, sum,
+                    parts, rows);
             pagedAttention.pagedAttentionReduceBf16(buf(Buf.ATT), qWidth, out, max, sum, positions, heads, headDim, p,
                     parts, rows);
         } else {
-            pagedAttention.pagedAttentionDecodeBf16(buf(Buf.ATT), qWidth, buf(Buf.Q), qWidth, kc, vc, tables, in.stride,
-                    seqOfRow, positions, heads, kvHeads, headDim, log2, attentionScale, 0, 0L, 0L, 0L, 0, rows);
+            decodeAttention(layer, kc, vc, tables, in.stride, seqOfRow, positions, kvHeads, log2, 0, 0L, 0L, 0L, 0,
+                    rows);
+        }
+    }
+
+    /** K and V of the step's rows into layer {@code layer}'s pool at their slots, in the cache's dtype. */
+    private void kvWrite(int layer, long kc, long vc, int kvHeads, long slots, int log2, int rows) {
+        int kvWidth = kvHeads * headDim;
+        if (kvFormat.dtype() == KvCacheDtype.FP8) {
+            kvCache.kvWriteFp8(kc, vc, buf(Buf.K), buf(Buf.V), kvWidth, slots, kvHeads, headDim, log2,
+                    kvFormat.kScale(layer), kvFormat.vScale(layer), rows);
+        } else {
+            kvCache.kvWriteBf16(kc, vc, buf(Buf.K), buf(Buf.V), kvWidth, slots, kvHeads, headDim, log2, rows);
+        }
+    }
+
+    /** The decode attention kernel of the cache's dtype, Q to ATT (partitionTokens 0: unsplit, no partials). */
+    private void decodeAttention(int layer, long kc, long vc, long tables, int tableStride, long seqOfRow,
+                                 long positions, int kvHeads, int log2, int partitionTokens, long partOut, long partMax,
+                                 long partSum, int parts, int rows) {
+        int heads = config.numAttentionHeads();
+        int qWidth = heads * headDim;
+        if (kvFormat.dtype() == KvCacheDtype.FP8) {
+            pagedAttention.pagedAttentionDecodeFp8(buf(Buf.ATT), qWidth, buf(Buf.Q), qWidth, kc, vc, tables,
+                    tableStride, seqOfRow, positions, heads, kvHeads, headDim, log2, attentionScale, partitionTokens,
+                    partOut, partMax, partSum, parts, kvFormat.kScale(layer), kvFormat.vScale(layer), rows);
+        } else {
+            pagedAttention.pagedAttentionDecodeBf16(buf(Buf.ATT), qWidth, buf(Buf.Q), qWidth, kc, vc, tables,
+                    tableStride, seqOfRow, positions, heads, kvHeads, headDim, log2, attentionScale, partitionTokens,
+                    partOut, partMax, partSum, parts, rows);
+        }
+    }
+
+    /** The prefill attention kernel of the cache's dtype over {@code tiles} tiles of rows, Q to ATT. */
+    private void prefillAttention(int layer, long kc, long vc, long tables, int tableStride, long seqOfRow,
+                                  long positions, long tileStarts, long tileRows, int kvHeads, int log2, int tiles) {
+        int heads = config.numAttentionHeads();
+        int qWidth = heads * headDim;
+        if (kvFormat.dtype() == KvCacheDtype.FP8) {
+            pagedAttention.pagedAttentionPrefillFp8(buf(Buf.ATT), qWidth, buf(Buf.Q), qWidth, kc, vc, tables,
+                    tableStride, seqOfRow, positions, tileStarts, tileRows, heads, kvHeads, headDim, log2,
+                    attentionScale, kvFormat.kScale(layer), kvFormat.vScale(layer), tiles);
+        } else {
+            pagedAttention.pagedAttentionPrefillBf16(buf(Buf.ATT), qWidth, buf(Buf.Q), qWidth, kc, vc, tables,
+                    tableStride, seqOfRow, positions, tileStarts, tileRows, heads, kvHeads, headDim, log2,
+                    attentionScale, tiles);
         }
     }
 
@@ -819,7 +887,7 @@ public final class CudaBackend implements Backend {
     @Override
     public KvPool newKvPool(int numBlocks, int blockSize) {
         ensureCurrent();
-        CudaKvPool pool = new CudaKvPool(device, config, numBlocks, blockSize);
+        CudaKvPool pool = new CudaKvPool(device, config, numBlocks, blockSize, kvFormat.dtype());
         pools.add(pool);
         try {
             device.synchronize("zeroing the KV pool");   // on the legacy stream, which does not order the backend's
@@ -837,7 +905,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public long kvBytesPerBlock(int blockSize) {
-        return CudaKvPool.bytesPerBlock(config, blockSize);
+        return CudaKvPool.bytesPerBlock(config, blockSize, kvFormat.dtype());
     }
 
     @Override
