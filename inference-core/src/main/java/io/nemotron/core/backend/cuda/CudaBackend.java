@@ -54,6 +54,10 @@ import java.util.function.Function;
  * logits FP32 (the lm_head GEMM writes FP32). This is Hugging Face's BF16 inference (the kernels round as HF's BF16
  * modules do), so the GPU differs from the CPU backend, which keeps FP32 activations, by BF16 rounding noise.
  *
+ * <p>KV cache ({@link KvCacheFormat}, {@code --kv-cache-dtype}): BF16 by default; FP8 stores the E4M3 codes of
+ * {@code x / scale} with each layer's k/v scale (kv_write_fp8) and the attention kernels read code · scale
+ * (paged_attention_*_fp8), half the bytes per block. There is no FP32 cache on the GPU: it is refused naming the flag.
+ *
  * <p>Buffers hold rows at the width of the op that wrote them (row r of K at {@code r · kvHeads·headDim} for that
  * layer), as the CPU backend does. Sampling runs on the device ({@link #sample}: sampling.cu), so a step copies back one
  * id per sequence; {@link #logits} still copies whole FP32 rows back for the callers that want logits.

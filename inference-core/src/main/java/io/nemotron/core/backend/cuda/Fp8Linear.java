@@ -77,6 +77,9 @@ final class Fp8Linear implements AutoCloseable {
      * at the weight's in_features), written at {@code outStride} in {@code outType} (BF16 or FP32).
      */
     void linear(Tensor weight, long codes, long in, long out, int outStride, int outType, int rows, String what) {
+        if (rows == 0) {
+            return;   // as a GEMM of no tokens; a kernel grid of zero blocks would be a launch error
+        }
         LinearScales scales = weight.requireScales();
         long n = weight.numel();
         long inputs = (long) rows * weight.cols();
