@@ -1,5 +1,6 @@
 package io.nemotron.service.grpc;
 
+import io.nemotron.core.engine.InvalidRequestException;
 import io.grpc.BindableService;
 import io.grpc.Context;
 import io.grpc.Deadline;
@@ -153,17 +154,17 @@ public class NemotronGrpcService implements NemotronGrpc.AsyncService, BindableS
         return switch (request.getPromptCase()) {
             case TEXT -> {
                 if (request.getText().isEmpty()) {
-                    throw new IllegalArgumentException("text: must not be empty");
+                    throw new InvalidRequestException("text: must not be empty");
                 }
                 yield m.tokenizer().encode(request.getText(), true);
             }
             case TOKEN_IDS -> {
                 if (request.getTokenIds().getIdsCount() == 0) {
-                    throw new IllegalArgumentException("token_ids: must not be empty");
+                    throw new InvalidRequestException("token_ids: must not be empty");
                 }
                 yield checkedIds(request.getTokenIds().getIdsList(), m.model().config().vocabSize(), "token_ids");
             }
-            case PROMPT_NOT_SET -> throw new IllegalArgumentException("prompt: give text or token_ids");
+            case PROMPT_NOT_SET -> throw new InvalidRequestException("prompt: give text or token_ids");
         };
     }
 
@@ -172,7 +173,7 @@ public class NemotronGrpcService implements NemotronGrpc.AsyncService, BindableS
         for (int i = 0; i < out.length; i++) {
             long id = Integer.toUnsignedLong(ids.get(i));
             if (id >= vocab) {
-                throw new IllegalArgumentException(field + "[" + i + "]: id " + id + " is outside the vocabulary (" + vocab + ")");
+                throw new InvalidRequestException(field + "[" + i + "]: id " + id + " is outside the vocabulary (" + vocab + ")");
             }
             out[i] = (int) id;
         }

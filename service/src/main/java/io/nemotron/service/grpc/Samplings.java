@@ -1,5 +1,6 @@
 package io.nemotron.service.grpc;
 
+import io.nemotron.core.engine.InvalidRequestException;
 import io.nemotron.api.v1.Sampling;
 import io.nemotron.core.engine.SamplingParams;
 import io.nemotron.service.chat.SamplingDefaults;
@@ -20,19 +21,19 @@ final class Samplings {
                              List<String> stop, boolean ignoreEos, boolean logprobs, int topLogprobs) {
         int room = contextLength - promptTokens;
         if (room < 1) {
-            throw new IllegalArgumentException("messages: the prompt is " + promptTokens
+            throw new InvalidRequestException("messages: the prompt is " + promptTokens
                     + " tokens, which leaves no room in the context length " + contextLength);
         }
         int max = maxTokens != null ? maxTokens : room;
         if (max > room) {
-            throw new IllegalArgumentException("max_tokens: prompt (" + promptTokens + " tokens) + max_tokens ("
+            throw new InvalidRequestException("max_tokens: prompt (" + promptTokens + " tokens) + max_tokens ("
                     + max + ") exceeds the context length " + contextLength);
         }
         if (topLogprobs > MAX_TOP_LOGPROBS) {
-            throw new IllegalArgumentException("top_logprobs: at most " + MAX_TOP_LOGPROBS + ", got " + topLogprobs);
+            throw new InvalidRequestException("top_logprobs: at most " + MAX_TOP_LOGPROBS + ", got " + topLogprobs);
         }
         if (topLogprobs > 0 && !logprobs) {
-            throw new IllegalArgumentException("top_logprobs: needs logprobs = true");
+            throw new InvalidRequestException("top_logprobs: needs logprobs = true");
         }
         return SamplingParams.builder()
                 .temperature(s.hasTemperature() ? s.getTemperature() : defaults.temperature())

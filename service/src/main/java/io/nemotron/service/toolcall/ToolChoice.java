@@ -22,7 +22,7 @@ public record ToolChoice(Mode mode, String name) {
 
     public ToolChoice {
         if ((mode == Mode.NAMED) != (name != null && !name.isEmpty())) {
-            throw new IllegalArgumentException("tool_choice: a tool name goes with mode NAMED and only with it");
+            throw new InvalidRequestException("tool_choice: a tool name goes with mode NAMED and only with it");
         }
     }
 

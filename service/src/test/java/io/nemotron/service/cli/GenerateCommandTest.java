@@ -155,7 +155,7 @@ class GenerateCommandTest {
         CliRun run = CliRun.of("generate", "--model", CliRun.reference("stories260k/hf").toString(),
                 "--prompt-ids", "1,2,3", "--max-tokens", "600");
         assertEquals(1, run.exitCode());
-        assertTrue(run.err().contains("max_tokens 600"), run.err());
+        assertTrue(run.err().contains("max_tokens: 600"), run.err());
     }
 
     @Test
@@ -167,7 +167,7 @@ class GenerateCommandTest {
 
         CliRun outside = CliRun.of("generate", "--model", model, "--prompt-ids", "1,9999");
         assertEquals(1, outside.exitCode());
-        assertTrue(outside.err().contains("prompt_ids[1] = 9999"), outside.err());
+        assertTrue(outside.err().contains("prompt_ids[1]: 9999"), outside.err());
 
         CliRun missing = CliRun.of("generate", "--model", "/nonexistent/model", "--prompt-ids", "1");
         assertEquals(1, missing.exitCode());
