@@ -1,5 +1,7 @@
 package io.nemotron.service.toolcall;
 
+import io.nemotron.core.engine.InvalidRequestException;
+
 /**
  * Whether and which tools the model should call (the request's tool_choice).
  *
