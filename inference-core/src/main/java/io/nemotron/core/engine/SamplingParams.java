@@ -107,7 +107,7 @@ public record SamplingParams(
     }
 
     private static IllegalArgumentException bad(String message) {
-        return new IllegalArgumentException(message);
+        return new InvalidRequestException(message);
     }
 
     /** Mutable builder; every field starts at its "off" value. */
