@@ -147,8 +147,9 @@ public final class MemoryPlanner {
     }
 
     /**
-     * With 1-byte (FP8) weights, what {@code Fp8Linear} allocates per rank: its largest projection (this rank's shard,
-     * by {@link ModelStats}' split rule) dequantized to BF16, and maxRows rows of its widest projection input as BF16.
+     * With 1-byte (FP8) weights, what {@code Fp8Linear} allocates per rank: one chunk of output rows of its largest
+     * projection (this rank's shard, by {@link ModelStats}' split rule; at most {@code MAX_WEIGHT_SCRATCH_ELEMENTS})
+     * dequantized to BF16, and maxRows rows of its widest projection input as BF16.
      * Embedding and lm_head stay BF16 in FP8 checkpoints (ModelStats counts them so), so they need no scratch.
      */
     long fp8Scratch() {
@@ -168,7 +169,7 @@ public final class MemoryPlanner {
                 case IN_FEATURES -> { rows = s[0]; cols = ceilDiv(s[1], tp); }
                 default -> { continue; }   // norms, embedding, lm_head: not FP8
             }
-            largest = Math.max(largest, rows * cols);
+            largest = Math.max(largest, Fp8Linear.rowsPerChunk(rows, cols, Fp8Linear.MAX_WEIGHT_SCRATCH_ELEMENTS) * cols);
             widest = Math.max(widest, cols);
         }
         return 2 * largest + 2L * maxRows * widest;

@@ -160,6 +160,12 @@ class Fp8LinearParityGpuTest {
     /** Checks the GPU's rows (at outWidth, the weight's outputs from column offset) against the float64 spec. */
     private static void assertMatchesSpec(Fp8Model m, Tensor w, float[] x, float[] got, int rows, int outWidth,
                                           int offset) {
+        assertMatchesSpec(m, w, x, got, rows, outWidth, offset, U);
+    }
+
+    /** As above with the output's unit roundoff {@code u}: U for BF16 outputs, U32 for FP32 ones. */
+    private static void assertMatchesSpec(Fp8Model m, Tensor w, float[] x, float[] got, int rows, int outWidth,
+                                          int offset, double u) {
         double[] wv = m.values.get(w);
         int n = w.cols();
         LinearScales s = w.requireScales();
@@ -184,7 +190,7 @@ class Fp8LinearParityGpuTest {
                     abs += Math.abs(p);
                 }
                 double ref = sum * alpha;
-                double bound = U * Math.abs(ref) + 2 * (n + 2) * U32 * alpha * abs;
+                double bound = u * Math.abs(ref) + 2 * (n + 2) * U32 * alpha * abs;
                 if (!(Math.abs(g - ref) <= bound)) {
                     fail(w.name() + " " + rows + " rows: row " + r + " col " + col + ": float64 " + ref + ", gpu " + g
                             + ", |diff| " + Math.abs(g - ref) + " > " + bound);
@@ -226,6 +232,50 @@ class Fp8LinearParityGpuTest {
                         CONFIG.hiddenSize(), 11);
             }
             assertTrue(saturated > 0, "some inputs saturate");
+        } finally {
+            m.arena.close();
+        }
+    }
+
+    /**
+     * The chunked path: a weight scratch bound of 3 rows of gate_proj (56 x 36), so its GEMM runs in 19 chunks (the last
+     * of 2 rows), each into its own columns of the output; in BF16 (the bound above) and in FP32 (as an FP8 lm_head's
+     * logits: no BF16 rounding, the output's FP32 rounding U32 instead of U).
+     */
+    @Test
+    void weightsLargerThanTheScratchBoundRunChunkByChunk() {
+        Fp8Model m = new Fp8Model();
+        Tensor w = m.weights.blocks().get(0).gateProj();
+        int rows = 5;
+        try (CudaModule module = device.loadKernels(); Cublas blas = Cublas.open();
+             DeviceWeights uploaded = DeviceWeights.upload(device, m.weights);
+             Fp8Linear fp8 = Fp8Linear.forModel(device, new Fp8Kernels(module), blas, m.weights, rows,
+                     3L * w.cols() + 5);
+             DeviceBuffer in = device.allocate(2L * rows * w.cols(), "x");
+             DeviceBuffer out = device.allocate(4L * rows * w.rows(), "y")) {
+            assertEquals(3, Fp8Linear.rowsPerChunk(w.rows(), w.cols(), 3L * w.cols() + 5));
+            float[] x = inputs(new SplittableRandom(8), rows, w.cols());
+            short[] bits = new short[x.length];
+            for (int i = 0; i < x.length; i++) {
+                bits[i] = DTypeCodec.floatToBf16(x[i]);
+            }
+            in.upload(bits);
+            fp8.linear(w, uploaded.of(w).address(), in.address(), out.address(), w.rows(), Cublas.CUDA_R_16BF, rows,
+                    w.name());
+            device.synchronize("chunked FP8 linear, bf16");
+            short[] y = new short[rows * w.rows()];
+            out.download(y);
+            float[] got = new float[y.length];
+            for (int i = 0; i < y.length; i++) {
+                got[i] = DTypeCodec.bf16ToFloat(y[i]);
+            }
+            assertMatchesSpec(m, w, x, got, rows, w.rows(), 0);
+            fp8.linear(w, uploaded.of(w).address(), in.address(), out.address(), w.rows(), Cublas.CUDA_R_32F, rows,
+                    w.name());
+            device.synchronize("chunked FP8 linear, f32");
+            float[] got32 = new float[rows * w.rows()];
+            out.download(got32);
+            assertMatchesSpec(m, w, x, got32, rows, w.rows(), 0, U32);
         } finally {
             m.arena.close();
         }

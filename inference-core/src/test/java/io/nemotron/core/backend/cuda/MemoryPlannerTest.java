@@ -174,6 +174,20 @@ class MemoryPlannerTest {
                 .fp8Bytes());
     }
 
+    /**
+     * Ultra at TP 4 with FP8 weights, by hand from its config: the widest FFN (ffn_mult 39: intermediate 425,984) gives
+     * gate/up shards of 106,496 x 16,384 (3.5 GB as BF16), dequantized 2^26 / 16,384 = 4,096 rows at a time: 2^26
+     * elements, 134,217,728 bytes (q_proj's 4,096 x 16,384 shard is the same size; down_proj's 16,384 x 106,496 shard
+     * goes 630 rows at a time, 67,092,480 elements). The widest input is down_proj's 106,496: 2,048 rows x 2 bytes =
+     * 436,207,616. 570,425,344 bytes in all.
+     */
+    @Test
+    void ultraFp8ScratchAtTensorParallelFourByHand() {
+        MemoryPlanner planner = MemoryPlanner.forModel(ModelConfigLoader.load(Reference.ultraConfig())).tensorParallel(4)
+                .weightBytes(1);
+        assertEquals(134_217_728L + 436_207_616L, planner.fp8Scratch());
+    }
+
     /** What the backend allocates for the tiny FP8 checkpoint (Fp8Linear.Scratch) is what the planner counts. */
     @Test
     void fp8ScratchOfTheTinyCheckpointIsWhatThePlannerCounts(@TempDir Path tmp) {
@@ -183,7 +197,7 @@ class MemoryPlannerTest {
             ModelWeights w = ModelWeights.from(config, r);
             for (int rows : new int[] {1, 64}) {
                 assertEquals(MemoryPlanner.forModel(config).weightBytes(1).maxRows(rows).fp8Scratch(),
-                        Fp8Linear.Scratch.of(w).bytes(rows), rows + " rows");
+                        Fp8Linear.Scratch.of(w, Fp8Linear.MAX_WEIGHT_SCRATCH_ELEMENTS).bytes(rows), rows + " rows");
             }
         }
     }
