@@ -72,9 +72,8 @@ public final class CudaRanks implements RankFactory {
      * device is opened.
      */
     public static CudaRanks open(int first, int ranks, int maxRows, CudaGraphs graphs, KvCacheFormat kvFormat) {
-        if (kvFormat != null && kvFormat.dtype() != KvCacheDtype.BF16 && kvFormat.dtype() != KvCacheDtype.FP8) {
-            throw new IllegalArgumentException("--kv-cache-dtype " + kvFormat.dtype().label() + " is not available on"
-                    + " the CUDA backend (its attention kernels read bf16 or fp8 caches): use bf16, fp8 or auto");
+        if (kvFormat != null) {
+            CudaBackend.requireSupported(kvFormat.dtype());
         }
         if (ranks < 1) {
             throw new IllegalArgumentException("tensor-parallel size must be >= 1, got " + ranks);

@@ -157,6 +157,11 @@ public final class CudaBackend implements Backend {
                 kernels -> DeviceWeights.upload(device, model));
     }
 
+    /** Refuses, naming {@code --kv-cache-dtype}, a KV cache dtype the CUDA kernels do not read (FP32). */
+    public static void requireSupported(KvCacheDtype dtype) {
+        CudaKvPool.checkDtype(dtype);
+    }
+
     private static KvCacheFormat bf16Cache(ModelConfig config) {
         return KvCacheFormat.of(KvCacheDtype.BF16, config.numLayers());
     }
