@@ -117,22 +117,22 @@ public final class Engine implements InferenceEngine {
         request.params().validate();
         int[] prompt = request.promptIds();
         if (prompt.length == 0) {
-            throw new IllegalArgumentException("prompt is empty");
+            throw new InvalidRequestException("prompt: is empty");
         }
         for (int i = 0; i < prompt.length; i++) {
             if (prompt[i] < 0 || prompt[i] >= config.vocabSize()) {
-                throw new IllegalArgumentException("prompt_ids[" + i + "] = " + prompt[i]
+                throw new InvalidRequestException("prompt_ids[" + i + "]: " + prompt[i]
                         + " is outside the vocabulary [0, " + config.vocabSize() + ")");
             }
         }
         int maxTokens = request.params().maxTokens();
         long total = (long) prompt.length + maxTokens;
         if (total > config.maxPositionEmbeddings()) {
-            throw new IllegalArgumentException("max_tokens " + maxTokens + " + prompt " + prompt.length + " tokens = "
+            throw new InvalidRequestException("max_tokens: " + maxTokens + " + prompt " + prompt.length + " tokens = "
                     + total + " exceeds the context length " + config.maxPositionEmbeddings());
         }
         if (!request.params().stop().isEmpty() && tokenizer == null) {
-            throw new IllegalArgumentException("stop: stop strings need a tokenizer and this model has none");
+            throw new InvalidRequestException("stop: stop strings need a tokenizer and this model has none");
         }
         long now = System.nanoTime();
         Sequence seq = new Sequence(request.requestId() + "#" + sequenceIds.incrementAndGet(), prompt,

@@ -91,21 +91,21 @@ public final class Generator {
 
     private static void checkPrompt(int[] promptIds, SamplingParams params, ModelConfig config) {
         if (promptIds.length == 0) {
-            throw new IllegalArgumentException("prompt is empty: give at least one token");
+            throw new InvalidRequestException("prompt: is empty; give at least one token");
         }
         for (int i = 0; i < promptIds.length; i++) {
             if (promptIds[i] < 0 || promptIds[i] >= config.vocabSize()) {
-                throw new IllegalArgumentException("prompt_ids[" + i + "] = " + promptIds[i]
+                throw new InvalidRequestException("prompt_ids[" + i + "]: " + promptIds[i]
                         + " is outside the vocabulary [0, " + config.vocabSize() + ")");
             }
         }
         long total = (long) promptIds.length + params.maxTokens();
         if (promptIds.length >= config.maxPositionEmbeddings()) {
-            throw new IllegalArgumentException("prompt has " + promptIds.length + " tokens but the context length is "
+            throw new InvalidRequestException("prompt: has " + promptIds.length + " tokens but the context length is "
                     + config.maxPositionEmbeddings());
         }
         if (total > config.maxPositionEmbeddings()) {
-            throw new IllegalArgumentException("max_tokens " + params.maxTokens() + " + prompt " + promptIds.length
+            throw new InvalidRequestException("max_tokens: " + params.maxTokens() + " + prompt " + promptIds.length
                     + " tokens = " + total + " exceeds the context length " + config.maxPositionEmbeddings()
                     + " (lower max_tokens to at most " + (config.maxPositionEmbeddings() - promptIds.length) + ")");
         }

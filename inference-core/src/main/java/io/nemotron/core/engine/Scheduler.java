@@ -60,12 +60,12 @@ public final class Scheduler {
             throw new IllegalStateException("request " + seq.requestId() + " was already added (" + seq.status() + ")");
         }
         if (live.containsKey(seq.requestId())) {
-            throw new IllegalArgumentException("request id " + seq.requestId() + " is already queued");
+            throw new InvalidRequestException("request_id: " + seq.requestId() + " is already queued");
         }
         // the last sampled token is never computed, so its K/V need no slot
         int maxComputed = seq.numPromptTokens() + seq.maxTokens() - 1;
         if (kv.blocksFor(maxComputed) > kv.numBlocks()) {
-            throw new IllegalArgumentException("request " + seq.requestId() + ": " + seq.numPromptTokens()
+            throw new InvalidRequestException("max_tokens: request " + seq.requestId() + ": " + seq.numPromptTokens()
                     + " prompt tokens + max_tokens " + seq.maxTokens() + " need " + kv.blocksFor(maxComputed)
                     + " KV blocks, the cache has " + kv.numBlocks());
         }

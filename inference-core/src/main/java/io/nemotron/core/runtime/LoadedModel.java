@@ -8,6 +8,7 @@ import io.nemotron.core.backend.cuda.CudaBackend;
 import io.nemotron.core.backend.cuda.CudaDevice;
 import io.nemotron.core.backend.cuda.CudaGraphs;
 import io.nemotron.core.model.ForwardPass;
+import io.nemotron.core.model.KvScales;
 import io.nemotron.core.model.ModelWeights;
 import io.nemotron.core.model.Transformer;
 import io.nemotron.core.parallel.RankFactory;
@@ -18,6 +19,7 @@ import io.nemotron.core.config.ModelConfig;
 import io.nemotron.core.config.ModelConfigLoader;
 import io.nemotron.core.tokenizer.Tokenizer;
 import io.nemotron.core.weights.CheckpointLayout;
+import io.nemotron.core.weights.ModelOptConfig;
 import io.nemotron.core.weights.SafetensorsReader;
 import io.nemotron.core.weights.Tensor;
 import java.nio.file.Files;
@@ -69,7 +71,8 @@ public final class LoadedModel implements AutoCloseable {
         List<CudaDevice> gpus = device == null ? List.of() : List.of(device);
         try {
             // every tensor's presence, dtype and shape is checked before any compute, naming tensor and file
-            CheckpointLayout.validate(config, weights);
+            // an FP8 checkpoint's dtypes and scales are checked against its quantization config here too
+            CheckpointLayout.of(config, ModelOptConfig.load(dir)).validate(weights);
             ModelWeights w = ModelWeights.from(config, weights);
             this.kvFormat = kvFormat(dir, config, weights, kvCache, cuda);
             if (tensorParallel == 1) {
@@ -112,13 +115,11 @@ public final class LoadedModel implements AutoCloseable {
      */
     private static KvCacheFormat kvFormat(Path dir, ModelConfig config, SafetensorsReader weights,
                                           KvCacheChoice choice, boolean cuda) {
-        // TODO(merge main): ModelOptConfig.load(dir).kvCacheFp8() and KvScales.read(config, weights).format(dtype)
-        KvCacheDtype dtype = choice.resolve(false, cuda);
-        if (cuda && dtype != KvCacheDtype.BF16) {   // H3: remove once CudaBackend takes kvFormat
-            throw new IllegalArgumentException("--kv-cache-dtype " + dtype.label()
-                    + ": the CUDA backend's KV cache is bf16 only in this build");
+        KvCacheDtype dtype = choice.resolve(ModelOptConfig.load(dir).kvCacheFp8(), cuda);
+        if (cuda) {
+            CudaBackend.requireSupported(dtype);   // FP32: refused naming --kv-cache-dtype
         }
-        return KvCacheFormat.of(dtype, config.numLayers());
+        return KvScales.read(config, weights).format(dtype);
     }
 
     /** Opens {@code dir} on the CPU backend with {@code threads} compute threads. */
@@ -191,18 +192,19 @@ public final class LoadedModel implements AutoCloseable {
         if (!Files.isDirectory(dir)) {
             throw new IllegalArgumentException("model folder " + dir + " does not exist");
         }
+        kvCache.fixed().ifPresent(CudaBackend::requireSupported);   // refused before a device is opened
         var unavailable = CudaDevice.unavailableReason();
         if (unavailable.isPresent()) {
             throw new IllegalArgumentException("--backend cuda: no usable GPU: " + unavailable.get());
         }
         if (tensorParallel > 1) {
             return new LoadedModel(dir, null, null, tensorParallel,
-                    kv -> CudaRanks.open(ordinal, tensorParallel, maxRows, graphs), kvCache, true);   // H3: pass kvFormat
+                    kv -> CudaRanks.open(ordinal, tensorParallel, maxRows, graphs, kv), kvCache, true);
         }
         CudaDevice gpu = CudaDevice.open(ordinal);
         try {
-            return new LoadedModel(dir, (c, w, kv) -> new CudaBackend(c, w, gpu, maxRows, graphs), gpu, 1, null,
-                    kvCache, true);   // H3: pass kvFormat
+            return new LoadedModel(dir, (c, w, kv) -> new CudaBackend(c, w, gpu, maxRows, null, 0, graphs, kv), gpu, 1,
+                    null, kvCache, true);
         } catch (RuntimeException e) {
             gpu.close();
             throw e;

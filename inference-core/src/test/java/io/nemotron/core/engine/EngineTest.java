@@ -224,7 +224,7 @@ class EngineTest {
             IllegalArgumentException tooLong = assertThrows(IllegalArgumentException.class,
                     () -> engine.submit(EngineRequest.of("e", new int[] {1}, SamplingParams.builder().temperature(0)
                             .maxTokens(600).build()), new CollectingListener()));
-            assertTrue(tooLong.getMessage().contains("max_tokens 600"), tooLong.getMessage());
+            assertTrue(tooLong.getMessage().contains("max_tokens: 600"), tooLong.getMessage());
             h1.cancel();
             h2.cancel();
             assertAllFree(engine);

@@ -1,5 +1,6 @@
 package io.nemotron.service.grpc;
 
+import io.nemotron.core.engine.InvalidRequestException;
 import io.nemotron.api.v1.ChatRequest;
 import io.nemotron.api.v1.Document;
 import io.nemotron.api.v1.Tool;
@@ -25,7 +26,7 @@ final class ChatRequests {
     /** {@code choice}: the request's {@link #toolChoice}, resolved once by the caller. */
     static io.nemotron.core.chat.ChatRequest toCore(ChatRequest r, ToolChoice choice) {
         if (r.getMessagesCount() == 0) {
-            throw new IllegalArgumentException("messages: must not be empty");
+            throw new InvalidRequestException("messages: must not be empty");
         }
         List<ChatMessage> messages = new ArrayList<>();
         for (int i = 0; i < r.getMessagesCount(); i++) {
@@ -42,7 +43,7 @@ final class ChatRequests {
         for (int i = 0; i < r.getDocumentsCount(); i++) {
             Document d = r.getDocuments(i);
             if (d.hasScore() && !Double.isFinite(d.getScore())) {
-                throw new IllegalArgumentException("documents[" + i + "].score: must be a finite number, got "
+                throw new InvalidRequestException("documents[" + i + "].score: must be a finite number, got "
                         + d.getScore());
             }
             documents.add(new ChatDocument(d.getId(), d.getTitle(), d.getText(), d.hasScore() ? d.getScore() : null));
@@ -50,7 +51,7 @@ final class ChatRequests {
         Integer ragBudget = null;
         if (r.hasRagContextBudgetTokens()) {
             if (r.getRagContextBudgetTokens() == 0) {
-                throw new IllegalArgumentException("rag_context_budget_tokens: must be >= 1 when set");
+                throw new InvalidRequestException("rag_context_budget_tokens: must be >= 1 when set");
             }
             ragBudget = (int) Math.min(Integer.MAX_VALUE, Integer.toUnsignedLong(r.getRagContextBudgetTokens()));
         }
@@ -64,23 +65,23 @@ final class ChatRequests {
         switch (c.getMode()) {
             case NAMED -> {
                 if (c.getName().isEmpty()) {
-                    throw new IllegalArgumentException("tool_choice.name: mode NAMED needs the name of one of the tools");
+                    throw new InvalidRequestException("tool_choice.name: mode NAMED needs the name of one of the tools");
                 }
                 if (r.getToolsList().stream().noneMatch(t -> t.getName().equals(c.getName()))) {
-                    throw new IllegalArgumentException("tool_choice.name: no tool named '" + c.getName()
+                    throw new InvalidRequestException("tool_choice.name: no tool named '" + c.getName()
                             + "' in tools");
                 }
             }
             case REQUIRED -> {
                 if (!hasTools) {
-                    throw new IllegalArgumentException("tool_choice.mode: REQUIRED needs at least one tool in tools");
+                    throw new InvalidRequestException("tool_choice.mode: REQUIRED needs at least one tool in tools");
                 }
             }
-            case UNRECOGNIZED -> throw new IllegalArgumentException("tool_choice.mode: unknown mode "
+            case UNRECOGNIZED -> throw new InvalidRequestException("tool_choice.mode: unknown mode "
                     + c.getModeValue());
             default -> {
                 if (!c.getName().isEmpty()) {
-                    throw new IllegalArgumentException("tool_choice.name: only mode NAMED takes a name");
+                    throw new InvalidRequestException("tool_choice.name: only mode NAMED takes a name");
                 }
             }
         }
@@ -93,11 +94,11 @@ final class ChatRequests {
             case ROLE_USER -> Role.USER;
             case ROLE_ASSISTANT -> Role.ASSISTANT;
             case ROLE_TOOL -> Role.TOOL;
-            case ROLE_UNSPECIFIED, UNRECOGNIZED -> throw new IllegalArgumentException(path + ".role: unknown role "
+            case ROLE_UNSPECIFIED, UNRECOGNIZED -> throw new InvalidRequestException(path + ".role: unknown role "
                     + m.getRoleValue() + " (expected ROLE_SYSTEM, ROLE_USER, ROLE_ASSISTANT or ROLE_TOOL)");
         };
         if (m.getToolCallsCount() > 0 && role != Role.ASSISTANT) {
-            throw new IllegalArgumentException(path + ".tool_calls: only assistant messages carry tool calls");
+            throw new InvalidRequestException(path + ".tool_calls: only assistant messages carry tool calls");
         }
         List<Map<String, Object>> calls = new ArrayList<>();
         for (ToolCall c : m.getToolCallsList()) {
@@ -115,7 +116,7 @@ final class ChatRequests {
     /** The OpenAI tool shape the templates expect: {"type":"function","function":{name, description, parameters}}. */
     private static Map<String, Object> tool(Tool t, String path) {
         if (t.getName().isEmpty()) {
-            throw new IllegalArgumentException(path + ".name: must not be empty");
+            throw new InvalidRequestException(path + ".name: must not be empty");
         }
         Map<String, Object> function = new LinkedHashMap<>();
         function.put("name", t.getName());
@@ -132,7 +133,7 @@ final class ChatRequests {
             case THINKING_ON -> Thinking.ON;
             case THINKING_OFF -> Thinking.OFF;
             case THINKING_UNSPECIFIED -> null;
-            case UNRECOGNIZED -> throw new IllegalArgumentException("thinking: unknown value " + r.getThinkingValue());
+            case UNRECOGNIZED -> throw new InvalidRequestException("thinking: unknown value " + r.getThinkingValue());
         };
     }
 

@@ -1,5 +1,6 @@
 package io.nemotron.service.grpc;
 
+import io.nemotron.core.engine.InvalidRequestException;
 import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.ListValue;
 import com.google.protobuf.Message;
@@ -127,7 +128,7 @@ final class ControlTokens {
     private void text(String s, String path) {
         String token = find(s);
         if (token != null) {
-            throw new IllegalArgumentException(path + ": contains the control token " + token
+            throw new InvalidRequestException(path + ": contains the control token " + token
                     + ", which the prompt would turn into a real one; send raw control tokens with Generate");
         }
     }

@@ -1,5 +1,6 @@
 package io.nemotron.service.grpc;
 
+import io.nemotron.core.engine.InvalidRequestException;
 import io.nemotron.api.v1.ChatRequest;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
@@ -47,12 +48,12 @@ public record RequestLimits(@DefaultValue("256") int maxMessages, @DefaultValue(
      */
     Integer maxTokens(Integer requested, int promptTokens, String promptField, int contextLength) {
         if (promptTokens > maxPromptTokens) {
-            throw new IllegalArgumentException(promptField + ": the prompt is " + promptTokens
+            throw new InvalidRequestException(promptField + ": the prompt is " + promptTokens
                     + " tokens, over nemotron.limits.max-prompt-tokens (" + maxPromptTokens + ")");
         }
         if (requested != null) {
             if (requested > maxTokens) {
-                throw new IllegalArgumentException("max_tokens: " + requested + ", over nemotron.limits.max-tokens ("
+                throw new InvalidRequestException("max_tokens: " + requested + ", over nemotron.limits.max-tokens ("
                         + maxTokens + ")");
             }
             return requested;
@@ -62,7 +63,7 @@ public record RequestLimits(@DefaultValue("256") int maxMessages, @DefaultValue(
 
     private static void over(String field, int count, String property, int limit) {
         if (count > limit) {
-            throw new IllegalArgumentException(field + ": " + count + " " + field + ", over nemotron.limits." + property
+            throw new InvalidRequestException(field + ": " + count + " " + field + ", over nemotron.limits." + property
                     + " (" + limit + ")");
         }
     }

@@ -6,6 +6,7 @@ import io.grpc.StatusRuntimeException;
 import io.nemotron.core.chat.PromptException;
 import io.nemotron.core.engine.EngineClosedException;
 import io.nemotron.core.engine.EngineOverloadedException;
+import io.nemotron.core.engine.InvalidRequestException;
 import io.nemotron.service.admission.AdmissionProperties;
 import io.nemotron.service.admission.RetryHint;
 import io.nemotron.service.engine.ModelNotReadyException;
@@ -17,7 +18,8 @@ import org.springframework.stereotype.Component;
 
 /**
  * The one exception-to-status mapping: Spring gRPC applies it to what RPC methods throw, and the streaming calls
- * use {@link #toStatus} for errors that arrive later from the engine. INTERNAL is for bugs only, so it is logged.
+ * use {@link #toStatus} for errors that arrive later from the engine. INTERNAL is for bugs only, so it is logged: a
+ * bare IllegalArgumentException is one (only an {@link InvalidRequestException} is the client's fault).
  */
 @Component
 public class StatusMapper implements GrpcExceptionHandler {
@@ -45,7 +47,7 @@ public class StatusMapper implements GrpcExceptionHandler {
             case StatusRuntimeException s -> s.getStatus();
             case StatusException s -> s.getStatus();
             // validation, SamplingParams.validate(), ChatRequestException: messages start with the field's name
-            case IllegalArgumentException iae -> Status.INVALID_ARGUMENT.withDescription(iae.getMessage());
+            case InvalidRequestException bad -> Status.INVALID_ARGUMENT.withDescription(bad.getMessage());
             // the chat template refused the conversation (e.g. roles out of order): the request's fault
             case PromptException pe -> Status.INVALID_ARGUMENT.withDescription("messages: " + pe.getMessage());
             case EngineOverloadedException o -> Status.RESOURCE_EXHAUSTED.withDescription(o.getMessage());

@@ -1,5 +1,6 @@
 package io.nemotron.service.rag;
 
+import io.nemotron.core.engine.InvalidRequestException;
 import io.nemotron.core.chat.ChatMessage;
 import io.nemotron.core.chat.ChatRequest;
 import io.nemotron.core.chat.Role;
@@ -55,7 +56,7 @@ public final class DocumentPrompts {
             }
         }
         if (last < 0) {
-            throw new IllegalArgumentException("documents: the conversation has no user message to answer from them");
+            throw new InvalidRequestException("documents: the conversation has no user message to answer from them");
         }
         ChatRequest without = with(request, messages);
         int rest = counter.count(render.apply(without));

@@ -1,5 +1,7 @@
 package io.nemotron.service.toolcall;
 
+import io.nemotron.core.engine.InvalidRequestException;
+
 /**
  * Whether and which tools the model should call (the request's tool_choice).
  *
@@ -22,7 +24,7 @@ public record ToolChoice(Mode mode, String name) {
 
     public ToolChoice {
         if ((mode == Mode.NAMED) != (name != null && !name.isEmpty())) {
-            throw new IllegalArgumentException("tool_choice: a tool name goes with mode NAMED and only with it");
+            throw new InvalidRequestException("tool_choice: a tool name goes with mode NAMED and only with it");
         }
     }
 

@@ -1,5 +1,6 @@
 package io.nemotron.service.toolcall;
 
+import io.nemotron.core.engine.InvalidRequestException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -23,7 +24,7 @@ public final class ToolSpecs {
             return out;
         }
         if (!tools.isArray()) {
-            throw new IllegalArgumentException("tools: expected a JSON array of tools");
+            throw new InvalidRequestException("tools: expected a JSON array of tools");
         }
         for (int i = 0; i < tools.size(); i++) {
             out.add(fromEntry(tools.get(i), "tools[" + i + "]"));
@@ -38,7 +39,7 @@ public final class ToolSpecs {
 
     private static ToolSpec fromEntry(JsonNode entry, String path) {
         if (entry == null || !entry.isObject()) {
-            throw new IllegalArgumentException(path + ": expected a tool object");
+            throw new InvalidRequestException(path + ": expected a tool object");
         }
         JsonNode function = entry.get("function");
         if (function != null && function.isObject()) {
@@ -47,14 +48,14 @@ public final class ToolSpecs {
         }
         JsonNode name = entry.get("name");
         if (name == null || !name.isString() || name.asString().isEmpty()) {
-            throw new IllegalArgumentException(path + ".name: required string");
+            throw new InvalidRequestException(path + ".name: required string");
         }
         JsonNode description = entry.get("description");
         JsonNode parameters = entry.get("parameters");
         if (parameters == null || parameters.isNull()) {
             parameters = MAPPER.createObjectNode();
         } else if (!parameters.isObject()) {
-            throw new IllegalArgumentException(path + ".parameters: expected a JSON Schema object");
+            throw new InvalidRequestException(path + ".parameters: expected a JSON Schema object");
         }
         return new ToolSpec(name.asString(), description != null && description.isString() ? description.asString() : "",
                 parameters);
