@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import tools.jackson.databind.JsonNode;
@@ -50,6 +51,31 @@ class BenchStepCommandTest {
         assertTrue(forward > 0 && forward <= step, run.out());
         assertTrue(r.get("step_thread_own_ms").asDouble() > 0, run.out());
         assertTrue(r.get("step_thread_own_cpu_ms").asDouble() > 0, run.out());
+    }
+
+    @Test
+    void aListOfKvCacheDtypesIsMeasuredSideBySideAndABadOneIsNamed() throws Exception {
+        CliRun run = CliRun.of("bench", "step", "--model", "demo", "--batch", "2", "--context", "40", "--steps", "2",
+                "--warmup-steps", "1", "--rounds", "1", "--threads", "1", "--kv-cache-dtype", "fp32,bf16,fp8");
+        assertEquals(0, run.exitCode(), run.err());
+        // the table: one line per dtype for the batch, attention time over fp32's (1.00x for fp32 itself)
+        List<String> rows = run.out().lines().filter(l -> l.matches("2 +(fp32|bf16|fp8) .*x")).toList();
+        assertEquals(3, rows.size(), run.out());
+        assertTrue(rows.get(0).startsWith("2      fp32") && rows.get(0).endsWith("1.00x"), run.out());
+        assertTrue(rows.get(1).contains("bf16") && rows.get(2).contains("fp8"), run.out());
+
+        CliRun json = CliRun.of("bench", "step", "--model", "demo", "--batch", "1", "--context", "9", "--steps", "1",
+                "--warmup-steps", "0", "--rounds", "1", "--threads", "1", "--kv-cache-dtype", "bf16,fp8",
+                "--output", "json");
+        assertEquals(0, json.exitCode(), json.err());
+        JsonNode results = JsonMapper.builder().build().readTree(json.out()).get("results");
+        assertEquals("bf16", results.get(0).get("kv_cache_dtype").asString());
+        assertEquals("fp8", results.get(1).get("kv_cache_dtype").asString());
+        assertTrue(results.get(1).get("attention_ms").asDouble() > 0, json.out());
+
+        CliRun bad = CliRun.of("bench", "step", "--model", "demo", "--kv-cache-dtype", "fp32,fp4");
+        assertNotEquals(0, bad.exitCode());
+        assertEquals("error: --kv-cache-dtype 'fp4' is not one of auto, fp32, bf16, fp8", bad.err().strip());
     }
 
     @Test
