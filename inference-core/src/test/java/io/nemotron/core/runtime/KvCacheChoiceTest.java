@@ -65,6 +65,16 @@ class KvCacheChoiceTest {
         }
     }
 
+    @Test
+    void theCudaBackendRefusesAnFp32CacheNamingTheFlagBeforeAnyDeviceIsOpened() {
+        // no GPU is needed: the refusal comes first (on a machine without one the message would name the GPU instead)
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> LoadedModel.openCuda(
+                io.nemotron.core.testing.Reference.tinyBf16(), 0, 16, 1, io.nemotron.core.backend.cuda.CudaGraphs.on(),
+                KvCacheChoice.of(KvCacheDtype.FP32)));
+        assertEquals(true, e.getMessage().startsWith("--kv-cache-dtype fp32 is not available on the CUDA backend"),
+                e.getMessage());
+    }
+
     private static long elementsPerToken(ModelConfig config) {
         long n = 0;
         for (BlockConfig b : config.blocks()) {
