@@ -1,0 +1,25 @@
+package io.nemotron.service.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.nemotron.core.backend.KvCacheDtype;
+import io.nemotron.core.runtime.KvCacheChoice;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/** {@code nemotron.model.kv-cache-dtype}: auto when unset, a fixed dtype, and a bad value refused naming the property. */
+class NemotronPropertiesTest {
+
+    private static NemotronProperties.Model model(String kvCacheDtype) {
+        return new NemotronProperties.Model("demo", "cpu", 1, Duration.ofMinutes(1), 1, "on", kvCacheDtype);
+    }
+
+    @Test
+    void kvCacheDtypeIsAutoWhenUnsetAndParsedOtherwise() {
+        assertThat(model(null).kvCache()).isEqualTo(KvCacheChoice.AUTO);
+        assertThat(model("fp8").kvCache()).isEqualTo(KvCacheChoice.of(KvCacheDtype.FP8));
+        assertThatThrownBy(() -> model("half")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("nemotron.model.kv-cache-dtype 'half' is not one of auto, fp32, bf16, fp8");
+    }
+}
