@@ -34,7 +34,9 @@ final class ChatCompletionRequests {
     private ChatCompletionRequests() {}
 
     /** A parsed request: the API message and the HTTP-only options. */
-    record Parsed(ChatRequest request, int n, boolean stream, boolean includeUsage, String model) {}
+    /** @param returnTokenIds vLLM's extension: the prompt's and each choice's token ids in the (non-streamed) response */
+    record Parsed(ChatRequest request, int n, boolean stream, boolean includeUsage, String model,
+                  boolean returnTokenIds) {}
 
     static Parsed parse(String body) {
         JsonFields f = JsonFields.body(body);
@@ -99,7 +101,7 @@ final class ChatCompletionRequests {
         }
         boolean includeUsage = options != null && options.bool("include_usage", false);
         f.string("user"); // accepted for OpenAI compatibility (a string); the API key identifies the client
-        return new Parsed(r.build(), n, stream, includeUsage, f.string("model"));
+        return new Parsed(r.build(), n, stream, includeUsage, f.string("model"), f.bool("return_token_ids", false));
     }
 
     /** temperature, top_p, seed, penalties and vLLM's top_k, min_p, repetition_penalty. */

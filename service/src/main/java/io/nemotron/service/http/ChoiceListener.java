@@ -22,6 +22,8 @@ final class ChoiceListener implements EngineListener, ChatOutput {
     private final ChatTextPipeline pipeline;
     /** Logprobs of tokens whose text has not left yet: they ride on the next event. */
     private final List<SampledLogprobs> logprobs = new ArrayList<>();
+    private int[] tokenIds = new int[16];
+    private int generated;
 
     ChoiceListener(int index, ChoiceSink sink, Function<ChatOutput, ChatTextPipeline> pipeline) {
         this.index = index;
@@ -34,6 +36,10 @@ final class ChoiceListener implements EngineListener, ChatOutput {
         if (lp != null) {
             logprobs.add(lp);
         }
+        if (generated == tokenIds.length) {
+            tokenIds = java.util.Arrays.copyOf(tokenIds, generated * 2);
+        }
+        tokenIds[generated++] = tokenId;
         pipeline.accept(textDelta);
     }
 
@@ -46,7 +52,7 @@ final class ChoiceListener implements EngineListener, ChatOutput {
         if (!logprobs.isEmpty()) { // tokens whose text never showed (e.g. a stop string): their logprobs still do
             sink.content(index, "", taken());
         }
-        sink.finished(index, reason, toolCalls, stats);
+        sink.finished(index, reason, toolCalls, stats, java.util.Arrays.copyOf(tokenIds, generated));
     }
 
     @Override

@@ -18,8 +18,11 @@ interface ChoiceSink {
 
     void toolCall(int index, ToolCallEvent event, List<SampledLogprobs> logprobs);
 
-    /** @param toolCalls whether the choice called tools (finish reason tool_calls) */
-    void finished(int index, FinishReason reason, boolean toolCalls, RequestStats stats);
+    /**
+     * @param toolCalls whether the choice called tools (finish reason tool_calls)
+     * @param tokenIds  the generated ids, in order
+     */
+    void finished(int index, FinishReason reason, boolean toolCalls, RequestStats stats, int[] tokenIds);
 
     void failed(int index, Throwable error, RequestStats stats);
 }

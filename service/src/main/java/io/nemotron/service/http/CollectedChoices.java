@@ -15,17 +15,21 @@ import org.springframework.web.context.request.async.DeferredResult;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
-/** A non-streamed response: every choice is collected, and one JSON body leaves when the last one ends. */
+/**
+ * A non-streamed response: every choice is collected, and one JSON body leaves when the last one ends. With vLLM's
+ * {@code return_token_ids} the prompt's ids and each choice's generated ids come along.
+ */
 final class CollectedChoices extends ChoicesResponse {
     /** No timeout of its own: generation takes as long as max_tokens says (0 means none to the servlet container). */
     final DeferredResult<Object> result = new DeferredResult<>(0L);
     private final Choice[] choices;
     private final boolean logprobs;
     private final RagContext rag;
+    private final int[] promptIds;
     private int open;
 
     CollectedChoices(OpenAiShapes.Api api, String id, String model, int n, Tokenizer tokenizer, Duration retryAfter,
-                     boolean logprobs, RagContext rag) {
+                     boolean logprobs, RagContext rag, int[] promptIds) {
         super(api, id, model, n, tokenizer, retryAfter);
         this.choices = new Choice[n];
         for (int i = 0; i < n; i++) {
@@ -34,6 +38,7 @@ final class CollectedChoices extends ChoicesResponse {
         this.open = n;
         this.logprobs = logprobs;
         this.rag = rag;
+        this.promptIds = promptIds;
         // the client went away or the container gave up: nobody reads the answer
         result.onError(e -> cancelAll());
         result.onTimeout(this::cancelAll);
@@ -47,6 +52,7 @@ final class CollectedChoices extends ChoicesResponse {
         final List<SampledLogprobs> logprobs = new ArrayList<>();
         String finishReason;
         RequestStats stats;
+        int[] tokenIds;
     }
 
     @Override
@@ -72,7 +78,8 @@ final class CollectedChoices extends ChoicesResponse {
     }
 
     @Override
-    public synchronized void finished(int index, FinishReason reason, boolean toolCalls, RequestStats stats) {
+    public synchronized void finished(int index, FinishReason reason, boolean toolCalls, RequestStats stats,
+                                      int[] tokenIds) {
         String finish = OpenAiShapes.finishReason(reason, toolCalls);
         if (finish == null) {
             fail(ApiError.unavailable("the request was cancelled by the server", retryAfter));
@@ -80,6 +87,7 @@ final class CollectedChoices extends ChoicesResponse {
         }
         choices[index].finishReason = finish;
         choices[index].stats = stats;
+        choices[index].tokenIds = tokenIds;
         if (--open == 0) {
             result.setResult(ResponseEntity.ok().contentType(MediaType.APPLICATION_JSON)
                     .body(JsonFields.MAPPER.writeValueAsString(body())));
@@ -140,6 +148,18 @@ final class CollectedChoices extends ChoicesResponse {
                 }
             }
             choice.put("finish_reason", c.finishReason);
+            if (promptIds != null) {
+                ArrayNode ids = choice.putArray("token_ids");
+                for (int id : c.tokenIds) {
+                    ids.add(id);
+                }
+            }
+        }
+        if (promptIds != null) { // vLLM's return_token_ids extension
+            ArrayNode ids = root.putArray("prompt_token_ids");
+            for (int id : promptIds) {
+                ids.add(id);
+            }
         }
         root.set("usage", OpenAiShapes.usage(stats));
         if (rag != null) {

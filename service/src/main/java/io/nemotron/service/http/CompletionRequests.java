@@ -15,7 +15,8 @@ final class CompletionRequests {
 
     private CompletionRequests() {}
 
-    record Parsed(GenerateRequest request, int n, boolean stream, boolean includeUsage, String model) {}
+    record Parsed(GenerateRequest request, int n, boolean stream, boolean includeUsage, String model,
+                  boolean returnTokenIds) {}
 
     static Parsed parse(String body) {
         JsonFields f = JsonFields.body(body);
@@ -51,7 +52,7 @@ final class CompletionRequests {
         }
         f.string("user");
         return new Parsed(r.build(), n, stream, options != null && options.bool("include_usage", false),
-                f.string("model"));
+                f.string("model"), f.bool("return_token_ids", false));
     }
 
     /** A string, or an array of token ids; a list of several prompts is refused (send one request each). */

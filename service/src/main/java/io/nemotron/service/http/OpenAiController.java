@@ -23,6 +23,7 @@ import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.context.request.async.AsyncRequestNotUsableException;
 import org.springframework.web.context.request.async.DeferredResult;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -60,7 +61,8 @@ public class OpenAiController {
         PreparedChat prepared = plan.prepared();
         RagContext rag = parsed.request().getDocumentsCount() > 0 ? prepared.context() : null;
         ChoicesResponse response = respond(OpenAiShapes.Api.CHAT, "chatcmpl-", parsed.stream(), parsed.n(),
-                parsed.includeUsage(), parsed.request().getLogprobs(), rag, plan.model(), parsed.model());
+                parsed.includeUsage(), parsed.request().getLogprobs(), rag, plan.model(),
+                parsed.returnTokenIds() ? plan.ids() : null);
         metrics.documentsDropped(prepared.context().dropped());
         submit(plan.model(), response, plan.ids(), plan.params(), RequestMetrics.CHAT, index ->
                 new ChoiceListener(index, response, out -> pipelines.create(prepared.request(),
@@ -78,7 +80,8 @@ public class OpenAiController {
             throw promptNamed(e, parsed.request());
         }
         ChoicesResponse response = respond(OpenAiShapes.Api.COMPLETIONS, "cmpl-", parsed.stream(), parsed.n(),
-                parsed.includeUsage(), parsed.request().getLogprobs(), null, plan.model(), parsed.model());
+                parsed.includeUsage(), parsed.request().getLogprobs(), null, plan.model(),
+                parsed.returnTokenIds() ? plan.ids() : null);
         submit(plan.model(), response, plan.ids(), plan.params(), RequestMetrics.GENERATE,
                 index -> new ChoiceListener(index, response, PlainTextPipeline::new));
         return result(response);
@@ -99,6 +102,11 @@ public class OpenAiController {
                 .body(JsonFields.MAPPER.writeValueAsString(root));
     }
 
+    /** The client went away while its response was written: nobody to answer (the choices were cancelled). */
+    @ExceptionHandler(AsyncRequestNotUsableException.class)
+    void clientGone() {
+    }
+
     /** Every failure of these routes, before a response began, in OpenAI's error shape. */
     @ExceptionHandler(Throwable.class)
     ResponseEntity<String> error(Throwable e) {
@@ -106,13 +114,13 @@ public class OpenAiController {
     }
 
     private ChoicesResponse respond(OpenAiShapes.Api api, String prefix, boolean stream, int n, boolean includeUsage,
-                                    boolean logprobs, RagContext rag, ServingModel m, String requestedModel) {
+                                    boolean logprobs, RagContext rag, ServingModel m, int[] returnPromptIds) {
         String id = prefix + UUID.randomUUID().toString().replace("-", "");
         // the response names the served model; a client's own name for it is not checked (one model per server)
         String model = modelName(m);
         return stream
                 ? new StreamedChoices(api, id, model, n, m.tokenizer(), retryAfter, includeUsage, logprobs, rag)
-                : new CollectedChoices(api, id, model, n, m.tokenizer(), retryAfter, logprobs, rag);
+                : new CollectedChoices(api, id, model, n, m.tokenizer(), retryAfter, logprobs, rag, returnPromptIds);
     }
 
     /** The n choices as n engine requests; a refused one (e.g. queue full) cancels those already in. */

@@ -107,7 +107,8 @@ final class StreamedChoices extends ChoicesResponse {
     }
 
     @Override
-    public synchronized void finished(int index, FinishReason reason, boolean toolCalls, RequestStats s) {
+    public synchronized void finished(int index, FinishReason reason, boolean toolCalls, RequestStats s,
+                                      int[] tokenIds) {
         String finish = OpenAiShapes.finishReason(reason, toolCalls);
         if (finish == null) {
             fail(ApiError.unavailable("the request was cancelled by the server", retryAfter));
