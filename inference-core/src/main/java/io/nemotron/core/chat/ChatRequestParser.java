@@ -28,14 +28,14 @@ public final class ChatRequestParser {
         try {
             root = JSON.readTree(json);
         } catch (JacksonException e) {
-            throw new ChatRequestException("chat request is not valid JSON: " + e.getOriginalMessage());
+            throw new ChatRequestException("request: not valid JSON: " + e.getOriginalMessage());
         }
         return parse(root);
     }
 
     public static ChatRequest parse(JsonNode root) {
         if (root == null || !root.isObject()) {
-            throw new ChatRequestException("chat request must be a JSON object");
+            throw new ChatRequestException("request: must be a JSON object");
         }
         checkFields(root, REQUEST_FIELDS, "");
         return new ChatRequest(messages(root.get("messages")), tools(root.get("tools")), thinking(root.get("thinking")),

@@ -64,44 +64,44 @@ public record SamplingParams(
         return repetitionPenalty != 1f || presencePenalty != 0f || frequencyPenalty != 0f;
     }
 
-    /** Throws {@link IllegalArgumentException} naming the first bad field; returns this for chaining. */
+    /** Throws {@link InvalidRequestException} naming the first bad field; returns this for chaining. */
     public SamplingParams validate() {
         if (!(temperature >= 0f) || Float.isInfinite(temperature)) {
-            throw bad("temperature must be >= 0, got " + temperature);
+            throw bad("temperature: must be >= 0, got " + temperature);
         }
         if (!(topP > 0f && topP <= 1f)) {
-            throw bad("top_p must be in (0, 1], got " + topP);
+            throw bad("top_p: must be in (0, 1], got " + topP);
         }
         if (!(minP >= 0f && minP <= 1f)) {
-            throw bad("min_p must be in [0, 1], got " + minP);
+            throw bad("min_p: must be in [0, 1], got " + minP);
         }
         if (topK < -1) {
-            throw bad("top_k must be -1 (off), 0 (off) or positive, got " + topK);
+            throw bad("top_k: must be -1 (off), 0 (off) or positive, got " + topK);
         }
         if (!(repetitionPenalty > 0f) || Float.isInfinite(repetitionPenalty)) {
-            throw bad("repetition_penalty must be > 0, got " + repetitionPenalty);
+            throw bad("repetition_penalty: must be > 0, got " + repetitionPenalty);
         }
         if (!(presencePenalty >= -2f && presencePenalty <= 2f)) {
-            throw bad("presence_penalty must be in [-2, 2], got " + presencePenalty);
+            throw bad("presence_penalty: must be in [-2, 2], got " + presencePenalty);
         }
         if (!(frequencyPenalty >= -2f && frequencyPenalty <= 2f)) {
-            throw bad("frequency_penalty must be in [-2, 2], got " + frequencyPenalty);
+            throw bad("frequency_penalty: must be in [-2, 2], got " + frequencyPenalty);
         }
         if (maxTokens < 1) {
-            throw bad("max_tokens must be >= 1, got " + maxTokens);
+            throw bad("max_tokens: must be >= 1, got " + maxTokens);
         }
         for (String s : stop) {
             if (s == null || s.isEmpty()) {
-                throw bad("stop strings must not be empty");
+                throw bad("stop: strings must not be empty");
             }
         }
         for (Integer id : stopTokenIds) {
             if (id == null || id < 0) {
-                throw bad("stop_token_ids must be >= 0, got " + id);
+                throw bad("stop_token_ids: must be >= 0, got " + id);
             }
         }
         if (logprobs != null && logprobs < 0) {
-            throw bad("logprobs must be >= 0, got " + logprobs);
+            throw bad("logprobs: must be >= 0, got " + logprobs);
         }
         return this;
     }

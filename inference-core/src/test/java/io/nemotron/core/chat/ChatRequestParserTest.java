@@ -81,7 +81,7 @@ class ChatRequestParserTest {
         assertEquals("documents[0].text: required string", error("{\"messages\":[" + user + "],\"documents\":[{\"id\":\"a\"}]}"));
         assertEquals("rag.context_budget_tokens: must be a positive integer, got 0",
                 error("{\"messages\":[" + user + "],\"rag\":{\"context_budget_tokens\":0}}"));
-        assertEquals("chat request must be a JSON object", error("[]"));
+        assertEquals("request: must be a JSON object", error("[]"));
     }
 
     @Test
@@ -95,6 +95,6 @@ class ChatRequestParserTest {
     @Test
     void invalidJsonIsReported() {
         String message = error("{\"messages\": [");
-        assertEquals(true, message.startsWith("chat request is not valid JSON"), message);
+        assertEquals(true, message.startsWith("request: not valid JSON"), message);
     }
 }

@@ -25,7 +25,7 @@ class SamplingParamsTest {
 
     @Test
     void badValuesAreRejectedNamingTheField() {
-        assertEquals("temperature must be >= 0, got -1.0", rejected(b -> b.temperature(-1)));
+        assertEquals("temperature: must be >= 0, got -1.0", rejected(b -> b.temperature(-1)));
         assertTrue(rejected(b -> b.temperature(Float.NaN)).startsWith("temperature"));
         assertTrue(rejected(b -> b.topP(0)).startsWith("top_p"));
         assertTrue(rejected(b -> b.topP(1.5f)).startsWith("top_p"));
