@@ -1,6 +1,5 @@
 package io.nemotron.service.http;
 
-import io.nemotron.api.v1.GenerateRequest;
 import io.nemotron.core.engine.EngineRequest;
 import io.nemotron.core.engine.InvalidRequestException;
 import io.nemotron.service.admission.AdmissionProperties;
@@ -57,7 +56,12 @@ public class OpenAiController {
     @PostMapping("/chat/completions")
     public DeferredResult<Object> chatCompletions(@RequestBody(required = false) String body) {
         ChatCompletionRequests.Parsed parsed = ChatCompletionRequests.parse(body);
-        RequestPlanner.ChatPlan plan = planner.chat(parsed.request());
+        RequestPlanner.ChatPlan plan;
+        try {
+            plan = planner.chat(parsed.request());
+        } catch (InvalidRequestException e) {
+            throw OpenAiParams.chat(e);
+        }
         PreparedChat prepared = plan.prepared();
         RagContext rag = parsed.request().getDocumentsCount() > 0 ? prepared.context() : null;
         ChoicesResponse response = respond(OpenAiShapes.Api.CHAT, "chatcmpl-", parsed.stream(), parsed.n(),
@@ -77,7 +81,7 @@ public class OpenAiController {
         try {
             plan = planner.generate(parsed.request());
         } catch (InvalidRequestException e) {
-            throw promptNamed(e, parsed.request());
+            throw OpenAiParams.completions(e);
         }
         ChoicesResponse response = respond(OpenAiShapes.Api.COMPLETIONS, "cmpl-", parsed.stream(), parsed.n(),
                 parsed.includeUsage(), parsed.request().getLogprobs(), null, plan.model(),
@@ -148,17 +152,6 @@ public class OpenAiController {
             case CollectedChoices c -> c.result;
             default -> throw new IllegalStateException("unknown response " + response.getClass());
         };
-    }
-
-    /** The completions API calls its text or ids {@code prompt}; the Generate RPC calls them text / token_ids. */
-    private static InvalidRequestException promptNamed(InvalidRequestException e, GenerateRequest request) {
-        String field = e.field();
-        if (field.equals("text") || field.startsWith("token_ids")) {
-            String renamed = "prompt" + field.substring(field.startsWith("token_ids") ? "token_ids".length()
-                    : "text".length());
-            return new InvalidRequestException(renamed + e.getMessage().substring(field.length()));
-        }
-        return e;
     }
 
     static String modelName(ServingModel m) {

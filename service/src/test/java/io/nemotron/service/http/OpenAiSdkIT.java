@@ -262,7 +262,7 @@ class OpenAiSdkIT {
         int total = host.ready().engine().snapshot().totalBlocks();
         try (StreamResponse<ChatCompletionChunk> stream = client.chat().completions().createStreaming(
                 ChatCompletionCreateParams.builder().model("demo").addUserMessage(USER).maxCompletionTokens(3000)
-                        .temperature(0.0).putAdditionalBodyProperty("ignore_eos", JsonValue.from(true)).build())) {
+                        .temperature(0.0).build())) {
             Iterator<ChatCompletionChunk> it = stream.stream().iterator();
             for (int i = 0; i < 3; i++) {
                 it.next();
