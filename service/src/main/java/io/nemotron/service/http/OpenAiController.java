@@ -123,7 +123,8 @@ public class OpenAiController {
         // the response names the served model; a client's own name for it is not checked (one model per server)
         String model = modelName(m);
         return stream
-                ? new StreamedChoices(api, id, model, n, m.tokenizer(), retryAfter, includeUsage, logprobs, rag)
+                ? new StreamedChoices(api, id, model, n, m.tokenizer(), retryAfter, includeUsage, logprobs, rag,
+                        new SseEvents())
                 : new CollectedChoices(api, id, model, n, m.tokenizer(), retryAfter, logprobs, rag, returnPromptIds);
     }
 
@@ -146,7 +147,7 @@ public class OpenAiController {
         return switch (response) {
             case StreamedChoices s -> {
                 DeferredResult<Object> r = new DeferredResult<>(0L);
-                r.setResult(s.emitter);
+                r.setResult(((SseEvents) s.events).emitter);
                 yield r;
             }
             case CollectedChoices c -> c.result;

@@ -9,9 +9,6 @@ import io.nemotron.service.rag.RagContext;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
-import org.springframework.http.MediaType;
-import org.springframework.http.server.ServerHttpResponse;
-import org.springframework.web.servlet.mvc.method.annotation.ResponseBodyEmitter;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -25,9 +22,7 @@ import tools.jackson.databind.node.ObjectNode;
  * {@code data: {"error": ...}} event before the stream ends (vLLM and OpenAI's SDKs read it so).
  */
 final class StreamedChoices extends ChoicesResponse {
-    /** No timeout of its own: a stream lasts as long as max_tokens says (0 means none to the servlet container). */
-    final ResponseBodyEmitter emitter = new EventStream();
-    private static final MediaType EVENT_STREAM = MediaType.TEXT_EVENT_STREAM;
+    final EventStream events;
     private final boolean includeUsage;
     private final boolean logprobs;
     private final RagContext rag;
@@ -38,8 +33,9 @@ final class StreamedChoices extends ChoicesResponse {
     private boolean ended;
 
     StreamedChoices(OpenAiShapes.Api api, String id, String model, int n, Tokenizer tokenizer, Duration retryAfter,
-                    boolean includeUsage, boolean logprobs, RagContext rag) {
+                    boolean includeUsage, boolean logprobs, RagContext rag, EventStream events) {
         super(api, id, model, n, tokenizer, retryAfter);
+        this.events = events;
         this.includeUsage = includeUsage;
         this.logprobs = logprobs;
         this.rag = rag;
@@ -47,23 +43,7 @@ final class StreamedChoices extends ChoicesResponse {
         this.textOffsets = new int[n];
         this.stats = new RequestStats[n];
         this.open = n;
-        emitter.onError(e -> cancelAll());
-        emitter.onTimeout(this::cancelAll);
-        emitter.onCompletion(this::cancelAll); // a no-op for finished choices; stops the rest when the client left
-    }
-
-    /** The response's Content-Type is text/event-stream whoever hands the emitter to Spring MVC. */
-    private static final class EventStream extends ResponseBodyEmitter {
-        EventStream() {
-            super(0L);
-        }
-
-        @Override
-        protected void extendResponse(ServerHttpResponse outputMessage) {
-            super.extendResponse(outputMessage);
-            outputMessage.getHeaders().setContentType(EVENT_STREAM);
-            outputMessage.getHeaders().setCacheControl("no-cache");
-        }
+        events.onGone(this::cancelAll);
     }
 
     @Override
@@ -160,7 +140,7 @@ final class StreamedChoices extends ChoicesResponse {
     private void end() {
         write("data: [DONE]\n\n");
         ended = true;
-        emitter.complete();
+        events.complete();
     }
 
     private void sendDelta(int index, ObjectNode delta, List<SampledLogprobs> lp) {
@@ -203,7 +183,7 @@ final class StreamedChoices extends ChoicesResponse {
             return;
         }
         try {
-            emitter.send(event, EVENT_STREAM);
+            events.send(event);
         } catch (IOException | IllegalStateException e) {
             // the client disconnected (or the response already ended): stop generating for it
             ended = true;
