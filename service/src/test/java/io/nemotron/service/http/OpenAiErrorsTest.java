@@ -243,6 +243,19 @@ class OpenAiErrorsTest {
     }
 
     @Test
+    void whileTheModelLoadsTheApiIs503() throws Exception {
+        // the gate holds the warm-up generation: the model stays loading until it opens
+        try (TestServer loading = TestServer.inProcess(false)) {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                    + loading.httpPort() + "/v1/models")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).isEqualTo(503);
+            assertThat(r.headers().firstValue("Retry-After")).isPresent();
+            assertThat(error(r).get("message").asString()).contains("loading");
+            loading.openGate();
+        }
+    }
+
+    @Test
     @Order(Integer.MAX_VALUE) // last: the server stays draining
     void whileDrainingEveryRouteIs503WithRetryAfter() throws Exception {
         server.context.getBean(ModelHost.class).beginDrain();

@@ -176,6 +176,30 @@ class OpenAiSdkIT {
     }
 
     @Test
+    void logprobsAreTheGrpcLogprobsOfTheSameTokensWithTheirTopAlternatives() {
+        ChatCompletion c = client.chat().completions().create(greedy(5).logprobs(true).topLogprobs(3).build());
+        List<TokenLogprob> oracle = new ArrayList<>();
+        grpc.chat(grpcGreedy(5).setTopLogprobs(3).build()).forEachRemaining(r -> oracle.addAll(r.getLogprobsList()));
+
+        var content = c.choices().getFirst().logprobs().orElseThrow().content().orElseThrow();
+        assertThat(content).hasSize(oracle.size()).hasSize(5);
+        var tokenizer = server.context.getBean(ModelHost.class).ready().tokenizer();
+        for (int i = 0; i < content.size(); i++) {
+            TokenLogprob expected = oracle.get(i);
+            // the JSON carries the engine's float in its shortest exact form: compared as the float it was
+            assertThat((float) content.get(i).logprob()).isEqualTo(expected.getLogprob());
+            assertThat(content.get(i).token()).isEqualTo(tokenizer.decode(new int[] {expected.getTokenId()}, false));
+            assertThat(content.get(i).topLogprobs()).hasSize(3);
+            for (int k = 0; k < 3; k++) {
+                assertThat((float) content.get(i).topLogprobs().get(k).logprob())
+                        .isEqualTo(expected.getTop(k).getLogprob());
+            }
+            // greedy: the chosen token is the most likely one
+            assertThat(content.get(i).topLogprobs().getFirst().logprob()).isEqualTo(content.get(i).logprob());
+        }
+    }
+
+    @Test
     void twoChoicesEachRunTheRequestAndUsageCountsThePromptOnce() {
         ChatCompletion c = client.chat().completions().create(greedy(6).n(2).build());
         GrpcChat oracle = grpcChat(grpcGreedy(6).build());
