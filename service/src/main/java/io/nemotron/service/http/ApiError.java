@@ -14,6 +14,7 @@ import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
+import org.springframework.http.converter.HttpMessageNotReadableException;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
@@ -27,6 +28,10 @@ record ApiError(HttpStatus status, String type, String param, String code, Strin
     static ApiError of(Throwable e, Duration retryAfter) {
         return switch (e) {
             case InvalidRequestException bad -> invalid(bad.field(), bad.getMessage());
+            // the body could not be read: over the size limit, or cut off by the client
+            case HttpMessageNotReadableException unreadable -> unreadable.getCause() instanceof
+                    BodySizeFilter.BodyTooLargeException big ? invalid("body", big.getMessage())
+                    : invalid("body", "body: could not be read (" + unreadable.getMostSpecificCause().getMessage() + ")");
             case PromptException pe -> invalid("messages", "messages: " + pe.getMessage());
             case EngineOverloadedException o -> new ApiError(HttpStatus.TOO_MANY_REQUESTS, "rate_limit_error", null,
                     "engine_overloaded", o.getMessage(), retryAfter);

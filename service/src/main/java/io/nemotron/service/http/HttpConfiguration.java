@@ -6,6 +6,7 @@ import io.nemotron.service.admission.ActiveStreams;
 import io.nemotron.service.admission.AdmissionProperties;
 import io.nemotron.service.admission.ClientRateLimiters;
 import io.nemotron.service.admission.EngineCircuitBreaker;
+import io.nemotron.service.config.NemotronProperties;
 import io.nemotron.service.engine.ModelHost;
 import io.nemotron.service.security.ApiKeys;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
@@ -14,7 +15,7 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.core.Ordered;
 
 /**
- * The HTTP API's filters, outermost first: metrics, authentication, admission. They apply to {@code /v1/*} only (the
+ * The HTTP API's filters, outermost first: metrics, authentication, admission, the body size limit. They apply to {@code /v1/*} only (the
  * actuator lives on the management port).
  */
 @Configuration(proxyBeanMethods = false)
@@ -29,6 +30,12 @@ public class HttpConfiguration {
     @Bean
     FilterRegistrationBean<ApiKeyFilter> httpApiKeyFilter(ApiKeys keys) {
         return registration(new ApiKeyFilter(keys), Ordered.HIGHEST_PRECEDENCE + 100);
+    }
+
+    @Bean
+    FilterRegistrationBean<BodySizeFilter> httpBodySizeFilter(NemotronProperties props) {
+        return registration(new BodySizeFilter(props.grpc().maxRequestSize().toBytes()),
+                Ordered.HIGHEST_PRECEDENCE + 300);
     }
 
     @Bean

@@ -49,7 +49,7 @@ class OpenAiErrorsTest {
 
     @BeforeAll
     static void start() {
-        server = TestServer.loopback("--nemotron.security.api-keys=" + KEY,
+        server = TestServer.loopback("--nemotron.security.api-keys=" + KEY, "--nemotron.grpc.max-request-size=64KB",
                 "--nemotron.admission.max-concurrent-streams=1", "--nemotron.admission.retry-after=3s");
         await().atMost(Duration.ofSeconds(20)).until(() -> server.context.getBean(ModelHost.class).loaded().isDone());
         client = sdk(KEY);
@@ -130,6 +130,24 @@ class OpenAiErrorsTest {
         assertThat(e.get("param").asString()).isEqualTo(param);
         assertThat(e.get("type").asString()).isEqualTo("invalid_request_error");
         assertThat(e.get("message").asString()).startsWith(param + ":");
+    }
+
+    @Test
+    void aBodyOverTheRequestSizeLimitIs400NamingTheBody() throws Exception {
+        String big = "{\"messages\": [{\"role\": \"user\", \"content\": \"" + "a".repeat(70 * 1024) + "\"}]}";
+        HttpResponse<String> r = post("/v1/chat/completions", big, KEY);
+        assertThat(r.statusCode()).isEqualTo(400);
+        assertThat(error(r).get("param").asString()).isEqualTo("body");
+        assertThat(error(r).get("message").asString()).contains("nemotron.grpc.max-request-size");
+        // chunked: no Content-Length, the limit trips while reading
+        HttpResponse<String> chunked = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                        + server.httpPort() + "/v1/chat/completions")).header("Authorization", "Bearer " + KEY)
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(
+                        big.getBytes(java.nio.charset.StandardCharsets.UTF_8)))).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(chunked.statusCode()).as(chunked.body()).isEqualTo(400);
+        assertThat(error(chunked).get("param").asString()).isEqualTo("body");
+        assertThat(error(chunked).get("message").asString()).contains("nemotron.grpc.max-request-size");
     }
 
     @Test
