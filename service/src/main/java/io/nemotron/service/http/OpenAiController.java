@@ -106,6 +106,20 @@ public class OpenAiController {
                 .body(JsonFields.MAPPER.writeValueAsString(root));
     }
 
+    /** Anything else under /v1: OpenAI's error shape rather than the servlet container's page. */
+    @RequestMapping("/**")
+    ResponseEntity<String> unknownRoute(jakarta.servlet.http.HttpServletRequest request) {
+        String route = request.getRequestURI();
+        if (HttpRequestCounter.ROUTES.contains(route)) {
+            return new ApiError(org.springframework.http.HttpStatus.METHOD_NOT_ALLOWED, "invalid_request_error", null,
+                    "method_not_allowed", "method: " + route + " does not take " + request.getMethod(), null)
+                    .response();
+        }
+        return new ApiError(org.springframework.http.HttpStatus.NOT_FOUND, "invalid_request_error", null,
+                "not_found", "url: no route " + request.getMethod() + " " + route
+                + " (this server has /v1/chat/completions, /v1/completions and /v1/models)", null).response();
+    }
+
     /** The client went away while its response was written: nobody to answer (the choices were cancelled). */
     @ExceptionHandler(AsyncRequestNotUsableException.class)
     void clientGone() {

@@ -151,6 +151,18 @@ class OpenAiErrorsTest {
     }
 
     @Test
+    void unknownRoutesAndMethodsAnswerInTheErrorShape() throws Exception {
+        HttpResponse<String> missing = post("/v1/embeddings", "{}", KEY);
+        assertThat(missing.statusCode()).isEqualTo(404);
+        assertThat(error(missing).get("code").asString()).isEqualTo("not_found");
+        HttpResponse<String> wrongMethod = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                + server.httpPort() + "/v1/chat/completions")).header("Authorization", "Bearer " + KEY).GET()
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(wrongMethod.statusCode()).isEqualTo(405);
+        assertThat(error(wrongMethod).get("code").asString()).isEqualTo("method_not_allowed");
+    }
+
+    @Test
     void theSdkSeesTheParameterOfA400() {
         assertThatThrownBy(() -> client.chat().completions().create(hello().temperature(-0.5).build()))
                 .isInstanceOfSatisfying(BadRequestException.class, e -> {

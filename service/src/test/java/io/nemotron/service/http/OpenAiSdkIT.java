@@ -337,6 +337,46 @@ class OpenAiSdkIT {
     }
 
     @Test
+    void streamedCompletionsGiveTheSameTextInTextCompletionChunks() {
+        CompletionCreateParams params = CompletionCreateParams.builder().model("demo").prompt(USER).maxTokens(6)
+                .temperature(0.0).build();
+        String whole = client.completions().create(params).choices().getFirst().text();
+        StringBuilder streamed = new StringBuilder();
+        List<Completion> chunks = new ArrayList<>();
+        try (StreamResponse<Completion> s = client.completions().createStreaming(params)) {
+            s.stream().forEach(chunks::add);
+        }
+        chunks.forEach(c -> c.choices().forEach(ch -> streamed.append(ch.text())));
+        assertThat(streamed.toString()).isEqualTo(whole);
+        assertThat(chunks.getLast().choices().getFirst().finishReason())
+                .isEqualTo(com.openai.models.completions.CompletionChoice.FinishReason.LENGTH);
+    }
+
+    @Test
+    void documentsGoThroughTheRagAssemblerAsInTheChatRpc() {
+        List<Map<String, Object>> documents = List.of(
+                Map.of("id", "robots", "title", "Robots", "text", "The little robot liked to paint the sky."),
+                Map.of("id", "fish", "title", "Fish", "text", "A fish swam in the quiet blue lake."));
+        ChatCompletion c = client.chat().completions().create(greedy(4)
+                .putAdditionalBodyProperty("documents", JsonValue.from(documents)).build());
+        ChatRequest.Builder same = grpcGreedy(4);
+        for (Map<String, Object> d : documents) {
+            same.addDocuments(io.nemotron.api.v1.Document.newBuilder().setId((String) d.get("id"))
+                    .setTitle((String) d.get("title")).setText((String) d.get("text")));
+        }
+        GrpcChat oracle = grpcChat(same.build());
+
+        assertUsage(c.usage().orElseThrow(), oracle.fin());
+        assertThat(ids(c.choices().getFirst()._additionalProperties(), "token_ids")).isEqualTo(oracle.ids());
+        Map<String, JsonValue> used = c._additionalProperties().get("documents")
+                .convert(new TypeReference<Map<String, JsonValue>>() {});
+        assertThat(used.get("used").convert(new TypeReference<List<String>>() {}))
+                .isEqualTo(oracle.fin().getDocumentsUsedList()).isNotEmpty();
+        assertThat(used.get("dropped").convert(new TypeReference<List<String>>() {}))
+                .isEqualTo(oracle.fin().getDocumentsDroppedList());
+    }
+
+    @Test
     void modelsListsTheServedModel() {
         var models = client.models().list().data();
         assertThat(models).hasSize(1);
