@@ -215,6 +215,25 @@ class OpenAiSdkIT {
     }
 
     @Test
+    void twoStreamedChoicesEachGetTheirRoleTheirTextAndTheirFinish() {
+        GrpcChat oracle = grpcChat(grpcGreedy(6).build());
+        List<ChatCompletionChunk.Choice> choices = new ArrayList<>();
+        try (StreamResponse<ChatCompletionChunk> s = client.chat().completions().createStreaming(greedy(6).n(2)
+                .build())) {
+            s.stream().forEach(ch -> choices.addAll(ch.choices()));
+        }
+        for (long index = 0; index < 2; index++) {
+            long i = index;
+            List<ChatCompletionChunk.Choice> mine = choices.stream().filter(ch -> ch.index() == i).toList();
+            StringBuilder text = new StringBuilder();
+            mine.forEach(ch -> ch.delta().content().ifPresent(text::append));
+            assertThat(text.toString()).isEqualTo(oracle.content());
+            assertThat(mine.stream().filter(ch -> ch.delta().role().isPresent())).hasSize(1);
+            assertThat(mine.getLast().finishReason()).contains(ChatCompletionChunk.Choice.FinishReason.LENGTH);
+        }
+    }
+
+    @Test
     void aToolRoundTripRendersTheCallAndItsResultAsTheChatRpcDoes() {
         Map<String, Object> schema = Map.of("type", "object", "properties",
                 Map.of("city", Map.of("type", "string")), "required", List.of("city"));
