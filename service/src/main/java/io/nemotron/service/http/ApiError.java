@@ -50,6 +50,11 @@ record ApiError(HttpStatus status, String type, String param, String code, Strin
         };
     }
 
+    /** A client error of {@code status} about no parameter in particular (an unknown route, a wrong method). */
+    static ApiError of(HttpStatus status, String code, String message) {
+        return new ApiError(status, "invalid_request_error", null, code, message, null);
+    }
+
     static ApiError invalid(String param, String message) {
         return new ApiError(HttpStatus.BAD_REQUEST, "invalid_request_error", param, "invalid_value", message, null);
     }
@@ -65,11 +70,6 @@ record ApiError(HttpStatus status, String type, String param, String code, Strin
 
     static ApiError unauthorized(String message) {
         return new ApiError(HttpStatus.UNAUTHORIZED, "authentication_error", null, "invalid_api_key", message, null);
-    }
-
-    /** The same error with another param (an adapter's name for a shared field). */
-    ApiError withParam(String param) {
-        return new ApiError(status, type, param, code, message, retryAfter);
     }
 
     ObjectNode body() {

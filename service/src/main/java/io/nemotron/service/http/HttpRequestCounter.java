@@ -54,6 +54,7 @@ final class HttpRequestCounter extends OncePerRequestFilter {
 
     private Counter counter(String route, String code) {
         return Counter.builder(NAME)
+                // the gRPC interceptor's help text: one family has one description
                 .description("RPCs by method and final gRPC status code")
                 .tag("service", SERVICE)
                 .tag("method", route)

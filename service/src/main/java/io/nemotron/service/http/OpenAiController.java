@@ -2,6 +2,7 @@ package io.nemotron.service.http;
 
 import io.nemotron.core.engine.EngineRequest;
 import io.nemotron.core.engine.InvalidRequestException;
+import io.nemotron.core.engine.SamplingParams;
 import io.nemotron.service.admission.AdmissionProperties;
 import io.nemotron.service.chat.PreparedChat;
 import io.nemotron.service.engine.ModelHost;
@@ -11,9 +12,11 @@ import io.nemotron.service.grpc.stream.ChatPipelineFactory;
 import io.nemotron.service.grpc.stream.PlainTextPipeline;
 import io.nemotron.service.metrics.RequestMetrics;
 import io.nemotron.service.rag.RagContext;
+import jakarta.servlet.http.HttpServletRequest;
 import java.time.Duration;
 import java.util.UUID;
 import java.util.function.IntFunction;
+import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.ExceptionHandler;
@@ -108,16 +111,14 @@ public class OpenAiController {
 
     /** Anything else under /v1: OpenAI's error shape rather than the servlet container's page. */
     @RequestMapping("/**")
-    ResponseEntity<String> unknownRoute(jakarta.servlet.http.HttpServletRequest request) {
+    ResponseEntity<String> unknownRoute(HttpServletRequest request) {
         String route = request.getRequestURI();
         if (HttpRequestCounter.ROUTES.contains(route)) {
-            return new ApiError(org.springframework.http.HttpStatus.METHOD_NOT_ALLOWED, "invalid_request_error", null,
-                    "method_not_allowed", "method: " + route + " does not take " + request.getMethod(), null)
-                    .response();
+            return ApiError.of(HttpStatus.METHOD_NOT_ALLOWED, "method_not_allowed",
+                    "method: " + route + " does not take " + request.getMethod()).response();
         }
-        return new ApiError(org.springframework.http.HttpStatus.NOT_FOUND, "invalid_request_error", null,
-                "not_found", "url: no route " + request.getMethod() + " " + route
-                + " (this server has /v1/chat/completions, /v1/completions and /v1/models)", null).response();
+        return ApiError.of(HttpStatus.NOT_FOUND, "not_found", "url: no route " + request.getMethod() + " " + route
+                + " (this server has /v1/chat/completions, /v1/completions and /v1/models)").response();
     }
 
     /** The client went away while its response was written: nobody to answer (the choices were cancelled). */
@@ -143,8 +144,7 @@ public class OpenAiController {
     }
 
     /** The n choices as n engine requests; a refused one (e.g. queue full) cancels those already in. */
-    private void submit(ServingModel m, ChoicesResponse response, int[] ids,
-                        io.nemotron.core.engine.SamplingParams params, String rpc,
+    private void submit(ServingModel m, ChoicesResponse response, int[] ids, SamplingParams params, String rpc,
                         IntFunction<ChoiceListener> choice) {
         for (int i = 0; i < response.n; i++) {
             try {
