@@ -44,6 +44,15 @@
 //   masks per query vector.
 //   Grid = (num_tiles, num_kv_heads * ceil(group / 16)), block = (128).
 //
+// paged_attention_decode_fp8(..., k_scale, v_scale), paged_attention_prefill_fp8(..., k_scale, v_scale)
+//   The same kernels over an FP8 cache (kv_write_fp8): k_cache / v_cache hold E4M3 codes, read as code · scale with
+//   this layer's k_scale / v_scale. The codes are decoded into the shared-memory tile as BF16 (exact: every E4M3
+//   value is a BF16 value), and the scales are applied outside the inner loops, where they factor out exactly in
+//   real arithmetic: k_scale into the staged query (q·(k8·ks) = (q·ks)·k8), v_scale into the output (Σ p·v8·vs =
+//   vs·Σ p·v8, also for the un-normalized partials, which the same reduce then combines). So the FP8 kernels run the
+//   BF16 kernels' inner loops unchanged; the roundings differ from scaling each element first by one FP32 rounding
+//   per product (the attention parity test bounds it). Arguments and launch as the BF16 kernels, plus the two scales.
+//
 // Common arguments:
 //   out        [rows][out_stride] bf16, head h of row r at out + r*out_stride + h*head_dim (Buf.ATT)
 //   q          [rows][q_stride]   bf16, head h at q + r*q_stride + h*head_dim (Buf.Q, after rope)
@@ -69,6 +78,9 @@
 // Correct first: the loads are not double-buffered (cp.async) and the math runs on CUDA cores, not tensor
 // cores; a prefill tile of 16 query vectors re-reads K/V from L2 far more often than FlashAttention-2's 128-row
 // tiles would. Those are the next steps for speed, behind the same entry points.
+#include <type_traits>
+
+#include "fp8_e4m3.cuh"
 #include "paged_kv.cuh"
 
 namespace nemotron::attention {
@@ -111,6 +123,7 @@ __device__ __forceinline__ float warp_reduce_max(float v) {
 __device__ __forceinline__ void load_tile(Shared& sm, const __nv_bfloat16* __restrict__ k_cache,
                                           const __nv_bfloat16* __restrict__ v_cache, const Work& w, int t0, int n,
                                           int kv_heads, int head_dim, int block_size_log2) {
+  // BF16 cache: copied as it is
   if (head_dim % 8 == 0) {
     // 16-byte global loads; shared rows are not 16-byte aligned (padded stride), so store 4 words.
     const int packs = head_dim / 8;
@@ -140,20 +153,65 @@ __device__ __forceinline__ void load_tile(Shared& sm, const __nv_bfloat16* __res
   }
 }
 
+// FP8 cache: the same tile, each code decoded to its (BF16-exact) E4M3 value; the scales are applied by attend().
+__device__ __forceinline__ __nv_bfloat162 decode_pair(unsigned char lo, unsigned char hi) {
+  return __floats2bfloat162_rn(fp8::decode(lo), fp8::decode(hi));
+}
+
+__device__ __forceinline__ void load_tile(Shared& sm, const unsigned char* __restrict__ k_cache,
+                                          const unsigned char* __restrict__ v_cache, const Work& w, int t0, int n,
+                                          int kv_heads, int head_dim, int block_size_log2) {
+  if (head_dim % 8 == 0) {
+    // 8-byte global loads of 8 codes (a head's row starts at a multiple of head_dim bytes: 8-byte aligned)
+    const int packs = head_dim / 8;
+    for (int e = threadIdx.x; e < n * packs; e += kThreads) {
+      const int t = e / packs;
+      const int d = (e - t * packs) * 8;
+      const int slot = paged_kv::slot_of(w.table, t0 + t, block_size_log2);
+      const std::size_t src = paged_kv::index(slot, w.kv_head, d, kv_heads, head_dim, block_size_log2);
+      const uint2 kc = *reinterpret_cast<const uint2*>(k_cache + src);
+      const uint2 vc = *reinterpret_cast<const uint2*>(v_cache + src);
+      __nv_bfloat162* kd = reinterpret_cast<__nv_bfloat162*>(sm.k + t * kKvRowStride + d);
+      __nv_bfloat162* vd = reinterpret_cast<__nv_bfloat162*>(sm.v + t * kKvRowStride + d);
+#pragma unroll
+      for (int j = 0; j < 4; ++j) {
+        const unsigned kw = j < 2 ? kc.x : kc.y;
+        const unsigned vw = j < 2 ? vc.x : vc.y;
+        const int shift = (j % 2) * 16;  // little-endian: code d + 2j is byte 2j of the 8
+        kd[j] = decode_pair(static_cast<unsigned char>(kw >> shift), static_cast<unsigned char>(kw >> (shift + 8)));
+        vd[j] = decode_pair(static_cast<unsigned char>(vw >> shift), static_cast<unsigned char>(vw >> (shift + 8)));
+      }
+    }
+  } else {
+    const int pairs = head_dim / 2;
+    for (int e = threadIdx.x; e < n * pairs; e += kThreads) {
+      const int t = e / pairs;
+      const int d = (e - t * pairs) * 2;
+      const int slot = paged_kv::slot_of(w.table, t0 + t, block_size_log2);
+      const std::size_t src = paged_kv::index(slot, w.kv_head, d, kv_heads, head_dim, block_size_log2);
+      *reinterpret_cast<__nv_bfloat162*>(sm.k + t * kKvRowStride + d) = decode_pair(k_cache[src], k_cache[src + 1]);
+      *reinterpret_cast<__nv_bfloat162*>(sm.v + t * kKvRowStride + d) = decode_pair(v_cache[src], v_cache[src + 1]);
+    }
+  }
+}
+
 // Runs one CTA's work. kPartial: write the un-normalized partial (acc, m, l) of partition `part` instead of out.
-template <bool kPartial>
+// Cache: __nv_bfloat16, or unsigned char for an FP8 cache, whose k_scale / v_scale are applied here (unused for BF16).
+template <bool kPartial, typename Cache>
 __device__ __forceinline__ void attend(Shared& sm, const Work& w, __nv_bfloat16* out, int out_stride,
                                        const __nv_bfloat16* __restrict__ q, int q_stride,
-                                       const __nv_bfloat16* __restrict__ k_cache,
-                                       const __nv_bfloat16* __restrict__ v_cache, const int* __restrict__ positions,
-                                       int num_heads, int kv_heads, int head_dim, int block_size_log2, float scale,
+                                       const Cache* __restrict__ k_cache, const Cache* __restrict__ v_cache,
+                                       const int* __restrict__ positions, int num_heads, int kv_heads, int head_dim,
+                                       int block_size_log2, float scale, float k_scale, float v_scale,
                                        float* part_out, float* part_max, float* part_sum, int max_partitions,
                                        int part) {
+  constexpr bool kFp8 = std::is_same_v<Cache, unsigned char>;
   const int lane = static_cast<int>(threadIdx.x) % kWarpSize;
   const int warp = static_cast<int>(threadIdx.x) / kWarpSize;
   const int nvec = w.nrows * w.nheads;
   const int half_dim = head_dim / 2;
-  const float qscale = scale * kLog2e;
+  // FP8: k_scale folds into the query, as (q · ks) · k8 = q · (k8 · ks)
+  const float qscale = kFp8 ? scale * kLog2e * k_scale : scale * kLog2e;
 
   for (int e = threadIdx.x; e < nvec * head_dim; e += kThreads) {
     const int i = e / head_dim;
@@ -260,11 +318,16 @@ __device__ __forceinline__ void attend(Shared& sm, const Work& w, __nv_bfloat16*
 #pragma unroll
       for (int c = 0; c < kPairsPerLane; ++c) {
         const int pair = lane + c * kWarpSize;
-        if (pair < half_dim) reinterpret_cast<float2*>(part_out + slot * head_dim)[pair] = acc[j][c];
+        if (pair < half_dim) {
+          // FP8: v_scale applied to the un-normalized partial (the reduce is linear in it)
+          const float2 a = kFp8 ? make_float2(acc[j][c].x * v_scale, acc[j][c].y * v_scale) : acc[j][c];
+          reinterpret_cast<float2*>(part_out + slot * head_dim)[pair] = a;
+        }
       }
     } else {
       // l >= 1: the vector's own position is always visible (the max element contributes 2^0).
-      const float inv = 1.0f / l[j];
+      // FP8: v_scale joins the normalization, as Σ p · (v8 · vs) / l = (Σ p · v8) · (vs / l)
+      const float inv = kFp8 ? v_scale / l[j] : 1.0f / l[j];
       __nv_bfloat16* o = out + static_cast<std::size_t>(row) * out_stride + head * head_dim;
 #pragma unroll
       for (int c = 0; c < kPairsPerLane; ++c) {
@@ -289,16 +352,17 @@ __device__ __forceinline__ void head_chunk(int num_heads, int kv_heads, Work& w)
 
 }  // namespace nemotron::attention
 
-extern "C" __global__ void __launch_bounds__(nemotron::attention::kThreads)
-paged_attention_decode_bf16(__nv_bfloat16* out, int out_stride, const __nv_bfloat16* __restrict__ q, int q_stride,
-                            const __nv_bfloat16* __restrict__ k_cache, const __nv_bfloat16* __restrict__ v_cache,
-                            const int* __restrict__ block_tables, int block_table_stride,
-                            const int* __restrict__ seq_of_row, const int* __restrict__ positions, int num_heads,
-                            int num_kv_heads, int head_dim, int block_size_log2, float scale, int partition_tokens,
-                            float* part_out, float* part_max, float* part_sum, int max_partitions) {
-  using namespace nemotron::attention;
-  // Declared here rather than in attend(): each instantiation would otherwise get its own copy.
-  __shared__ Shared sm;
+namespace nemotron::attention {
+
+// The decode and prefill kernels' bodies, for either cache type (the kernels declare the shared tile: one per kernel).
+template <typename Cache>
+__device__ __forceinline__ void decode(Shared& sm, __nv_bfloat16* out, int out_stride, const __nv_bfloat16* q,
+                                       int q_stride, const Cache* k_cache, const Cache* v_cache,
+                                       const int* block_tables, int block_table_stride, const int* seq_of_row,
+                                       const int* positions, int num_heads, int num_kv_heads, int head_dim,
+                                       int block_size_log2, float scale, int partition_tokens, float* part_out,
+                                       float* part_max, float* part_sum, int max_partitions, float k_scale,
+                                       float v_scale) {
   Work w;
   head_chunk(num_heads, num_kv_heads, w);
   w.row0 = static_cast<int>(blockIdx.x);
@@ -310,13 +374,66 @@ paged_attention_decode_bf16(__nv_bfloat16* out, int out_stride, const __nv_bfloa
     if (w.t_begin >= context) return;  // the reduce reads only partitions below ceil(context / P)
     w.t_end = min(context, w.t_begin + partition_tokens);
     attend<true>(sm, w, out, out_stride, q, q_stride, k_cache, v_cache, positions, num_heads, num_kv_heads, head_dim,
-                 block_size_log2, scale, part_out, part_max, part_sum, max_partitions, static_cast<int>(blockIdx.z));
+                 block_size_log2, scale, k_scale, v_scale, part_out, part_max, part_sum, max_partitions,
+                 static_cast<int>(blockIdx.z));
   } else {
     w.t_begin = 0;
     w.t_end = context;
     attend<false>(sm, w, out, out_stride, q, q_stride, k_cache, v_cache, positions, num_heads, num_kv_heads, head_dim,
-                  block_size_log2, scale, nullptr, nullptr, nullptr, 0, 0);
+                  block_size_log2, scale, k_scale, v_scale, nullptr, nullptr, nullptr, 0, 0);
   }
+}
+
+template <typename Cache>
+__device__ __forceinline__ void prefill(Shared& sm, __nv_bfloat16* out, int out_stride, const __nv_bfloat16* q,
+                                        int q_stride, const Cache* k_cache, const Cache* v_cache,
+                                        const int* block_tables, int block_table_stride, const int* seq_of_row,
+                                        const int* positions, const int* tile_row_start, const int* tile_num_rows,
+                                        int num_heads, int num_kv_heads, int head_dim, int block_size_log2,
+                                        float scale, float k_scale, float v_scale) {
+  Work w;
+  head_chunk(num_heads, num_kv_heads, w);
+  w.row0 = tile_row_start[blockIdx.x];
+  // NOTE: the host guarantees rows * heads <= 16; clamping here only keeps a broken tile list from writing
+  // past shared memory (its extra rows would then be left unwritten, which the parity tests catch).
+  w.nrows = min(tile_num_rows[blockIdx.x], kMaxQueryVectors / w.nheads);
+  w.table = block_tables + static_cast<std::size_t>(seq_of_row[w.row0]) * block_table_stride;
+  int last = 0;
+  for (int r = 0; r < w.nrows; ++r) last = max(last, positions[w.row0 + r]);
+  w.t_begin = 0;
+  w.t_end = last + 1;
+  attend<false>(sm, w, out, out_stride, q, q_stride, k_cache, v_cache, positions, num_heads, num_kv_heads, head_dim,
+                block_size_log2, scale, k_scale, v_scale, nullptr, nullptr, nullptr, 0, 0);
+}
+
+}  // namespace nemotron::attention
+
+extern "C" __global__ void __launch_bounds__(nemotron::attention::kThreads)
+paged_attention_decode_bf16(__nv_bfloat16* out, int out_stride, const __nv_bfloat16* __restrict__ q, int q_stride,
+                            const __nv_bfloat16* __restrict__ k_cache, const __nv_bfloat16* __restrict__ v_cache,
+                            const int* __restrict__ block_tables, int block_table_stride,
+                            const int* __restrict__ seq_of_row, const int* __restrict__ positions, int num_heads,
+                            int num_kv_heads, int head_dim, int block_size_log2, float scale, int partition_tokens,
+                            float* part_out, float* part_max, float* part_sum, int max_partitions) {
+  // Declared here rather than in attend(): each instantiation would otherwise get its own copy.
+  __shared__ nemotron::attention::Shared sm;
+  nemotron::attention::decode(sm, out, out_stride, q, q_stride, k_cache, v_cache, block_tables, block_table_stride,
+                              seq_of_row, positions, num_heads, num_kv_heads, head_dim, block_size_log2, scale,
+                              partition_tokens, part_out, part_max, part_sum, max_partitions, 1.0f, 1.0f);
+}
+
+extern "C" __global__ void __launch_bounds__(nemotron::attention::kThreads)
+paged_attention_decode_fp8(__nv_bfloat16* out, int out_stride, const __nv_bfloat16* __restrict__ q, int q_stride,
+                           const unsigned char* __restrict__ k_cache, const unsigned char* __restrict__ v_cache,
+                           const int* __restrict__ block_tables, int block_table_stride,
+                           const int* __restrict__ seq_of_row, const int* __restrict__ positions, int num_heads,
+                           int num_kv_heads, int head_dim, int block_size_log2, float scale, int partition_tokens,
+                           float* part_out, float* part_max, float* part_sum, int max_partitions, float k_scale,
+                           float v_scale) {
+  __shared__ nemotron::attention::Shared sm;
+  nemotron::attention::decode(sm, out, out_stride, q, q_stride, k_cache, v_cache, block_tables, block_table_stride,
+                              seq_of_row, positions, num_heads, num_kv_heads, head_dim, block_size_log2, scale,
+                              partition_tokens, part_out, part_max, part_sum, max_partitions, k_scale, v_scale);
 }
 
 extern "C" __global__ void __launch_bounds__(1024)
@@ -351,20 +468,22 @@ paged_attention_prefill_bf16(__nv_bfloat16* out, int out_stride, const __nv_bflo
                              const int* __restrict__ seq_of_row, const int* __restrict__ positions,
                              const int* __restrict__ tile_row_start, const int* __restrict__ tile_num_rows,
                              int num_heads, int num_kv_heads, int head_dim, int block_size_log2, float scale) {
-  using namespace nemotron::attention;
-  // Declared here rather than in attend(): each instantiation would otherwise get its own copy.
-  __shared__ Shared sm;
-  Work w;
-  head_chunk(num_heads, num_kv_heads, w);
-  w.row0 = tile_row_start[blockIdx.x];
-  // NOTE: the host guarantees rows * heads <= 16; clamping here only keeps a broken tile list from writing
-  // past shared memory (its extra rows would then be left unwritten, which the parity tests catch).
-  w.nrows = min(tile_num_rows[blockIdx.x], kMaxQueryVectors / w.nheads);
-  w.table = block_tables + static_cast<std::size_t>(seq_of_row[w.row0]) * block_table_stride;
-  int last = 0;
-  for (int r = 0; r < w.nrows; ++r) last = max(last, positions[w.row0 + r]);
-  w.t_begin = 0;
-  w.t_end = last + 1;
-  attend<false>(sm, w, out, out_stride, q, q_stride, k_cache, v_cache, positions, num_heads, num_kv_heads, head_dim,
-                block_size_log2, scale, nullptr, nullptr, nullptr, 0, 0);
+  __shared__ nemotron::attention::Shared sm;
+  nemotron::attention::prefill(sm, out, out_stride, q, q_stride, k_cache, v_cache, block_tables, block_table_stride,
+                               seq_of_row, positions, tile_row_start, tile_num_rows, num_heads, num_kv_heads,
+                               head_dim, block_size_log2, scale, 1.0f, 1.0f);
+}
+
+extern "C" __global__ void __launch_bounds__(nemotron::attention::kThreads)
+paged_attention_prefill_fp8(__nv_bfloat16* out, int out_stride, const __nv_bfloat16* __restrict__ q, int q_stride,
+                            const unsigned char* __restrict__ k_cache, const unsigned char* __restrict__ v_cache,
+                            const int* __restrict__ block_tables, int block_table_stride,
+                            const int* __restrict__ seq_of_row, const int* __restrict__ positions,
+                            const int* __restrict__ tile_row_start, const int* __restrict__ tile_num_rows,
+                            int num_heads, int num_kv_heads, int head_dim, int block_size_log2, float scale,
+                            float k_scale, float v_scale) {
+  __shared__ nemotron::attention::Shared sm;
+  nemotron::attention::prefill(sm, out, out_stride, q, q_stride, k_cache, v_cache, block_tables, block_table_stride,
+                               seq_of_row, positions, tile_row_start, tile_num_rows, num_heads, num_kv_heads,
+                               head_dim, block_size_log2, scale, k_scale, v_scale);
 }

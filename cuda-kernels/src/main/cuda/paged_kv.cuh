@@ -1,7 +1,7 @@
 // The GPU layout of the paged K/V pool, shared by kv_cache.cu (writes) and paged_attention.cu (reads).
 //
 // One device allocation per FULL-attention layer for K and one for V, each
-//   [num_blocks][kv_heads][block_size][head_dim]   (BF16)
+//   [num_blocks][kv_heads][block_size][head_dim]   (BF16, or E4M3 codes for an FP8 cache: element offsets alike)
 // so the keys of one kv head inside one block are block_size * head_dim contiguous elements (4 KiB for
 // block 16, head_dim 128). The attention kernels read a tile of tokens of ONE kv head at a time (every
 // query head of the GQA group shares it), so this layout turns each tile load into a few fully

@@ -33,11 +33,13 @@ public final class KernelFatbin {
             "embedding_gather_bf16", "embedding_gather_f32",
             "rope_bf16", "rope_f32",
             "silu_mul_bf16", "silu_mul_f32", "add_bf16", "add_f32",
-            "kv_write_bf16",
+            "kv_write_bf16", "kv_write_fp8",
             "paged_attention_decode_bf16", "paged_attention_reduce_bf16", "paged_attention_prefill_bf16",
+            "paged_attention_decode_fp8", "paged_attention_prefill_fp8",
             "sample_penalties_f32", "sample_tokens_f32",
             "loopback_all_reduce_f32", "loopback_all_reduce_bf16", "loopback_all_gather_u16",
-            "fill_uniform_bf16");
+            "fill_uniform_bf16",
+            "fp8_quantize_bf16", "fp8_dequantize_bf16");
 
     /** First four bytes of every fatbin: the header magic 0xBA55ED50, stored little-endian. */
     public static final int MAGIC = 0xBA55ED50;

@@ -3,6 +3,8 @@ package io.nemotron.core.runtime;
 import io.nemotron.core.backend.Backend;
 import io.nemotron.core.backend.CommunicatorException;
 import io.nemotron.core.backend.DeviceCommunicator;
+import io.nemotron.core.backend.KvCacheDtype;
+import io.nemotron.core.backend.KvCacheFormat;
 import io.nemotron.core.backend.cuda.CudaBackend;
 import io.nemotron.core.backend.cuda.CudaDevice;
 import io.nemotron.core.backend.cuda.CudaException;
@@ -32,15 +34,18 @@ public final class CudaRanks implements RankFactory {
     private final int[] ordinals;
     private final int maxRows;
     private final CudaGraphs graphs;
+    private final KvCacheFormat kvFormat;    // null: BF16 K/V (the backends' default)
     private final Nccl nccl;                 // null for one rank
     private final Rebound[] members;
     private volatile NcclGroup group;
 
-    private CudaRanks(CudaDevice[] devices, int[] ordinals, int maxRows, CudaGraphs graphs, Nccl nccl) {
+    private CudaRanks(CudaDevice[] devices, int[] ordinals, int maxRows, CudaGraphs graphs, KvCacheFormat kvFormat,
+                      Nccl nccl) {
         this.devices = devices;
         this.ordinals = ordinals;
         this.maxRows = maxRows;
         this.graphs = graphs;
+        this.kvFormat = kvFormat;
         this.nccl = nccl;
         this.members = new Rebound[devices.length];
         for (int r = 0; r < devices.length; r++) {
@@ -58,6 +63,18 @@ public final class CudaRanks implements RankFactory {
 
     /** As above, each rank's backend running decode steps as {@code graphs} says. */
     public static CudaRanks open(int first, int ranks, int maxRows, CudaGraphs graphs) {
+        return open(first, ranks, maxRows, graphs, null);
+    }
+
+    /**
+     * As above, each rank's backend storing K/V as {@code kvFormat} says ({@code --kv-cache-dtype}: BF16, or FP8 with
+     * the checkpoint's per-layer scales; null for BF16). An FP32 cache is refused here, naming the flag, before any
+     * device is opened.
+     */
+    public static CudaRanks open(int first, int ranks, int maxRows, CudaGraphs graphs, KvCacheFormat kvFormat) {
+        if (kvFormat != null) {
+            CudaBackend.requireSupported(kvFormat.dtype());
+        }
         if (ranks < 1) {
             throw new IllegalArgumentException("tensor-parallel size must be >= 1, got " + ranks);
         }
@@ -68,7 +85,8 @@ public final class CudaRanks implements RankFactory {
                 ordinals[r] = first + r;
                 devices[r] = CudaDevice.open(first + r);
             }
-            CudaRanks made = new CudaRanks(devices, ordinals, maxRows, graphs, ranks > 1 ? Nccl.load() : null);
+            CudaRanks made = new CudaRanks(devices, ordinals, maxRows, graphs, kvFormat,
+                    ranks > 1 ? Nccl.load() : null);
             made.join();
             return made;
         } catch (RuntimeException | Error e) {
@@ -107,8 +125,9 @@ public final class CudaRanks implements RankFactory {
 
     @Override
     public Backend open(int rank, ModelConfig config, ModelWeights shard, int vocabStart) {
+        KvCacheFormat format = kvFormat != null ? kvFormat : KvCacheFormat.of(KvCacheDtype.BF16, config.numLayers());
         return new CudaBackend(config, shard, devices[rank], maxRows, devices.length > 1 ? members[rank] : null,
-                vocabStart, graphs);
+                vocabStart, graphs, format);
     }
 
     /**

@@ -40,10 +40,12 @@ public final class RankMemoryPlans {
             } else {
                 MemoryPlan.Workspace w = plan.workspace();
                 body = String.format(Locale.ROOT, "budget %d bytes (%.2f), weights %d bytes, workspace %d bytes"
-                                + " (activations %d, logits %d, split-KV %d, step inputs %d, GEMM %d), runtime reserve %d"
+                                + " (activations %d, logits %d, split-KV %d, step inputs %d, GEMM %d, FP8 scratch %d),"
+                                + " runtime reserve %d"
                                 + " bytes, KV cache %d blocks of %d tokens x %d bytes = %d bytes (%d tokens)",
                         plan.budgetBytes(), plan.utilization(), plan.weightBytes(), w.total(), w.activationBytes(),
-                        w.logitsBytes(), w.splitKvBytes(), w.stepInputBytes(), w.gemmBytes(), plan.runtimeReserveBytes(),
+                        w.logitsBytes(), w.splitKvBytes(), w.stepInputBytes(), w.gemmBytes(), w.fp8Bytes(),
+                        plan.runtimeReserveBytes(),
                         plan.kvBlocks(), plan.blockSize(), plan.kvBytesPerBlock(), plan.kvBytes(), plan.kvTokens());
             }
             return head + body + String.format(Locale.ROOT, "; free now %d bytes", freeBytes);

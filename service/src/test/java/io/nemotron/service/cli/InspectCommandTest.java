@@ -163,7 +163,11 @@ class InspectCommandTest {
         long logits = seqs * 4L * (v / tp + v);
         long splitKv = 16L * (heads / tp) * (maxLen / 512) * (d + 2) * 4;
         long stepInputs = rows * 16L + seqs * ((maxLen / blockSize) * 4L + 64);
-        long workspace = activations + logits + splitKv + stepInputs + (32L << 20);
+        // FP8 weights: the dequantizing path's scratch (Fp8Linear): one chunk of output rows of the largest projection
+        // shard as BF16, at most 2^26 elements (gate/up: 2^26 / h = 4,096 rows of h), and rows x the widest input (down)
+        long largestShard = Math.max((widestInter / tp) * h, (heads / tp) * d * h);
+        long fp8Scratch = 2 * Math.min(largestShard, (1L << 26) / h * h) + rows * 2L * Math.max(h, widestInter / tp);
+        long workspace = activations + logits + splitKv + stepInputs + (32L << 20) + fp8Scratch;
         assertEquals(workspace, j.get("workspace_bytes").asLong());
         long blocks = (budget - weights - workspace - gib) / (blockSize * kvPerToken);
         assertEquals(blocks * blockSize, j.get("kv_capacity_tokens").asLong());

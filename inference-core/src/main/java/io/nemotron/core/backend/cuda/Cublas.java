@@ -107,6 +107,7 @@ public final class Cublas implements AutoCloseable {
     private final MethodHandle setStream;
     private final MethodHandle setWorkspace;
     private final MemorySegment one;    // float 1.0f: alpha (pointer mode host, the default)
+    private final MemorySegment alpha;  // a scaled GEMM's alpha: read by cublasGemmEx before it returns (host pointer mode)
     private final MemorySegment zero;   // float 0.0f: beta
     private final MemorySegment handle;
     private boolean closed;
@@ -132,6 +133,7 @@ public final class Cublas implements AutoCloseable {
                 ADDRESS, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
         this.one = arena.allocate(JAVA_FLOAT);
         one.set(JAVA_FLOAT, 0, 1f);
+        this.alpha = arena.allocate(JAVA_FLOAT);
         this.zero = arena.allocate(JAVA_FLOAT);
         zero.set(JAVA_FLOAT, 0, 0f);
         MemorySegment out = arena.allocate(ADDRESS);
@@ -222,6 +224,22 @@ public final class Cublas implements AutoCloseable {
      */
     public void linear(long w, int outFeatures, int inFeatures, long in, int inStride, long out, int outStride,
                        int outType, int tokens, String what) {
+        gemm(one, w, outFeatures, inFeatures, in, inStride, out, outStride, outType, tokens, what);
+    }
+
+    /**
+     * As {@link #linear}, with the FP32 sum multiplied by {@code scale} before the one rounding to the output type
+     * (cuBLAS's alpha: {@code out = scale · Σ_c W[r][c] · in[t][c]}): the FP8 path's input_scale · weight_scale. With
+     * the host pointer mode cuBLAS reads alpha during the call, so a captured GEMM keeps the value it was given.
+     */
+    public void scaledLinear(float scale, long w, int outFeatures, int inFeatures, long in, int inStride, long out,
+                             int outStride, int outType, int tokens, String what) {
+        alpha.set(JAVA_FLOAT, 0, scale);
+        gemm(alpha, w, outFeatures, inFeatures, in, inStride, out, outStride, outType, tokens, what);
+    }
+
+    private void gemm(MemorySegment alphaOnHost, long w, int outFeatures, int inFeatures, long in, int inStride,
+                      long out, int outStride, int outType, int tokens, String what) {
         if (closed) {
             throw new IllegalStateException("cuBLAS handle closed");
         }
@@ -229,7 +247,7 @@ public final class Cublas implements AutoCloseable {
         int status;
         try {
             // invokeExact: no boxing on the hot path (hundreds of GEMMs per decode step)
-            status = (int) gemmEx.invokeExact(handle, g.transa(), g.transb(), g.m(), g.n(), g.k(), one,
+            status = (int) gemmEx.invokeExact(handle, g.transa(), g.transb(), g.m(), g.n(), g.k(), alphaOnHost,
                     MemorySegment.ofAddress(w), CUDA_R_16BF, g.lda(), MemorySegment.ofAddress(in), CUDA_R_16BF, g.ldb(),
                     zero, MemorySegment.ofAddress(out), outType, g.ldc(), CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
         } catch (RuntimeException | Error e) {

@@ -1,6 +1,8 @@
 package io.nemotron.core.backend.cuda;
 
 import io.nemotron.core.backend.Backend;
+import io.nemotron.core.backend.KvCacheDtype;
+import io.nemotron.core.backend.KvCacheFormat;
 import io.nemotron.core.backend.KvPool;
 import io.nemotron.core.backend.StepBatch;
 import io.nemotron.core.backend.cpu.RopeFrequencies;
@@ -45,10 +47,16 @@ import java.util.function.Function;
  * partition), so greedy outputs are the same with graphs on and off. The sampling op ({@link #sample}) runs eagerly
  * after the replay too, on the same stream; its copy of the ids back is then the step's one wait.
  *
- * <p>Precision: weights BF16 on the device ({@link DeviceWeights}: F32/F16 checkpoints are rounded once at upload);
+ * <p>Precision: weights BF16 on the device ({@link DeviceWeights}: F32/F16 checkpoints are rounded once at upload),
+ * except ModelOpt FP8 linears, which stay E4M3 codes and run through {@link Fp8Linear} (inputs quantized to E4M3
+ * values, the weight dequantized into BF16 scratch, the GEMM scaled by input_scale · weight_scale);
  * activations BF16 in device buffers of {@code maxRows × widest} values, accumulation FP32 inside every kernel and GEMM,
  * logits FP32 (the lm_head GEMM writes FP32). This is Hugging Face's BF16 inference (the kernels round as HF's BF16
  * modules do), so the GPU differs from the CPU backend, which keeps FP32 activations, by BF16 rounding noise.
+ *
+ * <p>KV cache ({@link KvCacheFormat}, {@code --kv-cache-dtype}): BF16 by default; FP8 stores the E4M3 codes of
+ * {@code x / scale} with each layer's k/v scale (kv_write_fp8) and the attention kernels read code · scale
+ * (paged_attention_*_fp8), half the bytes per block. There is no FP32 cache on the GPU: it is refused naming the flag.
  *
  * <p>Buffers hold rows at the width of the op that wrote them (row r of K at {@code r · kvHeads·headDim} for that
  * layer), as the CPU backend does. Sampling runs on the device ({@link #sample}: sampling.cu), so a step copies back one
@@ -87,6 +95,8 @@ public final class CudaBackend implements Backend {
     private final DeviceSampler sampler;
     private final Cublas blas;
     private final DeviceWeights weights;
+    private final KvCacheFormat kvFormat;       // BF16 or FP8 K/V, with the FP8 cache's per-layer scales
+    private final Fp8Linear fp8;                // the FP8 linears' dequantizing path; null when the model has none
     private final Map<Buf, DeviceBuffer> bufs = new EnumMap<>(Buf.class);
     private final Map<Buf, Integer> widths = new EnumMap<>(Buf.class);
     private final DeviceBuffer gemmWorkspace;   // cuBLAS's workspace: no GEMM allocates, so GEMMs can be captured
@@ -133,7 +143,27 @@ public final class CudaBackend implements Backend {
     /** As above, with decode graphs as {@code graphs} says ({@link CudaGraphs#on()} by default). */
     public CudaBackend(ModelConfig config, ModelWeights model, CudaDevice device, int maxRows, DeviceCommunicator comm,
                        int vocabStart, CudaGraphs graphs) {
-        this(config, model, device, maxRows, comm, vocabStart, graphs, kernels -> DeviceWeights.upload(device, model));
+        this(config, model, device, maxRows, comm, vocabStart, graphs, bf16Cache(config));
+    }
+
+    /**
+     * As above, with K/V stored as {@code kvFormat} says ({@code --kv-cache-dtype}): BF16 (the default), or FP8 E4M3
+     * codes of {@code x / scale} with its per-layer k/v scales, read as code · scale. FP32 is refused naming the flag:
+     * the CUDA attention kernels read BF16 and FP8 caches only.
+     */
+    public CudaBackend(ModelConfig config, ModelWeights model, CudaDevice device, int maxRows, DeviceCommunicator comm,
+                       int vocabStart, CudaGraphs graphs, KvCacheFormat kvFormat) {
+        this(config, model, device, maxRows, comm, vocabStart, graphs, kvFormat,
+                kernels -> DeviceWeights.upload(device, model));
+    }
+
+    /** Refuses, naming {@code --kv-cache-dtype}, a KV cache dtype the CUDA kernels do not read (FP32). */
+    public static void requireSupported(KvCacheDtype dtype) {
+        CudaKvPool.checkDtype(dtype);
+    }
+
+    private static KvCacheFormat bf16Cache(ModelConfig config) {
+        return KvCacheFormat.of(KvCacheDtype.BF16, config.numLayers());
     }
 
     /**
@@ -142,12 +172,18 @@ public final class CudaBackend implements Backend {
      * with {@code new Transformer(config, backend.model(), backend)}.
      */
     public static CudaBackend withRandomWeights(ModelConfig config, CudaDevice device, int maxRows, long seed) {
-        return new CudaBackend(config, null, device, maxRows, null, 0, CudaGraphs.on(),
+        return new CudaBackend(config, null, device, maxRows, null, 0, CudaGraphs.on(), bf16Cache(config),
                 kernels -> DeviceWeights.random(device, new FillKernels(kernels), config, seed));
     }
 
     private CudaBackend(ModelConfig config, ModelWeights model, CudaDevice device, int maxRows, DeviceCommunicator comm,
-                        int vocabStart, CudaGraphs graphs, Function<CudaModule, DeviceWeights> weightsOf) {
+                        int vocabStart, CudaGraphs graphs, KvCacheFormat kvFormat,
+                        Function<CudaModule, DeviceWeights> weightsOf) {
+        CudaKvPool.checkDtype(kvFormat.dtype());
+        if (kvFormat.kScales().length != config.numLayers()) {
+            throw new IllegalArgumentException("the KV cache format has scales for " + kvFormat.kScales().length
+                    + " layers, the model has " + config.numLayers());
+        }
         if (vocabStart < 0 || vocabStart >= config.vocabSize()) {
             throw new IllegalArgumentException("vocabStart " + vocabStart + " outside the vocabulary [0, "
                     + config.vocabSize() + ")");
@@ -160,6 +196,7 @@ public final class CudaBackend implements Backend {
             throw new IllegalArgumentException("maxRows must be in [1, 65535] (a CUDA grid's y extent), got " + maxRows);
         }
         this.config = config;
+        this.kvFormat = kvFormat;
         this.device = device;
         this.comm = comm != null && comm.size() > 1 ? comm : null;
         this.vocabStart = vocabStart;
@@ -215,6 +252,14 @@ public final class CudaBackend implements Backend {
             this.weights = weightsOf.apply(kernels);
             made.add(this.weights);
             this.model = model != null ? model : weights.model();
+            if (this.model.embedTokens().dtype() == DType.F8_E4M3) {
+                throw new IllegalArgumentException("tensor " + this.model.embedTokens().name() + " is F8_E4M3: the"
+                        + " embedding of a ModelOpt FP8 checkpoint stays BF16, and the CUDA embedding gathers BF16 rows");
+            }
+            this.fp8 = Fp8Linear.forModel(device, new Fp8Kernels(kernels), blas, this.model, maxRows);
+            if (fp8 != null) {
+                made.add(fp8);
+            }
             widths.put(Buf.X, hidden);
             widths.put(Buf.XB, hidden);
             widths.put(Buf.OUT, hidden);
@@ -509,8 +554,19 @@ public final class CudaBackend implements Backend {
     @Override
     public void linear(Buf in, Buf out, Tensor weight, int rows) {
         checkWidths(in, out, weight);
-        blas.linear(weight(weight), weight.rows(), weight.cols(), buf(in), weight.cols(), buf(out), weight.rows(),
-                Cublas.CUDA_R_16BF, rows(rows), weight.name());
+        gemm(weight, buf(in), buf(out), weight.rows(), Cublas.CUDA_R_16BF, rows(rows), weight.name());
+    }
+
+    /**
+     * {@code out[t][r] = Σ_c W[r][c] · in[t][c]} for {@code rows} dense input rows (at the weight's in_features),
+     * written at {@code outStride}: cuBLAS's BF16 GEMM, or for an FP8 weight the dequantizing path ({@link Fp8Linear}).
+     */
+    private void gemm(Tensor w, long in, long out, int outStride, int outType, int rows, String what) {
+        if (w.dtype() == DType.F8_E4M3) {
+            fp8.linear(w, weight(w), in, out, outStride, outType, rows, what);
+        } else {
+            blas.linear(weight(w), w.rows(), w.cols(), in, w.cols(), out, outStride, outType, rows, what);
+        }
     }
 
     private void checkWidths(Buf in, Buf out, Tensor weight) {
@@ -535,8 +591,8 @@ public final class CudaBackend implements Backend {
         int outWidth = widths.get(out);
         int n = rows(rows);
         bufs.get(out).zeroAsync(0, (long) n * outWidth * 2, stream);
-        blas.linear(weight(weight), width, weight.cols(), buf(in), weight.cols(), buf(out) + 2L * offset, outWidth,
-                Cublas.CUDA_R_16BF, n, weight.name() + " slice at " + offset);
+        gemm(weight, buf(in), buf(out) + 2L * offset, outWidth, Cublas.CUDA_R_16BF, n,
+                weight.name() + " slice at " + offset);
     }
 
     @Override
@@ -601,13 +657,15 @@ public final class CudaBackend implements Backend {
         CudaKvPool pool = (CudaKvPool) kv;
         long kc = pool.keys(layer).address();
         long vc = pool.values(layer).address();
+        if (pool.dtype() != kvFormat.dtype()) {
+            throw new IllegalStateException("a " + pool.dtype().label() + " KV pool given to a backend whose cache is "
+                    + kvFormat.dtype().label());
+        }
         int rows = batch.rows;
         int heads = config.numAttentionHeads();
-        int kvWidth = kvHeads * headDim;
         int qWidth = heads * headDim;
         int log2 = pool.blockSizeLog2();
-        kvCache.kvWriteBf16(kc, vc, buf(Buf.K), buf(Buf.V), kvWidth, stepAddress(inputs.slots), kvHeads, headDim, log2,
-                rows);
+        kvWrite(layer, kc, vc, kvHeads, stepAddress(inputs.slots), log2, rows);
         long tables = stepAddress(inputs.tables);
         long seqOfRow = stepAddress(inputs.seqOfRow);
         long positions = stepAddress(inputs.positions);
@@ -620,22 +678,20 @@ public final class CudaBackend implements Backend {
                 long out = part.address();
                 long max = out + slots * headDim * 4;
                 long sum = max + slots * 4;
-                pagedAttention.pagedAttentionDecodeBf16(buf(Buf.ATT), qWidth, buf(Buf.Q), qWidth, kc, vc, tables,
-                        inputs.tableStride, seqOfRow, positions, heads, kvHeads, headDim, log2, attentionScale, p, out,
+                decodeAttention(layer, kc, vc, tables, inputs.tableStride, seqOfRow, positions, kvHeads, log2, p, out,
                         max, sum, parts, rows);
                 pagedAttention.pagedAttentionReduceBf16(buf(Buf.ATT), qWidth, out, max, sum, positions, heads, headDim,
                         p, parts, rows);
             } else {
                 // unsplit: partition_tokens 0, and null (0) for the partial buffers the kernel then never reads
-                pagedAttention.pagedAttentionDecodeBf16(buf(Buf.ATT), qWidth, buf(Buf.Q), qWidth, kc, vc, tables,
-                        inputs.tableStride, seqOfRow, positions, heads, kvHeads, headDim, log2, attentionScale, 0, 0L,
+                decodeAttention(layer, kc, vc, tables, inputs.tableStride, seqOfRow, positions, kvHeads, log2, 0, 0L,
                         0L, 0L, 0, rows);
             }
         } else {
             int g = inputs.groupIndex(heads / kvHeads);
-            pagedAttention.pagedAttentionPrefillBf16(buf(Buf.ATT), qWidth, buf(Buf.Q), qWidth, kc, vc, tables,
-                    inputs.tableStride, seqOfRow, positions, stepAddress(inputs.tileStarts[g]),
-                    stepAddress(inputs.tileRows[g]), heads, kvHeads, headDim, log2, attentionScale, inputs.tileCount[g]);
+            prefillAttention(layer, kc, vc, tables, inputs.tableStride, seqOfRow, positions,
+                    stepAddress(inputs.tileStarts[g]), stepAddress(inputs.tileRows[g]), kvHeads, log2,
+                    inputs.tileCount[g]);
         }
     }
 
@@ -658,8 +714,7 @@ public final class CudaBackend implements Backend {
         long positions = graphs.input(in.positions);
         long tables = graphs.input(in.tables);
         long seqOfRow = graphs.input(in.seqOfRow);
-        kvCache.kvWriteBf16(kc, vc, buf(Buf.K), buf(Buf.V), kvHeads * headDim, graphs.input(in.slots), kvHeads, headDim,
-                log2, rows);
+        kvWrite(layer, kc, vc, kvHeads, graphs.input(in.slots), log2, rows);
         if (rows <= SPLIT_MAX_ROWS) {
             int p = splitPartitionTokens;
             int parts = graphs.maxPartitions();
@@ -667,13 +722,57 @@ public final class CudaBackend implements Backend {
             long out = graphs.partials().address();
             long max = out + slots * headDim * 4;
             long sum = max + slots * 4;
-            pagedAttention.pagedAttentionDecodeBf16(buf(Buf.ATT), qWidth, buf(Buf.Q), qWidth, kc, vc, tables, in.stride,
-                    seqOfRow, positions, heads, kvHeads, headDim, log2, attentionScale, p, out, max, sum, parts, rows);
+            decodeAttention(layer, kc, vc, tables, in.stride, seqOfRow, positions, kvHeads, log2, p, out, max, sum,
+                    parts, rows);
             pagedAttention.pagedAttentionReduceBf16(buf(Buf.ATT), qWidth, out, max, sum, positions, heads, headDim, p,
                     parts, rows);
         } else {
-            pagedAttention.pagedAttentionDecodeBf16(buf(Buf.ATT), qWidth, buf(Buf.Q), qWidth, kc, vc, tables, in.stride,
-                    seqOfRow, positions, heads, kvHeads, headDim, log2, attentionScale, 0, 0L, 0L, 0L, 0, rows);
+            decodeAttention(layer, kc, vc, tables, in.stride, seqOfRow, positions, kvHeads, log2, 0, 0L, 0L, 0L, 0,
+                    rows);
+        }
+    }
+
+    /** K and V of the step's rows into layer {@code layer}'s pool at their slots, in the cache's dtype. */
+    private void kvWrite(int layer, long kc, long vc, int kvHeads, long slots, int log2, int rows) {
+        int kvWidth = kvHeads * headDim;
+        if (kvFormat.dtype() == KvCacheDtype.FP8) {
+            kvCache.kvWriteFp8(kc, vc, buf(Buf.K), buf(Buf.V), kvWidth, slots, kvHeads, headDim, log2,
+                    kvFormat.kScale(layer), kvFormat.vScale(layer), rows);
+        } else {
+            kvCache.kvWriteBf16(kc, vc, buf(Buf.K), buf(Buf.V), kvWidth, slots, kvHeads, headDim, log2, rows);
+        }
+    }
+
+    /** The decode attention kernel of the cache's dtype, Q to ATT (partitionTokens 0: unsplit, no partials). */
+    private void decodeAttention(int layer, long kc, long vc, long tables, int tableStride, long seqOfRow,
+                                 long positions, int kvHeads, int log2, int partitionTokens, long partOut, long partMax,
+                                 long partSum, int parts, int rows) {
+        int heads = config.numAttentionHeads();
+        int qWidth = heads * headDim;
+        if (kvFormat.dtype() == KvCacheDtype.FP8) {
+            pagedAttention.pagedAttentionDecodeFp8(buf(Buf.ATT), qWidth, buf(Buf.Q), qWidth, kc, vc, tables,
+                    tableStride, seqOfRow, positions, heads, kvHeads, headDim, log2, attentionScale, partitionTokens,
+                    partOut, partMax, partSum, parts, kvFormat.kScale(layer), kvFormat.vScale(layer), rows);
+        } else {
+            pagedAttention.pagedAttentionDecodeBf16(buf(Buf.ATT), qWidth, buf(Buf.Q), qWidth, kc, vc, tables,
+                    tableStride, seqOfRow, positions, heads, kvHeads, headDim, log2, attentionScale, partitionTokens,
+                    partOut, partMax, partSum, parts, rows);
+        }
+    }
+
+    /** The prefill attention kernel of the cache's dtype over {@code tiles} tiles of rows, Q to ATT. */
+    private void prefillAttention(int layer, long kc, long vc, long tables, int tableStride, long seqOfRow,
+                                  long positions, long tileStarts, long tileRows, int kvHeads, int log2, int tiles) {
+        int heads = config.numAttentionHeads();
+        int qWidth = heads * headDim;
+        if (kvFormat.dtype() == KvCacheDtype.FP8) {
+            pagedAttention.pagedAttentionPrefillFp8(buf(Buf.ATT), qWidth, buf(Buf.Q), qWidth, kc, vc, tables,
+                    tableStride, seqOfRow, positions, tileStarts, tileRows, heads, kvHeads, headDim, log2,
+                    attentionScale, kvFormat.kScale(layer), kvFormat.vScale(layer), tiles);
+        } else {
+            pagedAttention.pagedAttentionPrefillBf16(buf(Buf.ATT), qWidth, buf(Buf.Q), qWidth, kc, vc, tables,
+                    tableStride, seqOfRow, positions, tileStarts, tileRows, heads, kvHeads, headDim, log2,
+                    attentionScale, tiles);
         }
     }
 
@@ -734,8 +833,7 @@ public final class CudaBackend implements Backend {
             // only the rows that sample are normed (into XB, densely) and projected
             norms.rmsnormRowsBf16(buf(Buf.XB), buf(Buf.X), weight(norm), stepAddress(inputs.logitRows + i0), hidden, eps,
                     c);
-            blas.linear(weight(lmHead), vocab, hidden, buf(Buf.XB), hidden, logitsDev.address(), vocab, Cublas.CUDA_R_32F,
-                    c, lmHead.name());
+            gemm(lmHead, buf(Buf.XB), logitsDev.address(), vocab, Cublas.CUDA_R_32F, c, lmHead.name());
             // the one wait of a step: for its work (reporting its failures) and this copy, through pinned memory
             logitsDev.downloadAsync(0, logitsHost, 0, (long) c * vocab * Float.BYTES, stream);
             stream.synchronize("the step's ops and the logits copy");
@@ -774,7 +872,6 @@ public final class CudaBackend implements Backend {
 
     private void sampleInStep(StepBatch batch, Tensor norm, Tensor lmHead, SamplingBatch sampling, SampledTokens out) {
         int vocab = config.vocabSize();
-        int slice = lmHead.rows();
         int n = batch.numLogitRows;
         int chunk = Math.min(maxRows, LOGIT_CHUNK);
         DeviceBuffer rowsBuf = comm == null ? logitsDev : logitsFull;
@@ -783,12 +880,11 @@ public final class CudaBackend implements Backend {
             norms.rmsnormRowsBf16(buf(Buf.XB), buf(Buf.X), weight(norm), stepAddress(inputs.logitRows + i0), hidden, eps,
                     c);
             if (comm == null) {
-                blas.linear(weight(lmHead), vocab, hidden, buf(Buf.XB), hidden, logitsDev.address(), vocab,
-                        Cublas.CUDA_R_32F, c, lmHead.name());
+                gemm(lmHead, buf(Buf.XB), logitsDev.address(), vocab, Cublas.CUDA_R_32F, c, lmHead.name());
             } else {
                 logitsFull.zeroAsync(0, (long) c * vocab * 4, stream);
-                blas.linear(weight(lmHead), slice, hidden, buf(Buf.XB), hidden, logitsFull.address() + 4L * vocabStart,
-                        vocab, Cublas.CUDA_R_32F, c, lmHead.name() + " into columns from " + vocabStart);
+                gemm(lmHead, buf(Buf.XB), logitsFull.address() + 4L * vocabStart, vocab, Cublas.CUDA_R_32F, c,
+                        lmHead.name() + " into columns from " + vocabStart);
                 comm.allReduceSum(logitsFull.address(), (long) c * vocab, DType.F32, stream.address());
             }
             if (out != null) {
@@ -800,7 +896,7 @@ public final class CudaBackend implements Backend {
     @Override
     public KvPool newKvPool(int numBlocks, int blockSize) {
         ensureCurrent();
-        CudaKvPool pool = new CudaKvPool(device, config, numBlocks, blockSize);
+        CudaKvPool pool = new CudaKvPool(device, config, numBlocks, blockSize, kvFormat.dtype());
         pools.add(pool);
         try {
             device.synchronize("zeroing the KV pool");   // on the legacy stream, which does not order the backend's
@@ -818,7 +914,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public long kvBytesPerBlock(int blockSize) {
-        return CudaKvPool.bytesPerBlock(config, blockSize);
+        return CudaKvPool.bytesPerBlock(config, blockSize, kvFormat.dtype());
     }
 
     @Override
@@ -841,6 +937,9 @@ public final class CudaBackend implements Backend {
             }
         }
         all.add(sampler);
+        if (fp8 != null) {
+            all.add(fp8);
+        }
         all.add(weights);
         all.add(blas);
         all.add(gemmWorkspace);   // after the handle that uses it

@@ -54,6 +54,10 @@ public final class DeviceBuffer implements AutoCloseable {
         copyIn(byteOffset, Pointer.to(src), (long) count * Sizeof.SHORT);
     }
 
+    public void uploadAt(long byteOffset, byte[] src, int count) {
+        copyIn(byteOffset, Pointer.to(src), count);
+    }
+
     public void uploadAt(long byteOffset, int[] src, int count) {
         copyIn(byteOffset, Pointer.to(src), (long) count * Sizeof.INT);
     }
@@ -147,6 +151,7 @@ public final class DeviceBuffer implements AutoCloseable {
     public void download(float[] dst) { download(Pointer.to(dst), (long) dst.length * Sizeof.FLOAT); }
     public void download(int[] dst) { download(Pointer.to(dst), (long) dst.length * Sizeof.INT); }
     public void download(short[] dst) { download(Pointer.to(dst), (long) dst.length * Sizeof.SHORT); }
+    public void download(byte[] dst) { download(Pointer.to(dst), dst.length); }
 
     /** Sets every byte to {@code value}. */
     public void fill(byte value) {

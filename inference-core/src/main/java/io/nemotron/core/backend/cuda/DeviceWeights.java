@@ -22,6 +22,9 @@ import java.util.Set;
  * are copied bit for bit; F32 and F16 checkpoints are rounded to BF16 (nearest, ties to even, as PyTorch's
  * {@code .to(torch.bfloat16)}) while uploading, because cuBLAS's BF16 GEMM and the BF16 kernels are the one GPU path.
  * So a GPU run of an F32 checkpoint equals a GPU run of its BF16 rounding, not the CPU backend's FP32 result.
+ * ModelOpt FP8 linears (F8_E4M3) are the exception: their codes are copied as they are (1 byte a weight) and keep their
+ * {@code LinearScales} on the host tensor, for the dequantizing GEMM path ({@link Fp8Linear}); an FP8
+ * tensor without scales, or one that is not a 2-D linear weight, is refused naming it.
  * Tensors are found by identity (the {@link Tensor} records the forward pass passes in); a tied lm_head is the
  * embedding and is uploaded once.
  *
@@ -121,6 +124,10 @@ final class DeviceWeights implements AutoCloseable {
         if (buffers.containsKey(t)) {
             return;
         }
+        if (t.dtype() == DType.F8_E4M3) {
+            addFp8(device, t);
+            return;
+        }
         long n = t.numel();
         DeviceBuffer buf = device.allocate(n * 2, t.name() + " (" + t.shapeString() + " bf16)");
         buffers.put(t, buf);
@@ -130,6 +137,25 @@ final class DeviceWeights implements AutoCloseable {
             int count = (int) Math.min(staging.length, n - from);
             toBf16(t, from, staging, count);
             buf.uploadAt(from * 2, staging, count);
+        }
+    }
+
+    /** An FP8 linear weight: its E4M3 codes, byte for byte; its scales stay on the host (the GEMM's alpha). */
+    private void addFp8(CudaDevice device, Tensor t) {
+        t.requireScales();
+        if (t.shape().length != 2) {
+            throw new WeightsException("tensor " + t.name() + " is F8_E4M3 with shape " + t.shapeString()
+                    + ": the CUDA backend runs FP8 weights only as 2-D linear layers");
+        }
+        long n = t.numel();
+        DeviceBuffer buf = device.allocate(n, t.name() + " (" + t.shapeString() + " f8_e4m3)");
+        buffers.put(t, buf);
+        bytes += buf.bytes();
+        byte[] staging = new byte[(int) Math.min(n, 2L * CHUNK)];
+        for (long from = 0; from < n; from += staging.length) {
+            int count = (int) Math.min(staging.length, n - from);
+            MemorySegment.copy(t.data(), ValueLayout.JAVA_BYTE, from, staging, 0, count);
+            buf.uploadAt(from, staging, count);
         }
     }
 

@@ -44,11 +44,20 @@ public record MemoryPlan(
      * @param stepInputBytes  per row: token id, position, slot, sequence (int32 each); per sequence: its block table row
      *                        and the sampling arguments
      * @param gemmBytes       cuBLASLt workspace
+     * @param fp8Bytes        FP8 weights only: the dequantizing path's scratch ({@code Fp8Linear}), a chunk of output
+     *                        rows of the rank's largest projection as BF16 plus maxRows rows of its widest projection
+     *                        input as BF16
      */
     public record Workspace(long activationBytes, long logitsBytes, long splitKvBytes, long stepInputBytes,
-                            long gemmBytes) {
+                            long gemmBytes, long fp8Bytes) {
+        /** A workspace without FP8 scratch (BF16 weights). */
+        public Workspace(long activationBytes, long logitsBytes, long splitKvBytes, long stepInputBytes,
+                         long gemmBytes) {
+            this(activationBytes, logitsBytes, splitKvBytes, stepInputBytes, gemmBytes, 0);
+        }
+
         public long total() {
-            return activationBytes + logitsBytes + splitKvBytes + stepInputBytes + gemmBytes;
+            return activationBytes + logitsBytes + splitKvBytes + stepInputBytes + gemmBytes + fp8Bytes;
         }
     }
 }

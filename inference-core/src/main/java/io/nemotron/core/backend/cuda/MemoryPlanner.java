@@ -5,6 +5,8 @@ import io.nemotron.core.config.BlockConfig;
 import io.nemotron.core.config.FfnKind;
 import io.nemotron.core.config.ModelConfig;
 import io.nemotron.core.config.ModelStats;
+import io.nemotron.core.weights.CheckpointLayout;
+import io.nemotron.core.weights.TensorSpec;
 import java.util.Locale;
 
 /**
@@ -141,7 +143,36 @@ public final class MemoryPlanner {
                 : 0;
         long stepInputs = (long) maxRows * ROW_INPUT_INTS * Integer.BYTES
                 + (long) maxSeqs * (ceilDiv(maxModelLen, blockSize) * Integer.BYTES + PER_SEQUENCE_STEP_BYTES);
-        return new MemoryPlan.Workspace(activations, logits, splitKv, stepInputs, GEMM_WORKSPACE_BYTES);
+        return new MemoryPlan.Workspace(activations, logits, splitKv, stepInputs, GEMM_WORKSPACE_BYTES, fp8Scratch());
+    }
+
+    /**
+     * With 1-byte (FP8) weights, what {@code Fp8Linear} allocates per rank: one chunk of output rows of its largest
+     * projection (this rank's shard, by {@link ModelStats}' split rule; at most {@code MAX_WEIGHT_SCRATCH_ELEMENTS})
+     * dequantized to BF16, and maxRows rows of its widest projection input as BF16.
+     * Embedding and lm_head stay BF16 in FP8 checkpoints (ModelStats counts them so), so they need no scratch.
+     */
+    long fp8Scratch() {
+        if (weightBytes != 1) {
+            return 0;
+        }
+        int tp = tensorParallel;
+        long largest = 0;
+        long widest = 0;
+        for (TensorSpec t : CheckpointLayout.of(config).required()) {
+            long[] s = t.shape();
+            long rows;
+            long cols;
+            switch (t.split()) {
+                case OUT_FEATURES -> { rows = ceilDiv(s[0], tp); cols = s[1]; }
+                case KV_HEADS -> { rows = Math.max(1, ceilDiv(s[0] / config.headDim(), tp)) * config.headDim(); cols = s[1]; }
+                case IN_FEATURES -> { rows = s[0]; cols = ceilDiv(s[1], tp); }
+                default -> { continue; }   // norms, embedding, lm_head: not FP8
+            }
+            largest = Math.max(largest, Fp8Linear.rowsPerChunk(rows, cols, Fp8Linear.MAX_WEIGHT_SCRATCH_ELEMENTS) * cols);
+            widest = Math.max(widest, cols);
+        }
+        return 2 * largest + 2L * maxRows * widest;
     }
 
     private boolean hasFullAttention() {

@@ -29,7 +29,18 @@ final class PagedAttentionKernels {
             ptr("block_tables"), i32("block_table_stride"), ptr("seq_of_row"), ptr("positions"), ptr("tile_row_start"),
             ptr("tile_num_rows"), i32("num_heads"), i32("num_kv_heads"), i32("head_dim"), i32("block_size_log2"),
             f32("scale"));
-    static final List<KernelSignature> SIGNATURES = List.of(DECODE_BF16, REDUCE_BF16, PREFILL_BF16);
+    static final KernelSignature DECODE_FP8 = KernelSignature.of("paged_attention_decode_fp8",
+            ptr("out"), i32("out_stride"), ptr("q"), i32("q_stride"), ptr("k_cache"), ptr("v_cache"),
+            ptr("block_tables"), i32("block_table_stride"), ptr("seq_of_row"), ptr("positions"), i32("num_heads"),
+            i32("num_kv_heads"), i32("head_dim"), i32("block_size_log2"), f32("scale"), i32("partition_tokens"),
+            ptr("part_out"), ptr("part_max"), ptr("part_sum"), i32("max_partitions"), f32("k_scale"), f32("v_scale"));
+    static final KernelSignature PREFILL_FP8 = KernelSignature.of("paged_attention_prefill_fp8",
+            ptr("out"), i32("out_stride"), ptr("q"), i32("q_stride"), ptr("k_cache"), ptr("v_cache"),
+            ptr("block_tables"), i32("block_table_stride"), ptr("seq_of_row"), ptr("positions"), ptr("tile_row_start"),
+            ptr("tile_num_rows"), i32("num_heads"), i32("num_kv_heads"), i32("head_dim"), i32("block_size_log2"),
+            f32("scale"), f32("k_scale"), f32("v_scale"));
+    static final List<KernelSignature> SIGNATURES = List.of(DECODE_BF16, REDUCE_BF16, PREFILL_BF16, DECODE_FP8,
+            PREFILL_FP8);
 
     private final KernelLauncher launcher;
 
@@ -86,5 +97,32 @@ final class PagedAttentionKernels {
                 new KernelArgs().ptr(out).i32(outStride).ptr(q).i32(qStride).ptr(kCache).ptr(vCache).ptr(blockTables)
                         .i32(blockTableStride).ptr(seqOfRow).ptr(positions).ptr(tileRowStart).ptr(tileNumRows)
                         .i32(numHeads).i32(numKvHeads).i32(headDim).i32(blockSizeLog2).f32(scale));
+    }
+
+    /** As {@link #pagedAttentionDecodeBf16} over an FP8 cache, read as code · kScale / code · vScale. */
+    void pagedAttentionDecodeFp8(long out, int outStride, long q, int qStride, long kCache, long vCache,
+                                 long blockTables, int blockTableStride, long seqOfRow, long positions, int numHeads,
+                                 int numKvHeads, int headDim, int blockSizeLog2, float scale, int partitionTokens,
+                                 long partOut, long partMax, long partSum, int maxPartitions, float kScale,
+                                 float vScale, int rows) {
+        int partitions = partitionTokens == 0 ? 1 : maxPartitions;
+        launcher.launch(DECODE_FP8,
+                new LaunchGeometry(rows, kvHeadBlocks(numHeads, numKvHeads), partitions, THREADS),
+                new KernelArgs().ptr(out).i32(outStride).ptr(q).i32(qStride).ptr(kCache).ptr(vCache).ptr(blockTables)
+                        .i32(blockTableStride).ptr(seqOfRow).ptr(positions).i32(numHeads).i32(numKvHeads)
+                        .i32(headDim).i32(blockSizeLog2).f32(scale).i32(partitionTokens).ptr(partOut).ptr(partMax)
+                        .ptr(partSum).i32(maxPartitions).f32(kScale).f32(vScale));
+    }
+
+    /** As {@link #pagedAttentionPrefillBf16} over an FP8 cache, read as code · kScale / code · vScale. */
+    void pagedAttentionPrefillFp8(long out, int outStride, long q, int qStride, long kCache, long vCache,
+                                  long blockTables, int blockTableStride, long seqOfRow, long positions,
+                                  long tileRowStart, long tileNumRows, int numHeads, int numKvHeads, int headDim,
+                                  int blockSizeLog2, float scale, float kScale, float vScale, int numTiles) {
+        launcher.launch(PREFILL_FP8, LaunchGeometry.of(numTiles, kvHeadBlocks(numHeads, numKvHeads), THREADS),
+                new KernelArgs().ptr(out).i32(outStride).ptr(q).i32(qStride).ptr(kCache).ptr(vCache).ptr(blockTables)
+                        .i32(blockTableStride).ptr(seqOfRow).ptr(positions).ptr(tileRowStart).ptr(tileNumRows)
+                        .i32(numHeads).i32(numKvHeads).i32(headDim).i32(blockSizeLog2).f32(scale).f32(kScale)
+                        .f32(vScale));
     }
 }

@@ -55,6 +55,12 @@ final class CudaTestDevice implements BeforeAllCallback, AfterAllCallback {
         return b;
     }
 
+    DeviceBuffer upload(byte[] x, String what) {
+        DeviceBuffer b = device.allocate(x.length, what);
+        b.uploadAt(0, x, x.length);
+        return b;
+    }
+
     DeviceBuffer upload(int[] x, String what) {
         DeviceBuffer b = device.allocate((long) x.length * 4, what);
         b.upload(x);

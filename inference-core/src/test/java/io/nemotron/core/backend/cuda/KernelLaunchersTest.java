@@ -33,6 +33,7 @@ class KernelLaunchersTest {
     private final SamplingKernels sampling = new SamplingKernels(recorder);
     private final FillKernels fill = new FillKernels(recorder);
     private final LoopbackKernels loopback = new LoopbackKernels(recorder);
+    private final Fp8Kernels fp8 = new Fp8Kernels(recorder);
 
     private Launch last() {
         return launches.getLast();
@@ -55,7 +56,8 @@ class KernelLaunchersTest {
     @Test
     void everyLauncherMethodLaunchesItsNamesakeKernelWithArgumentsOfItsSignature() throws ReflectiveOperationException {
         List<KernelSignature> launched = new ArrayList<>();
-        for (Object launcher : List.of(norms, embedding, rope, elementwise, kvCache, attention, sampling, fill, loopback)) {
+        for (Object launcher : List.of(norms, embedding, rope, elementwise, kvCache, attention, sampling, fill, loopback,
+                fp8)) {
             for (Method m : launcher.getClass().getDeclaredMethods()) {
                 if (Modifier.isStatic(m.getModifiers()) || Modifier.isPrivate(m.getModifiers()) || m.isSynthetic()) {
                     continue;
@@ -98,6 +100,8 @@ class KernelLaunchersTest {
         assertEquals(new LaunchGeometry(11, 1, 1, 128), geometry());
         kvCache.kvWriteBf16(1, 2, 3, 4, 1024, 5, 8, 128, 4, 13);
         assertEquals(new LaunchGeometry(13, 1, 1, 128), geometry());
+        kvCache.kvWriteFp8(1, 2, 3, 4, 1024, 5, 8, 128, 4, 0.5f, 0.25f, 13);
+        assertEquals(new LaunchGeometry(13, 1, 1, 128), geometry());
         sampling.samplePenaltiesF32(1, 128256, 128256, 2, 3, 4, 5, 6, 7, 4);
         assertEquals(new LaunchGeometry(4, 1, 1, 128), geometry());
         sampling.sampleTokensF32(1, 2, 128256, 128256, 3, 4, 5, 6, 7, 8, 4);
@@ -114,6 +118,10 @@ class KernelLaunchersTest {
         assertEquals(new LaunchGeometry(13, 1, 1, 256), geometry());
         fill.fillUniformBf16(1, 5L << 30, 42, 0, -1f, 1f);           // grid-stride: the grid does not grow with n
         assertEquals(new LaunchGeometry(8192, 1, 1, 256), geometry());
+        fp8.fp8QuantizeBf16(1, 2, 17L * 8192 + 3, 0.5f);              // 139267 elements: 68 full blocks of 2048 and a tail
+        assertEquals(new LaunchGeometry(69, 1, 1, 256), geometry());
+        fp8.fp8DequantizeBf16(1, 2, 16384L * 6656);                   // Ultra's up_proj at TP 8: 53248 blocks
+        assertEquals(new LaunchGeometry(53248, 1, 1, 256), geometry());
     }
 
     @Test
@@ -129,6 +137,13 @@ class KernelLaunchersTest {
         // group 20: two chunks (16 + 4) per kv head; split into 5 partitions of 256 tokens
         attention.pagedAttentionDecodeBf16(1, 2560, 2, 2560, 3, 4, 5, 40, 6, 7, 40, 2, 64, 4, 0.125f, 256, 8, 9, 10, 5, 2);
         assertEquals(new LaunchGeometry(2, 4, 5, 128), geometry());
+        // the FP8 cache's kernels run the same grids
+        attention.pagedAttentionDecodeFp8(1, 2560, 2, 2560, 3, 4, 5, 40, 6, 7, 40, 2, 64, 4, 0.125f, 256, 8, 9, 10, 5,
+                0.5f, 0.25f, 2);
+        assertEquals(new LaunchGeometry(2, 4, 5, 128), geometry());
+        attention.pagedAttentionPrefillFp8(1, 2560, 2, 2560, 3, 4, 5, 40, 6, 7, 8, 9, 40, 2, 64, 4, 0.125f, 0.5f, 0.25f,
+                11);
+        assertEquals(new LaunchGeometry(11, 4, 1, 128), geometry());
         attention.pagedAttentionReduceBf16(1, 2560, 2, 3, 4, 5, 40, 16, 256, 5, 2);   // head_dim 16: one warp
         assertEquals(new LaunchGeometry(2, 40, 1, 32), geometry());
         attention.pagedAttentionPrefillBf16(1, 64, 2, 64, 3, 4, 5, 8, 6, 7, 8, 9, 8, 2, 8, 4, 0.35f, 6);

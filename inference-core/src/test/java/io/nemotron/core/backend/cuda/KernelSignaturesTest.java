@@ -30,7 +30,7 @@ class KernelSignaturesTest {
     static final List<KernelSignature> DECLARED = Stream.of(RmsNormKernels.SIGNATURES, EmbeddingKernels.SIGNATURES,
             RopeKernels.SIGNATURES, ElementwiseKernels.SIGNATURES, KvCacheKernels.SIGNATURES,
             PagedAttentionKernels.SIGNATURES, SamplingKernels.SIGNATURES, FillKernels.SIGNATURES,
-            LoopbackKernels.SIGNATURES).flatMap(List::stream).toList();
+            LoopbackKernels.SIGNATURES, Fp8Kernels.SIGNATURES).flatMap(List::stream).toList();
 
     private static List<SourceKernel> source;   // every kernel of the .cu files
 

@@ -4,16 +4,22 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.nemotron.core.backend.KvCacheDtype;
+import io.nemotron.core.backend.KvCacheFormat;
 import io.nemotron.core.backend.KvPool;
 import io.nemotron.core.config.ModelConfig;
 import io.nemotron.core.config.ModelConfigLoader;
+import io.nemotron.core.model.KvScales;
 import io.nemotron.core.model.ModelWeights;
 import io.nemotron.core.testing.CudaAvailability;
 import io.nemotron.core.testing.Reference;
+import io.nemotron.core.testing.TinyFp8Checkpoint;
 import io.nemotron.core.weights.SafetensorsReader;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Tag;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The memory planner's numbers meet the allocator: on the device's reported memory (the emulator's configured total
@@ -25,17 +31,29 @@ import org.junit.jupiter.api.Test;
 class MemoryPlanOnDeviceGpuTest {
     private static final int MAX_ROWS = 64;
 
-    @Test
-    void thePlannedPoolFitsTheDeviceExactlyAsPlanned() throws Exception {
+    @TempDir
+    static Path tmp;
+
+    /**
+     * BF16 weights and KV cache; and the ModelOpt FP8 checkpoint (projections 1 byte, with the dequantizing path's
+     * scratch in the workspace) on an FP8 KV cache (1 byte an element).
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void thePlannedPoolFitsTheDeviceExactlyAsPlanned(boolean fp8) throws Exception {
         CudaAvailability.assumeDevice();
-        Path dir = Reference.tinyBf16();
+        Path dir = fp8 ? TinyFp8Checkpoint.write(tmp.resolve("fp8"), true) : Reference.tinyBf16();
         ModelConfig config = ModelConfigLoader.load(dir);
+        KvCacheDtype kvDtype = fp8 ? KvCacheDtype.FP8 : KvCacheDtype.BF16;
         try (CudaDevice device = CudaDevice.open(0); SafetensorsReader reader = SafetensorsReader.open(dir)) {
             long before = device.freeMemory();
             MemoryPlan plan = MemoryPlanner.forModel(config).deviceMemory(device.totalMemory()).maxRows(MAX_ROWS)
-                    .maxSeqs(MAX_ROWS).maxModelLen(config.maxPositionEmbeddings()).plan();
+                    .maxSeqs(MAX_ROWS).maxModelLen(config.maxPositionEmbeddings()).weightBytes(fp8 ? 1 : 2)
+                    .kvBytes(kvDtype.bytes()).plan();
+            assertEquals(fp8, plan.workspace().fp8Bytes() > 0, "FP8 scratch planned");
             ModelWeights w = ModelWeights.from(config, reader);
-            try (CudaBackend backend = new CudaBackend(config, w, device, MAX_ROWS)) {
+            KvCacheFormat format = KvScales.read(config, reader).format(kvDtype);
+            try (CudaBackend backend = new CudaBackend(config, w, device, MAX_ROWS, null, 0, CudaGraphs.on(), format)) {
                 assertEquals(plan.weightBytes(), backend.weightBytes(), "weights: planned vs uploaded");
                 long afterBackend = device.freeMemory();
                 long activations = before - afterBackend - backend.weightBytes();

@@ -9,10 +9,15 @@ import io.nemotron.core.config.BlockConfig;
 import io.nemotron.core.config.FfnKind;
 import io.nemotron.core.config.ModelConfig;
 import io.nemotron.core.config.ModelConfigLoader;
+import io.nemotron.core.model.ModelWeights;
 import io.nemotron.core.testing.Reference;
+import io.nemotron.core.testing.TinyFp8Checkpoint;
+import io.nemotron.core.weights.SafetensorsReader;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -151,6 +156,50 @@ class MemoryPlannerTest {
         assertEquals(1600, plan.kvTokens());
         assertEquals(100, plan.unusedBytes());
         assertEquals(100 * 2048, plan.kvBytes());
+    }
+
+    /**
+     * FP8 weights (1 byte a projection): the dequantizing path's scratch joins the workspace. By hand, tp 1: the largest
+     * projection is gate/up/down, 128 x 64 = 8,192 elements (16,384 bytes as BF16); the widest projection input is
+     * down_proj's 128, for 8 rows 8 * 128 * 2 = 2,048 bytes; 18,432 in all. tp 2: gate/up (64 x 64) and down (64 x 64)
+     * are largest, 4,096 elements (8,192 bytes); the widest input is 64 (hidden, and down's 128 / 2): 1,024 bytes; 9,216.
+     */
+    @Test
+    void fp8WeightsAddTheDequantizingScratchByHand() {
+        assertEquals(0, tinyPlanner().deviceMemory(1L << 40).plan().workspace().fp8Bytes(), "BF16 weights: none");
+        MemoryPlan one = tinyPlanner().weightBytes(1).deviceMemory(1L << 40).plan();
+        assertEquals(18_432, one.workspace().fp8Bytes());
+        assertEquals(TINY_WORKSPACE + 18_432, one.workspace().total());
+        assertEquals(9_216, tinyPlanner().weightBytes(1).tensorParallel(2).deviceMemory(1L << 40).plan().workspace()
+                .fp8Bytes());
+    }
+
+    /**
+     * Ultra at TP 4 with FP8 weights, by hand from its config: the widest FFN (ffn_mult 39: intermediate 425,984) gives
+     * gate/up shards of 106,496 x 16,384 (3.5 GB as BF16), dequantized 2^26 / 16,384 = 4,096 rows at a time: 2^26
+     * elements, 134,217,728 bytes (q_proj's 4,096 x 16,384 shard is the same size; down_proj's 16,384 x 106,496 shard
+     * goes 630 rows at a time, 67,092,480 elements). The widest input is down_proj's 106,496: 2,048 rows x 2 bytes =
+     * 436,207,616. 570,425,344 bytes in all.
+     */
+    @Test
+    void ultraFp8ScratchAtTensorParallelFourByHand() {
+        MemoryPlanner planner = MemoryPlanner.forModel(ModelConfigLoader.load(Reference.ultraConfig())).tensorParallel(4)
+                .weightBytes(1);
+        assertEquals(134_217_728L + 436_207_616L, planner.fp8Scratch());
+    }
+
+    /** What the backend allocates for the tiny FP8 checkpoint (Fp8Linear.Scratch) is what the planner counts. */
+    @Test
+    void fp8ScratchOfTheTinyCheckpointIsWhatThePlannerCounts(@TempDir Path tmp) {
+        Path dir = TinyFp8Checkpoint.write(tmp.resolve("fp8"), false);
+        ModelConfig config = ModelConfigLoader.load(dir);
+        try (SafetensorsReader r = SafetensorsReader.open(dir)) {
+            ModelWeights w = ModelWeights.from(config, r);
+            for (int rows : new int[] {1, 64}) {
+                assertEquals(MemoryPlanner.forModel(config).weightBytes(1).maxRows(rows).fp8Scratch(),
+                        Fp8Linear.Scratch.of(w, Fp8Linear.MAX_WEIGHT_SCRATCH_ELEMENTS).bytes(rows), rows + " rows");
+            }
+        }
     }
 
     @Test
