@@ -21,7 +21,8 @@ import tools.jackson.databind.json.JsonMapper;
  *       block, {@code <TOOLCALL>} and merged {@code <TOOL_RESPONSE>} turns ({@link NemotronToolFormat});</li>
  *   <li>dropping earlier assistant turns' {@code <think>...</think>} reasoning, as Ultra's template does.</li>
  * </ol>
- * Documents are refused until the RAG assembler exists: silently dropping them would answer without them.
+ * Documents are folded in before this (the service's chat preparation runs the RAG assembler); a request that still
+ * holds them is refused, since silently dropping them would answer without them.
  */
 public final class PromptBuilder {
     private static final JsonMapper JSON = JsonMapper.builder().build();
@@ -76,8 +77,8 @@ public final class PromptBuilder {
             throw new ChatRequestException("messages: must be a non-empty array");
         }
         if (!request.documents().isEmpty()) {
-            throw new ChatRequestException("documents: RAG context assembly is not available yet; "
-                    + "send the request without documents");
+            throw new ChatRequestException("documents: must be folded into the conversation by the chat preparation"
+                    + " (RAG assembly) before rendering");
         }
         ChatFormat f = !request.tools().isEmpty() && toolFormat != null ? toolFormat : format;
         List<ChatMessage> messages = request.messages();
@@ -95,6 +96,20 @@ public final class PromptBuilder {
         }
         List<Map<String, Object>> tools = foldTools || request.tools().isEmpty() ? null : request.tools();
         return f.render(values, tools, request.addsGenerationPrompt());
+    }
+
+    /**
+     * The reasoning mode the request runs in: its own {@code thinking} when set, else what the chat format's switch
+     * makes of the conversation's system message ({@link ThinkingSwitch#modeOf}).
+     */
+    public Thinking effectiveThinking(ChatRequest request) {
+        if (request.thinking() != null) {
+            return request.thinking();
+        }
+        ChatFormat f = !request.tools().isEmpty() && toolFormat != null ? toolFormat : format;
+        List<ChatMessage> messages = request.messages();
+        boolean hasSystem = !messages.isEmpty() && messages.getFirst().role() == Role.SYSTEM;
+        return f.thinkingSwitch().modeOf(hasSystem ? messages.getFirst().content() : null);
     }
 
     /** Applies the thinking switch and, when folding, the tools block; both live in the first system message. */

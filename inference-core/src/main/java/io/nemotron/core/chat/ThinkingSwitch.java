@@ -26,6 +26,25 @@ public record ThinkingSwitch(Style style, Thinking defaultMode) {
         return new ThinkingSwitch(Style.SYSTEM_LINE, templateSource.contains("detailed thinking on") ? Thinking.ON : null);
     }
 
+    /**
+     * The mode a conversation runs in when the request does not set one, read from the template's switch only: with
+     * no system message, the template's default (Ultra: on); with one, the switch it holds, at the place the model reads
+     * it (the first line for {@code detailed thinking on|off}; a {@code /think} or {@code /no_think} flag), and without a
+     * switch there, off for a system-line model (the model was not told to reason) and the default for slash flags.
+     * Never from the rest of the prompt: a user quoting the switch does not turn reasoning on.
+     */
+    public Thinking modeOf(String systemContent) {
+        if (systemContent == null) {
+            return defaultMode != null ? defaultMode : Thinking.OFF;
+        }
+        if (style == Style.SLASH_FLAG) {
+            return systemContent.contains("/no_think") ? Thinking.OFF
+                    : systemContent.contains("/think") ? Thinking.ON : defaultMode;
+        }
+        String first = Strings.strip(systemContent.lines().findFirst().orElse(""), null);
+        return first.equals("detailed thinking on") ? Thinking.ON : Thinking.OFF;
+    }
+
     /** The system message text for {@code mode}, merged with the user's own system text ({@code null} if none). */
     public String systemContent(Thinking mode, String userSystem) {
         boolean hasUserText = userSystem != null && !userSystem.isBlank();

@@ -9,14 +9,18 @@ import io.nemotron.core.weights.WeightSource;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Maps Hugging Face tensor names (Llama and DeciLM / nemotron-nas share them) onto the model's structure. */
+/**
+ * Maps Hugging Face tensor names (Llama and DeciLM / nemotron-nas share them) onto the model's structure. An F8_E4M3
+ * linear (a ModelOpt FP8 checkpoint, validated by {@code CheckpointLayout}) comes with its scales attached.
+ */
 public record ModelWeights(
         Tensor embedTokens,         // [vocab, hidden]
         List<BlockWeights> blocks,
         Tensor norm,                // [hidden]
         Tensor lmHead) {            // [vocab, hidden]; the embedding itself when tied
 
-    public static ModelWeights from(ModelConfig config, WeightSource source) {
+    public static ModelWeights from(ModelConfig config, WeightSource checkpoint) {
+        WeightSource source = new ScaledLinears(checkpoint);
         Tensor embed = source.tensor("model.embed_tokens.weight");
         BlockWeights[] blocks = new BlockWeights[config.numLayers()];
         for (int i = 0; i < blocks.length; i++) {

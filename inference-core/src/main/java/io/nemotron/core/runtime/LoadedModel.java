@@ -16,6 +16,7 @@ import io.nemotron.core.config.ModelConfig;
 import io.nemotron.core.config.ModelConfigLoader;
 import io.nemotron.core.tokenizer.Tokenizer;
 import io.nemotron.core.weights.CheckpointLayout;
+import io.nemotron.core.weights.ModelOptConfig;
 import io.nemotron.core.weights.SafetensorsReader;
 import io.nemotron.core.weights.Tensor;
 import java.nio.file.Files;
@@ -65,7 +66,8 @@ public final class LoadedModel implements AutoCloseable {
         List<CudaDevice> gpus = device == null ? List.of() : List.of(device);
         try {
             // every tensor's presence, dtype and shape is checked before any compute, naming tensor and file
-            CheckpointLayout.validate(config, weights);
+            // an FP8 checkpoint's dtypes and scales are checked against its quantization config here too
+            CheckpointLayout.of(config, ModelOptConfig.load(dir)).validate(weights);
             ModelWeights w = ModelWeights.from(config, weights);
             if (tensorParallel == 1) {
                 made = backends.create(config, w);

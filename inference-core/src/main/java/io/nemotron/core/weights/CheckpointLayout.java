@@ -27,12 +27,24 @@ public final class CheckpointLayout {
     private static final int MAX_REPORTED_PROBLEMS = 20;
 
     private final List<TensorSpec> tensors;
+    private final ModelOptConfig quantization;
+    private final List<String> kvScaleNames;   // optional k/v cache scales of FULL layers, every accepted spelling
 
-    private CheckpointLayout(List<TensorSpec> tensors) {
+    private CheckpointLayout(List<TensorSpec> tensors, ModelOptConfig quantization, List<String> kvScaleNames) {
         this.tensors = List.copyOf(tensors);
+        this.quantization = quantization;
+        this.kvScaleNames = List.copyOf(kvScaleNames);
     }
 
     public static CheckpointLayout of(ModelConfig config) {
+        return of(config, ModelOptConfig.NONE);
+    }
+
+    /**
+     * The layout of a checkpoint quantized as {@code quantization} says: each FP8 linear's weight is F8_E4M3 and has two
+     * F32 scalar scales beside it ({@link Fp8Scales}); a FULL layer may have K/V cache scales.
+     */
+    public static CheckpointLayout of(ModelConfig config, ModelOptConfig quantization) {
         long hidden = config.hiddenSize();
         long vocab = config.vocabSize();
         long qRows = (long) config.numAttentionHeads() * config.headDim();
@@ -74,7 +86,15 @@ public final class CheckpointLayout {
         t.add(spec("model.norm.weight", Split.REPLICATED, hidden));
         // Tied: the head reuses embed_tokens; some exports still save a copy (stories260K does), which is allowed.
         t.add(new TensorSpec("lm_head.weight", new long[] {vocab, hidden}, Split.VOCAB, !config.tieWordEmbeddings()));
-        return new CheckpointLayout(t);
+        List<String> kvScales = new ArrayList<>();
+        if (quantization.fp8()) {
+            for (int i = 0; i < config.numLayers(); i++) {
+                if (config.blocks().get(i).attention() instanceof AttentionKind.Full) {
+                    kvScales.addAll(Fp8Scales.kvScaleNames(i));
+                }
+            }
+        }
+        return new CheckpointLayout(t, quantization, kvScales);
     }
 
     private static TensorSpec spec(String name, Split split, long... shape) {
@@ -121,6 +141,13 @@ public final class CheckpointLayout {
                 problems.add("tensor '" + spec.name() + "' in " + weights.locationOf(spec.name()) + " has shape "
                         + actual.shapeString() + " but the config expects " + spec.shapeString());
             }
+            checkQuantization(spec, actual, weights, expected, problems);
+        }
+        for (String name : kvScaleNames) {
+            expected.put(name, null);
+            if (weights.contains(name)) {
+                Fp8Scales.checkScalar(weights, name, problems);
+            }
         }
         List<String> extras = new ArrayList<>();
         for (String name : weights.names()) {
@@ -136,6 +163,39 @@ public final class CheckpointLayout {
         }
         if (!problems.isEmpty()) {
             throw new WeightsException(report(weights.description(), problems));
+        }
+    }
+
+    /**
+     * The dtype rules of a (possibly) quantized checkpoint: a linear the quantization config makes FP8 is F8_E4M3 with
+     * valid scales (which become expected names); every other tensor is not F8_E4M3, so FP8 bytes are never read as
+     * another type or without their scales.
+     */
+    private void checkQuantization(TensorSpec spec, Tensor actual, WeightSource weights, Map<String, TensorSpec> expected,
+                                   List<String> problems) {
+        boolean linear = spec.shape().length == 2 && !spec.name().equals("model.embed_tokens.weight");
+        String where = "tensor '" + spec.name() + "' in " + weights.locationOf(spec.name());
+        if (linear && quantization.quantizes(spec.name())) {
+            if (actual.dtype() != DType.F8_E4M3) {
+                problems.add(where + " is " + actual.dtype() + " but " + quantization.source()
+                        + " (quant_algo FP8) makes it F8_E4M3 (list its module in exclude_modules to keep it "
+                        + actual.dtype() + ")");
+            }
+            for (String scale : Fp8Scales.scaleNames(spec.name())) {
+                expected.put(scale, null);
+                if (!weights.contains(scale)) {
+                    problems.add("missing tensor '" + scale + "' (the F32 scale of FP8 linear '" + spec.name() + "') in "
+                            + weights.description());
+                } else {
+                    Fp8Scales.checkScalar(weights, scale, problems);
+                }
+            }
+        } else if (actual.dtype() == DType.F8_E4M3) {
+            problems.add(where + " is F8_E4M3 but " + (!linear ? "only linear weights may be FP8"
+                    : quantization.fp8() ? quantization.source() + " excludes module '"
+                            + ModelOptConfig.module(spec.name()) + "' from FP8"
+                    : "the checkpoint has no FP8 quantization config (" + ModelOptConfig.HF_QUANT_CONFIG
+                            + " or config.json quantization_config)"));
         }
     }
 

@@ -3,17 +3,27 @@ package io.nemotron.service.cli;
 import io.nemotron.core.chat.ChatRequest;
 import io.nemotron.core.chat.ChatRequestParser;
 import io.nemotron.core.chat.PromptBuilder;
-import io.nemotron.core.chat.Thinking;
 import io.nemotron.core.runtime.LoadedModel;
+import io.nemotron.service.chat.ChatPreparer;
+import io.nemotron.service.chat.PreparedChat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.stream.Collectors;
 
-/** {@code generate --chat-request FILE}: renders the request with the checkpoint's own chat format, then tokenizes. */
+/**
+ * {@code generate --chat-request FILE}: a thin adapter over {@link ChatPreparer}, the Chat RPC's own preparation
+ * (documents through the RAG assembler, the checkpoint's chat format, the effective thinking mode).
+ */
 final class ChatPromptInput {
     private ChatPromptInput() {}
 
     static GenerateCommand.PromptInput render(Path file, LoadedModel model) {
+        return render(file, model, null);
+    }
+
+    /** @param maxTokens the answer's limit, or null: documents leave room for it */
+    static GenerateCommand.PromptInput render(Path file, LoadedModel model, Integer maxTokens) {
         String json;
         try {
             json = Files.readString(file);
@@ -26,12 +36,17 @@ final class ChatPromptInput {
         } catch (RuntimeException e) {
             throw new IllegalArgumentException(file + ": " + e.getMessage());
         }
-        String prompt = PromptBuilder.forModel(model.dir()).build(request);
-        // the rendered prompt already holds <|begin_of_text|>: no second BOS
-        int[] ids = model.tokenizer().encode(prompt, false);
-        // the effective mode is what the prompt says: Ultra's template defaults to "detailed thinking on"
-        boolean thinking = request.thinking() != null ? request.thinking() == Thinking.ON
-                : prompt.contains("detailed thinking on");
-        return new GenerateCommand.PromptInput(ids, thinking);
+        PreparedChat chat;
+        try {
+            chat = ChatPreparer.of(PromptBuilder.forModel(model.dir()), model.tokenizer(),
+                    model.config().maxPositionEmbeddings()).prepare(request, maxTokens);
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
+        }
+        if (!chat.context().dropped().isEmpty()) {
+            System.err.println("documents left out: " + chat.context().dropped().stream()
+                    .map(d -> d.id() + " (" + d.reason() + ")").collect(Collectors.joining(", ")));
+        }
+        return new GenerateCommand.PromptInput(chat.ids(), chat.thinking());
     }
 }

@@ -4,7 +4,9 @@ import io.nemotron.core.backend.cuda.CudaGraphs;
 import io.nemotron.core.engine.GenerationResult;
 import io.nemotron.core.engine.Generator;
 import io.nemotron.core.engine.SamplingParams;
+import io.nemotron.core.chat.Thinking;
 import io.nemotron.core.runtime.LoadedModel;
+import io.nemotron.service.chat.SamplingDefaults;
 import io.nemotron.core.tokenizer.Tokenizer;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -113,7 +115,7 @@ final class GenerateCommand implements Callable<Integer> {
         try (LoadedModel loaded = backend.equals("cuda")
                 ? LoadedModel.openCuda(dir, 0, LoadedModel.DEFAULT_PREFILL_CHUNK, tensorParallel, graphs)
                 : LoadedModel.openCpu(dir, nThreads, LoadedModel.DEFAULT_PREFILL_CHUNK, tensorParallel)) {
-            PromptInput input = PromptInput.resolve(prompt.text, prompt.ids, prompt.chatRequest, loaded);
+            PromptInput input = PromptInput.resolve(prompt.text, prompt.ids, prompt.chatRequest, loaded, maxTokens);
             SamplingParams params = sampling(input.thinking()).validate();
             Generator generator = new Generator(loaded.forwardPass(), loaded.tokenizer());
             PrintWriter out = spec.commandLine().getOut();
@@ -138,12 +140,11 @@ final class GenerateCommand implements Callable<Integer> {
         return 0;
     }
 
-    private SamplingParams sampling(Boolean thinking) {
-        // model card: thinking on -> temperature 0.6, top-p 0.95; off (and raw prompts) -> greedy; explicit flags win
-        boolean on = Boolean.TRUE.equals(thinking);
+    private SamplingParams sampling(Thinking thinking) {
+        SamplingDefaults defaults = SamplingDefaults.of(thinking);   // raw prompts (null): greedy; explicit flags win
         return SamplingParams.builder()
-                .temperature(temperature != null ? temperature : on ? 0.6f : 0f)
-                .topP(topP != null ? topP : on ? 0.95f : 1f)
+                .temperature(temperature != null ? temperature : defaults.temperature())
+                .topP(topP != null ? topP : defaults.topP())
                 .topK(topK)
                 .minP(minP)
                 .repetitionPenalty(repetitionPenalty)
@@ -165,9 +166,10 @@ final class GenerateCommand implements Callable<Integer> {
         return m;
     }
 
-    /** Token ids of the prompt and, for chat requests, whether thinking is on (it picks sampling defaults). */
-    record PromptInput(int[] ids, Boolean thinking) {
-        static PromptInput resolve(String text, List<String> ids, Path chatRequest, LoadedModel model) {
+    /** Token ids of the prompt and, for chat requests, the effective thinking mode (null for raw prompts). */
+    record PromptInput(int[] ids, Thinking thinking) {
+        static PromptInput resolve(String text, List<String> ids, Path chatRequest, LoadedModel model,
+                                   Integer maxTokens) {
             if (ids != null) {
                 int[] out = new int[ids.size()];
                 for (int i = 0; i < out.length; i++) {
@@ -187,7 +189,7 @@ final class GenerateCommand implements Callable<Integer> {
             if (text != null) {
                 return new PromptInput(tokenizer.encode(text, true), null);
             }
-            return ChatPromptInput.render(chatRequest, model);
+            return ChatPromptInput.render(chatRequest, model, maxTokens);
         }
     }
 }

@@ -8,7 +8,9 @@ import io.nemotron.core.backend.cuda.MemoryPlanException;
 import io.nemotron.core.backend.cuda.MemoryPlanner;
 import io.nemotron.core.config.ModelStats;
 import io.nemotron.core.runtime.RankMemoryPlans;
+import io.nemotron.core.weights.ModelOptConfig;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.List;
@@ -41,10 +43,12 @@ final class InspectCommand implements Callable<Integer> {
     @Option(names = "--tensor-parallel", defaultValue = "1", paramLabel = "N", description = "GPUs per replica (default 1)")
     int tensorParallel;
 
-    @Option(names = "--weights-dtype", defaultValue = "bf16", paramLabel = "bf16|fp8", description = "weight width (default bf16)")
+    @Option(names = "--weights-dtype", paramLabel = "bf16|fp8",
+            description = "linear weight width (default: fp8 for a ModelOpt FP8 checkpoint folder, else bf16)")
     String weightsDtype;
 
-    @Option(names = "--kv-dtype", defaultValue = "bf16", paramLabel = "bf16|fp8", description = "KV cache width (default bf16)")
+    @Option(names = {"--kv-dtype", "--kv-cache-dtype"}, paramLabel = "bf16|fp8",
+            description = "KV cache width (default: fp8 when the checkpoint's kv_cache_quant_algo is FP8, else bf16)")
     String kvDtype;
 
     @Option(names = "--gpu-memory-gib", defaultValue = "80", paramLabel = "G", description = "memory per GPU in GiB (default 80)")
@@ -70,8 +74,20 @@ final class InspectCommand implements Callable<Integer> {
     @Mixin
     OutputFormat format;
 
+    private String quantization = "none";   // what the checkpoint folder declares
+
     @Override
     public Integer call() {
+        // a checkpoint folder says its own quantization (hf_quant_config.json or quantization_config); flags override it
+        ModelOptConfig quant = Files.isDirectory(config) ? ModelOptConfig.load(config) : ModelOptConfig.NONE;
+        if (weightsDtype == null) {
+            weightsDtype = quant.fp8() ? "fp8" : "bf16";
+        }
+        if (kvDtype == null) {
+            kvDtype = quant.kvCacheFp8() ? "fp8" : "bf16";
+        }
+        quantization = quant.fp8() ? "modelopt fp8" + (quant.exclude().isEmpty() ? ""
+                : " (excluded: " + String.join(", ", quant.exclude()) + ")") : "none";
         int weightBytes = widthOf(weightsDtype, "--weights-dtype");
         int kvBytes = widthOf(kvDtype, "--kv-dtype");
         if (!(gpuMemoryGib > 0)) {
@@ -141,6 +157,7 @@ final class InspectCommand implements Callable<Integer> {
         }
         root.put("layers", r.model().numLayers());
         root.put("tensor_parallel", tensorParallel);
+        root.put("quantization", quantization);
         root.put("weights_dtype", weightsDtype.toLowerCase(Locale.ROOT));
         root.put("kv_dtype", kvDtype.toLowerCase(Locale.ROOT));
         if (r.ranks().isEmpty()) {
@@ -185,6 +202,7 @@ final class InspectCommand implements Callable<Integer> {
                 String.format(Locale.ROOT, "attention blocks    full %d, linear %d, none %d",
                         b.attentionFull(), b.attentionLinear(), b.attentionNone()),
                 String.format(Locale.ROOT, "ffn blocks          mlp %d, linear %d, none %d", b.ffnMlp(), b.ffnLinear(), b.ffnNone()),
+                "quantization        " + quantization,
                 String.format(Locale.ROOT, "kv bytes per token  %,d (%s)", r.kvBytesPerToken(), kvDtype),
                 String.format(Locale.ROOT, "weights per GPU     %,d bytes (%.2f GiB; tensor parallel %d, %s)",
                         r.perRankWeightBytes(), r.perRankWeightBytes() / (double) GIB, tensorParallel, weightsDtype),

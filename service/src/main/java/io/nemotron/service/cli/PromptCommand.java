@@ -2,7 +2,8 @@ package io.nemotron.service.cli;
 
 import io.nemotron.core.config.ModelConfigLoader;
 import io.nemotron.core.tokenizer.Tokenizer;
-import io.nemotron.service.rag.DocumentPrompts;
+import io.nemotron.service.chat.ChatPreparer;
+import io.nemotron.service.chat.PreparedChat;
 import io.nemotron.core.chat.ChatRequest;
 import io.nemotron.core.chat.ChatRequestException;
 import io.nemotron.core.chat.ChatRequestParser;
@@ -53,10 +54,7 @@ final class PromptCommand implements Callable<Integer> {
                 : PromptBuilder.forTemplate(readFile(source.template, "template"));
         String prompt;
         try {
-            if (!request.documents().isEmpty()) {
-                request = foldDocuments(request, builder, modelDir);
-            }
-            prompt = builder.build(request);
+            prompt = request.documents().isEmpty() ? builder.build(request) : withDocuments(request, builder, modelDir);
         } catch (ChatRequestException e) {
             throw new IllegalArgumentException(chatRequest + ": " + e.getMessage(), e);
         } catch (RaisedException e) {
@@ -79,8 +77,8 @@ final class PromptCommand implements Callable<Integer> {
         return dir;
     }
 
-    /** The Chat RPC's path: the model's tokenizer counts the budget, the RAG assembler fills the user turn. */
-    private ChatRequest foldDocuments(ChatRequest request, PromptBuilder builder, Path modelDir) {
+    /** The Chat RPC's own preparation: the model's tokenizer counts the budget, the RAG assembler fills the user turn. */
+    private String withDocuments(ChatRequest request, PromptBuilder builder, Path modelDir) {
         if (modelDir == null) {
             throw new IllegalArgumentException(chatRequest + ": documents need --model (its tokenizer and context length "
                     + "size the retrieved context), not --template");
@@ -91,12 +89,12 @@ final class PromptCommand implements Callable<Integer> {
         }
         int contextLength = ModelConfigLoader.load(modelDir).maxPositionEmbeddings();
         try (Tokenizer tokenizer = Tokenizer.load(modelDir)) {
-            DocumentPrompts.Folded folded = DocumentPrompts.of(tokenizer).fold(request, builder::build, contextLength, null);
-            if (!folded.context().dropped().isEmpty()) {
-                System.err.println("documents left out: " + folded.context().dropped().stream()
+            PreparedChat chat = ChatPreparer.of(builder, tokenizer, contextLength).prepare(request, null);
+            if (!chat.context().dropped().isEmpty()) {
+                System.err.println("documents left out: " + chat.context().dropped().stream()
                         .map(d -> d.id() + " (" + d.reason() + ")").collect(java.util.stream.Collectors.joining(", ")));
             }
-            return folded.request();
+            return chat.prompt();
         }
     }
 

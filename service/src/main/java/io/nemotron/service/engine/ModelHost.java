@@ -1,11 +1,11 @@
 package io.nemotron.service.engine;
 
-import io.nemotron.service.rag.DocumentPrompts;
 import io.nemotron.service.rag.EmbeddingRanker;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.nemotron.api.v1.NemotronGrpc;
 import io.nemotron.core.chat.PromptBuilder;
+import io.nemotron.service.chat.ChatPreparer;
 import io.nemotron.core.engine.InferenceEngine;
 import io.nemotron.core.demo.DemoModel;
 import io.nemotron.core.engine.EngineConfig;
@@ -106,8 +106,9 @@ public class ModelHost implements SmartLifecycle {
             ServingModel serving;
             try {
                 Warmup.run(engine, ServingModel.probePrompt(model), m.warmupTimeout());
-                serving = new ServingModel(model, engine, PromptBuilder.forModel(dir),
-                        DocumentPrompts.of(model.tokenizer()), ModelInfos.of(model, model.backendName()));
+                serving = new ServingModel(model, engine, ChatPreparer.of(PromptBuilder.forModel(dir),
+                        model.tokenizer(), model.config().maxPositionEmbeddings()),
+                        ModelInfos.of(model, model.backendName()));
             } catch (RuntimeException e) {
                 engine.close();
                 model.close();

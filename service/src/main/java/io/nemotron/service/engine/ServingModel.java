@@ -1,20 +1,18 @@
 package io.nemotron.service.engine;
 
-import io.nemotron.service.rag.DocumentPrompts;
 import io.nemotron.api.v1.ModelInfo;
-import io.nemotron.core.chat.PromptBuilder;
 import io.nemotron.core.engine.EngineSnapshot;
 import io.nemotron.core.engine.InferenceEngine;
 import io.nemotron.core.runtime.LoadedModel;
 import io.nemotron.core.tokenizer.Tokenizer;
+import io.nemotron.service.chat.ChatPreparer;
 
 /**
- * A loaded, warmed-up model and its engine: what every RPC works with.
+ * A loaded, warmed-up model, its engine and its chat preparation: what every RPC works with.
  *
  * @param staticInfo ModelInfo without the engine's live KV figures (computed once: counting parameters walks every tensor)
  */
-public record ServingModel(LoadedModel model, InferenceEngine engine, PromptBuilder prompts, DocumentPrompts documents,
-                           ModelInfo staticInfo) {
+public record ServingModel(LoadedModel model, InferenceEngine engine, ChatPreparer chat, ModelInfo staticInfo) {
 
     public Tokenizer tokenizer() {
         return model.tokenizer();

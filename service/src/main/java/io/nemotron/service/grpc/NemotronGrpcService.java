@@ -17,7 +17,8 @@ import io.nemotron.api.v1.ModelInfo;
 import io.nemotron.api.v1.NemotronGrpc;
 import io.nemotron.api.v1.TokenizeRequest;
 import io.nemotron.api.v1.TokenizeResponse;
-import io.nemotron.core.chat.Thinking;
+import io.nemotron.service.chat.PreparedChat;
+import io.nemotron.service.chat.SamplingDefaults;
 import io.nemotron.core.engine.EngineRequest;
 import io.nemotron.core.engine.SamplingParams;
 import io.nemotron.service.config.NemotronProperties;
@@ -76,24 +77,19 @@ public class NemotronGrpcService implements NemotronGrpc.AsyncService, BindableS
         limits.check(request);
         controlTokens(m).check(request);   // after the cheap count limits: it walks every string
         var toolChoice = ChatRequests.toolChoice(request);
-        var folded = m.documents().fold(ChatRequests.toCore(request, toolChoice), m.prompts()::build, m.contextLength(),
-                        request.hasMaxTokens() ? unsigned(request.getMaxTokens()) : null);
-        var chat = folded.request();
-        String prompt = m.prompts().build(chat);
-        // the rendered prompt already holds the BOS text: no second BOS
-        int[] ids = m.tokenizer().encode(prompt, false);
-        // the effective mode is what the prompt says: Ultra's template defaults to "detailed thinking on"
-        boolean thinkingOn = chat.thinking() != null ? chat.thinking() == Thinking.ON
-                : prompt.contains("detailed thinking on");
-        SamplingParams params = Samplings.of(request.getSampling(), thinkingOn, limits.maxTokens(
+        PreparedChat prepared = m.chat().prepare(ChatRequests.toCore(request, toolChoice),
+                request.hasMaxTokens() ? unsigned(request.getMaxTokens()) : null);
+        int[] ids = prepared.ids();
+        boolean thinkingOn = prepared.thinkingOn();
+        SamplingParams params = Samplings.of(request.getSampling(), prepared.sampling(), limits.maxTokens(
                 request.hasMaxTokens() ? unsigned(request.getMaxTokens()) : null, ids.length, "messages",
                 m.contextLength()), ids.length, m.contextLength(),
                 request.getStopList(), false, request.getLogprobs(), request.getTopLogprobs());
         String id = requestId(request.getRequestId());
         var stream = new ResponseStream<>((ServerCallStreamObserver<ChatResponse>) observer, streamExecutor, maxPending);
-        var call = new ChatCall(stream, out -> pipelines.create(chat, thinkingOn, toolChoice, out), id,
-                folded.context().usedIds(), folded.context().droppedIds());
-        metrics.documentsDropped(folded.context().dropped());
+        var call = new ChatCall(stream, out -> pipelines.create(prepared.request(), thinkingOn, toolChoice, out), id,
+                prepared.context().usedIds(), prepared.context().droppedIds());
+        metrics.documentsDropped(prepared.context().dropped());
         stream.bind(m.engine().submit(new EngineRequest(id, ids, params, request.getPriority(), deadlineNanos()),
                 metrics.listen(RequestMetrics.CHAT, call)));
     }
@@ -102,7 +98,7 @@ public class NemotronGrpcService implements NemotronGrpc.AsyncService, BindableS
     public void generate(GenerateRequest request, StreamObserver<GenerateResponse> observer) {
         ServingModel m = host.ready();
         int[] ids = promptIds(request, m);
-        SamplingParams params = Samplings.of(request.getSampling(), false, limits.maxTokens(
+        SamplingParams params = Samplings.of(request.getSampling(), SamplingDefaults.GREEDY, limits.maxTokens(
                 request.hasMaxTokens() ? unsigned(request.getMaxTokens()) : null, ids.length,
                 request.getPromptCase().name().toLowerCase(java.util.Locale.ROOT), m.contextLength()),
                 ids.length, m.contextLength(),

@@ -2,6 +2,7 @@ package io.nemotron.service.grpc;
 
 import io.nemotron.api.v1.Sampling;
 import io.nemotron.core.engine.SamplingParams;
+import io.nemotron.service.chat.SamplingDefaults;
 import java.util.List;
 
 /** The request's sampling fields to validated {@link SamplingParams}; unset fields take the mode's defaults. */
@@ -12,10 +13,10 @@ final class Samplings {
     private Samplings() {}
 
     /**
-     * @param thinkingOn the model card's reasoning defaults (temperature 0.6, top_p 0.95) instead of greedy
+     * @param defaults   temperature and top_p for unset fields (the chat preparation's, or greedy for raw prompts)
      * @param maxTokens  the request's max_tokens, or null to fill the rest of the context
      */
-    static SamplingParams of(Sampling s, boolean thinkingOn, Integer maxTokens, int promptTokens, int contextLength,
+    static SamplingParams of(Sampling s, SamplingDefaults defaults, Integer maxTokens, int promptTokens, int contextLength,
                              List<String> stop, boolean ignoreEos, boolean logprobs, int topLogprobs) {
         int room = contextLength - promptTokens;
         if (room < 1) {
@@ -34,8 +35,8 @@ final class Samplings {
             throw new IllegalArgumentException("top_logprobs: needs logprobs = true");
         }
         return SamplingParams.builder()
-                .temperature(s.hasTemperature() ? s.getTemperature() : thinkingOn ? 0.6f : 0f)
-                .topP(s.hasTopP() ? s.getTopP() : thinkingOn ? 0.95f : 1f)
+                .temperature(s.hasTemperature() ? s.getTemperature() : defaults.temperature())
+                .topP(s.hasTopP() ? s.getTopP() : defaults.topP())
                 .topK(s.hasTopK() ? s.getTopK() : 0)
                 .minP(s.hasMinP() ? s.getMinP() : 0f)
                 .repetitionPenalty(s.hasRepetitionPenalty() ? s.getRepetitionPenalty() : 1f)

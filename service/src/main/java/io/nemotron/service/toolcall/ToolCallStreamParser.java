@@ -16,7 +16,8 @@ import java.util.List;
  *       {@code <TOOLCALL>} is held back until the next delta or {@link #finish()};</li>
  *   <li>the events do not depend on how the text was split (content may arrive in other pieces).</li>
  * </ul>
- * As BFCL's decoder does, a block ends at the first {@code </TOOLCALL>} after its opening tag.
+ * A block ends at the first {@code </TOOLCALL>} after its opening tag that is not inside a quoted string argument
+ * ({@link BlockCloseFinder}), so quoting the tag in an argument does not cut the call short.
  */
 public final class ToolCallStreamParser {
     static final String OPEN = "<TOOLCALL>";
@@ -27,8 +28,8 @@ public final class ToolCallStreamParser {
     /** Outside a block: the held-back suffix. Inside: the block so far, from its opening tag. */
     private final StringBuilder pending = new StringBuilder();
     private boolean insideBlock;
-    /** Inside a block, where the search for the closing tag resumes (text before it cannot hold the start of one). */
-    private int closeSearchFrom;
+    /** Inside a block: the scan for its closing tag, outside string literals, resumed with each delta. */
+    private final BlockCloseFinder closeFinder = new BlockCloseFinder();
     /** Characters of input already given to the listener, to place errors in the output. */
     private long emittedChars;
     private int callCount;
@@ -84,11 +85,9 @@ public final class ToolCallStreamParser {
     private void drain() {
         while (true) {
             if (insideBlock) {
-                int close = pending.indexOf(CLOSE, closeSearchFrom);
+                int close = closeFinder.find(pending);
                 if (close < 0) {
-                    // the next delta may complete a closing tag that starts in the last few characters
-                    closeSearchFrom = Math.max(OPEN.length(), pending.length() - CLOSE.length() + 1);
-                    return;
+                    return;   // the next delta continues the block (or completes a tag or quote at its end)
                 }
                 int end = close + CLOSE.length();
                 String raw = pending.substring(0, end);
@@ -101,7 +100,7 @@ public final class ToolCallStreamParser {
                     emitContent(pending.substring(0, open));
                     pending.delete(0, open);
                     insideBlock = true;
-                    closeSearchFrom = OPEN.length();
+                    closeFinder.start(OPEN.length());
                     continue;
                 }
                 int release = pending.length() - TagPrefix.partialSuffix(pending, OPEN);

@@ -175,16 +175,29 @@ class GenerateCommandTest {
     }
 
     @Test
-    void chatRequestWithDocumentsIsRefusedNotDropped(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp)
+    void chatRequestWithDocumentsGoesThroughTheRagAssemblerAsPromptDoes(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp)
             throws Exception {
+        // issue 18: this used to fail with a stale "RAG context assembly is not available yet"
         java.nio.file.Path req = tmp.resolve("req.json");
         Files.writeString(req, """
                 {"messages":[{"role":"user","content":"What is in the doc?"}],
                  "documents":[{"id":"d1","title":"t","text":"some text"}]}""");
-        CliRun run = CliRun.of("generate", "--model", CliRun.reference("stories260k/hf").toString(),
-                "--chat-request", req.toString(), "--max-tokens", "4");
-        assertEquals(1, run.exitCode());
-        assertTrue(run.err().contains("documents"), run.err());
+        String model = CliRun.reference("stories260k/hf").toString();
+        CliRun run = CliRun.of("generate", "--model", model, "--chat-request", req.toString(), "--max-tokens", "4",
+                "--output", "json");
+        assertEquals(0, run.exitCode(), run.err());
+        tools.jackson.databind.JsonNode ids = tools.jackson.databind.json.JsonMapper.builder().build().readTree(run.out())
+                .get("prompt_ids");
+        CliRun prompt = CliRun.of("prompt", "--model", model, "--chat-request", req.toString());
+        assertEquals(0, prompt.exitCode(), prompt.err());
+        assertTrue(prompt.out().contains("some text"), prompt.out());
+        try (io.nemotron.core.tokenizer.Tokenizer t = io.nemotron.core.tokenizer.Tokenizer.load(java.nio.file.Path.of(model))) {
+            int[] expected = t.encode(prompt.out(), false);
+            assertEquals(expected.length, ids.size());
+            for (int i = 0; i < expected.length; i++) {
+                assertEquals(expected[i], ids.get(i).asInt(), "prompt id " + i);
+            }
+        }
     }
 
     /** A copy of the F32 tiny checkpoint that a test may damage. */

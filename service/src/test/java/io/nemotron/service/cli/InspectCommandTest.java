@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -102,5 +103,70 @@ class InspectCommandTest {
         assertTrue(badBackend.err().startsWith("error: ") && badBackend.err().contains("--backend 'cpu'"),
                 badBackend.err());
         assertTrue(CliRun.of("inspect").exitCode() != 0, "--config is required");
+    }
+
+    /**
+     * Issue 17, must-show 5: the Ultra FP8 checkpoint (its config.json and a ModelOpt hf_quant_config.json with lm_head
+     * excluded, as published) on four 80 GiB GPUs with an FP8 KV cache. Both figures are recomputed here from the raw
+     * config JSON, sharing no code with ModelStats or the planner.
+     */
+    @Test
+    void ultraFp8FolderOnFourGpusWithAnFp8Cache(@TempDir Path dir) throws Exception {
+        Files.copy(ULTRA, dir.resolve("config.json"));
+        Files.writeString(dir.resolve("hf_quant_config.json"), "{\"producer\": {\"name\": \"modelopt\"}, \"quantization\":"
+                + " {\"quant_algo\": \"FP8\", \"kv_cache_quant_algo\": null, \"exclude_modules\": [\"lm_head\"]}}");
+        JsonNode j = json("inspect", "--config", dir.toString(), "--tensor-parallel", "4", "--kv-dtype", "fp8",
+                "--output", "json");
+        assertEquals("fp8", j.get("weights_dtype").asString());   // from the folder's quantization config
+        assertEquals("modelopt fp8 (excluded: lm_head)", j.get("quantization").asString());
+
+        JsonNode raw = JsonMapper.builder().build().readTree(Files.readString(ULTRA));
+        long h = raw.get("hidden_size").asLong();
+        long heads = raw.get("num_attention_heads").asLong();
+        long d = h / heads;
+        long v = raw.get("vocab_size").asLong();
+        int tp = 4;
+        // BF16 (2 bytes): the vocab-split embedding and lm_head, every norm; FP8 (1 byte): every projection
+        long bf16 = 2 * (v / tp) * h + h;
+        long fp8 = 0;
+        long kvPerToken = 0;
+        long widestInter = 0;
+        long widestKv = 0;
+        for (JsonNode block : raw.get("block_configs")) {
+            JsonNode attn = block.get("attention");
+            if (!attn.get("no_op").asBoolean()) {
+                long kvHeads = Math.max(1, heads / attn.get("n_heads_in_group").asLong() / tp);
+                bf16 += h;
+                fp8 += 2 * (heads / tp) * d * h + 2 * kvHeads * d * h;
+                kvPerToken += 2 * kvHeads * d;                     // K and V, one byte each
+                widestKv = Math.max(widestKv, kvHeads * d);
+            }
+            JsonNode ffn = block.get("ffn");
+            if (!ffn.get("no_op").asBoolean()) {
+                long n = (long) (2 * ffn.get("ffn_mult").asDouble() * h / 3);
+                long inter = n % 256 == 0 ? n : n + 256 - n % 256;
+                bf16 += h;
+                fp8 += 3 * (inter / tp) * h;
+                widestInter = Math.max(widestInter, inter);
+            }
+        }
+        long weights = 2 * bf16 + fp8;
+        assertEquals(weights, j.get("per_rank_weight_bytes").asLong());
+        // about 64.4 GB a GPU: the published FP8 checkpoint's ~257.6 GB over four
+        assertTrue(weights > 64.0e9 && weights < 64.8e9, "weights per GPU " + weights);
+
+        // the planner's budget, as MemoryPlannerTest derives it: 90% of 80 GiB minus weights, workspace, 1 GiB reserve
+        long gib = 1L << 30;
+        long budget = (long) Math.floor(80 * gib * 0.9);
+        int rows = 2048, seqs = 256, blockSize = 16, maxLen = 131072;
+        long activations = rows * 2L * (3 * h + 2 * (heads / tp) * d + 2 * widestKv + 2 * (widestInter / tp));
+        long logits = seqs * 4L * (v / tp + v);
+        long splitKv = 16L * (heads / tp) * (maxLen / 512) * (d + 2) * 4;
+        long stepInputs = rows * 16L + seqs * ((maxLen / blockSize) * 4L + 64);
+        long workspace = activations + logits + splitKv + stepInputs + (32L << 20);
+        assertEquals(workspace, j.get("workspace_bytes").asLong());
+        long blocks = (budget - weights - workspace - gib) / (blockSize * kvPerToken);
+        assertEquals(blocks * blockSize, j.get("kv_capacity_tokens").asLong());
+        System.out.printf("Ultra FP8, TP 4, FP8 KV: %,d weight bytes per GPU, %,d KV tokens%n", weights, blocks * blockSize);
     }
 }

@@ -96,10 +96,12 @@ class ToolCallStreamParserTest {
     }
 
     @Test
-    void aBlockEndsAtTheFirstClosingTagAsInBfcl() {
+    void aClosingTagQuotedInAnArgumentDoesNotEndTheBlock() {
+        // BFCL's decoder ends a block at the first closing tag; a quoted one is an argument's text (issue 18)
         ToolCallParseResult result = ToolCallStreamParser.parse("<TOOLCALL>[f(a='</TOOLCALL>')]</TOOLCALL>", SYNTAX);
-        assertEquals("<TOOLCALL>[f(a='</TOOLCALL>')]</TOOLCALL>", result.content());
-        assertEquals(1, result.errors().size());
+        assertEquals("", result.content());
+        assertEquals(List.of(), result.errors());
+        assertEquals("</TOOLCALL>", result.calls().getFirst().arguments().get("a").asString());
     }
 
     @Test
