@@ -8,6 +8,7 @@ import io.nemotron.core.engine.Generator;
 import io.nemotron.core.engine.SamplingParams;
 import io.nemotron.core.runtime.LoadedModel;
 import io.nemotron.core.weights.DType;
+import io.nemotron.core.weights.ModelOptConfig;
 import io.nemotron.core.weights.RandomCheckpoint;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,6 +18,8 @@ import java.util.SplittableRandom;
 /**
  * Batch-1 decode speed of random-weight Llama checkpoints (written once by {@link RandomCheckpoint} and cached),
  * set against the machine's streaming read bandwidth measured in the same process with the same thread count.
+ * {@link DType#F8_E4M3} is a ModelOpt FP8 checkpoint of the same model (linears FP8, embedding and head BF16); its
+ * weight bytes per token count one byte per FP8 weight.
  */
 public final class DecodeBenchmark {
     private final Path workDir;
@@ -47,7 +50,9 @@ public final class DecodeBenchmark {
     public Path checkpoint(BenchShape shape, DType dtype) {
         Path dir = workDir.resolve(shape.label() + "-" + dtype.name().toLowerCase(Locale.ROOT));
         boolean complete = Files.isRegularFile(dir.resolve("config.json"))
-                && Files.isRegularFile(dir.resolve("model.safetensors"));
+                && Files.isRegularFile(dir.resolve("model.safetensors"))
+                // an FP8 folder has the same config.json as a BF16 one; its quantization config tells them apart
+                && Files.isRegularFile(dir.resolve(ModelOptConfig.HF_QUANT_CONFIG)) == (dtype == DType.F8_E4M3);
         if (complete) {
             try {
                 // a cached folder from a different spec (edited shape) is rewritten, never silently reused
@@ -60,6 +65,11 @@ public final class DecodeBenchmark {
         }
         RandomCheckpoint.write(dir, shape.spec(dtype), null);
         return dir;
+    }
+
+    /** The dtype as the results name it: fp8 for the ModelOpt FP8 checkpoint, else the dtype in lower case. */
+    static String label(DType dtype) {
+        return dtype == DType.F8_E4M3 ? "fp8" : dtype.name().toLowerCase(Locale.ROOT);
     }
 
     public DecodeResult run(BenchShape shape, DType dtype, double bandwidthGBps) {
@@ -85,7 +95,7 @@ public final class DecodeBenchmark {
             long bytes = model.decodeWeightBytes();
             double tps = best.stats().decodeTokensPerSecond();
             double gbps = bytes * tps / 1e9;
-            return new DecodeResult(shape.label(), dtype.name().toLowerCase(Locale.ROOT), threads, model.parameters(),
+            return new DecodeResult(shape.label(), label(dtype), threads, model.parameters(),
                     bytes, promptTokens, best.outputIds().length, best.stats().prefillTokensPerSecond(), tps, gbps,
                     bandwidthGBps > 0 ? gbps / bandwidthGBps : 0);
         }

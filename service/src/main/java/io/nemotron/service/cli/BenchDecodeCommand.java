@@ -30,7 +30,8 @@ final class BenchDecodeCommand implements Callable<Integer> {
     @Option(names = "--shapes", split = ",", defaultValue = "110m,1b", description = "110m, 1b (default ${DEFAULT-VALUE})")
     List<String> shapes;
 
-    @Option(names = "--dtypes", split = ",", defaultValue = "bf16,f32", description = "bf16, f32, f16 (default ${DEFAULT-VALUE})")
+    @Option(names = "--dtypes", split = ",", defaultValue = "bf16,f32",
+            description = "bf16, f32, f16, fp8 (ModelOpt FP8 linears, BF16 embedding and head) (default ${DEFAULT-VALUE})")
     List<String> dtypes;
 
     @Option(names = "--threads", description = "compute threads (default: available cores)")
@@ -58,7 +59,7 @@ final class BenchDecodeCommand implements Callable<Integer> {
     public Integer call() {
         boolean asJson = format.json();
         List<BenchShape> shapeList = shapes.stream().map(BenchShape::parse).toList();
-        List<DType> dtypeList = dtypes.stream().map(DType::parse).toList();
+        List<DType> dtypeList = dtypes.stream().map(BenchDecodeCommand::dtype).toList();
         int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         DecodeBenchmark bench = new DecodeBenchmark(workDir, nThreads, promptLen, genLen, repeats);
         PrintWriter err = spec.commandLine().getErr();
@@ -98,6 +99,20 @@ final class BenchDecodeCommand implements Callable<Integer> {
         }
         out.flush();
         return 0;
+    }
+
+    /** A --dtypes entry: fp8 (the ModelOpt checkpoint's label) or a plain dtype. */
+    static DType dtype(String text) {
+        return switch (text.toLowerCase(java.util.Locale.ROOT)) {
+            case "fp8", "f8", "f8_e4m3" -> DType.F8_E4M3;
+            default -> {
+                try {
+                    yield DType.parse(text);
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("--dtypes: unknown dtype '" + text + "' (bf16, f32, f16, fp8)");
+                }
+            }
+        };
     }
 
     private static Map<String, Object> json(DecodeResult r) {
