@@ -12,6 +12,8 @@ import io.nemotron.core.weights.ModelOptConfig;
 import io.nemotron.core.weights.RandomCheckpoint;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
 
@@ -73,31 +75,60 @@ public final class DecodeBenchmark {
     }
 
     public DecodeResult run(BenchShape shape, DType dtype, double bandwidthGBps) {
-        Path dir = checkpoint(shape, dtype);
-        try (LoadedModel model = LoadedModel.openCpu(dir, threads)) {
-            int vocab = model.config().vocabSize();
-            SplittableRandom random = new SplittableRandom(7);
-            int[] prompt = new int[promptTokens];
-            for (int i = 0; i < prompt.length; i++) {
-                prompt[i] = random.nextInt(3, vocab);
+        return run(shape, List.of(dtype), bandwidthGBps).getFirst();
+    }
+
+    /**
+     * The dtypes of one shape side by side: every model is loaded and warmed up, then each repeat runs every dtype
+     * once in turn and each keeps its best. On a shared machine a busy spell then slows one repeat of all dtypes
+     * instead of every repeat of one, so the ratios between dtypes stay fair.
+     */
+    public List<DecodeResult> run(BenchShape shape, List<DType> dtypes, double bandwidthGBps) {
+        List<LoadedModel> models = new ArrayList<>();
+        try {
+            for (DType dtype : dtypes) {
+                models.add(LoadedModel.openCpu(checkpoint(shape, dtype), threads));
             }
-            Generator generator = new Generator(model.transformer(), null);
             SamplingParams params = SamplingParams.builder().temperature(0).maxTokens(genTokens).ignoreEos(true).build();
-            // one full untimed run: JIT-compiles the kernels and faults in every mapped weight page
-            generator.generate(prompt, params, null);
-            GenerationResult best = null;
+            List<Generator> generators = new ArrayList<>();
+            List<int[]> prompts = new ArrayList<>();
+            for (LoadedModel model : models) {
+                int vocab = model.config().vocabSize();
+                SplittableRandom random = new SplittableRandom(7);
+                int[] prompt = new int[promptTokens];
+                for (int i = 0; i < prompt.length; i++) {
+                    prompt[i] = random.nextInt(3, vocab);
+                }
+                Generator generator = new Generator(model.transformer(), null);
+                // one full untimed run: JIT-compiles the kernels and faults in every mapped weight page
+                generator.generate(prompt, params, null);
+                generators.add(generator);
+                prompts.add(prompt);
+            }
+            GenerationResult[] best = new GenerationResult[models.size()];
             for (int r = 0; r < repeats; r++) {
-                GenerationResult g = generator.generate(prompt, params, null);
-                if (best == null || g.stats().decodeTokensPerSecond() > best.stats().decodeTokensPerSecond()) {
-                    best = g;
+                for (int d = 0; d < models.size(); d++) {
+                    GenerationResult g = generators.get(d).generate(prompts.get(d), params, null);
+                    if (best[d] == null || g.stats().decodeTokensPerSecond() > best[d].stats().decodeTokensPerSecond()) {
+                        best[d] = g;
+                    }
                 }
             }
-            long bytes = model.decodeWeightBytes();
-            double tps = best.stats().decodeTokensPerSecond();
-            double gbps = bytes * tps / 1e9;
-            return new DecodeResult(shape.label(), label(dtype), threads, model.parameters(),
-                    bytes, promptTokens, best.outputIds().length, best.stats().prefillTokensPerSecond(), tps, gbps,
-                    bandwidthGBps > 0 ? gbps / bandwidthGBps : 0);
+            List<DecodeResult> results = new ArrayList<>();
+            for (int d = 0; d < models.size(); d++) {
+                LoadedModel model = models.get(d);
+                long bytes = model.decodeWeightBytes();
+                double tps = best[d].stats().decodeTokensPerSecond();
+                double gbps = bytes * tps / 1e9;
+                results.add(new DecodeResult(shape.label(), label(dtypes.get(d)), threads, model.parameters(), bytes,
+                        promptTokens, best[d].outputIds().length, best[d].stats().prefillTokensPerSecond(), tps, gbps,
+                        bandwidthGBps > 0 ? gbps / bandwidthGBps : 0));
+            }
+            return results;
+        } finally {
+            for (LoadedModel model : models) {
+                model.close();
+            }
         }
     }
 }

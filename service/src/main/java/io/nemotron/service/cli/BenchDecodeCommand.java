@@ -69,8 +69,8 @@ final class BenchDecodeCommand implements Callable<Integer> {
         err.flush();
         List<DecodeResult> results = new ArrayList<>();
         for (BenchShape shape : shapeList) {
-            for (DType dtype : dtypeList) {
-                DecodeResult r = bench.run(shape, dtype, bandwidth);
+            // the dtypes of a shape run side by side, repeat by repeat (see DecodeBenchmark#run)
+            for (DecodeResult r : bench.run(shape, dtypeList, bandwidth)) {
                 err.printf("%-5s %-4s %6.2f tok/s decode, %7.1f tok/s prefill, %6.1f GB/s = %5.1f %% of bandwidth%n",
                         r.shape(), r.dtype(), r.decodeTokensPerSecond(), r.prefillTokensPerSecond(),
                         r.achievedGBps(), 100 * r.fractionOfBandwidth());
@@ -95,6 +95,12 @@ final class BenchDecodeCommand implements Callable<Integer> {
                 out.printf("%-5s %-4s params %,d  bytes/token %,d  decode %.2f tok/s  %.1f GB/s  %.1f %%%n",
                         r.shape(), r.dtype(), r.parameters(), r.weightBytesPerToken(), r.decodeTokensPerSecond(),
                         r.achievedGBps(), 100 * r.fractionOfBandwidth());
+            }
+            // each dtype's decode speed over BF16's on the same shape, measured side by side in this run
+            for (DecodeResult r : results) {
+                results.stream().filter(b -> b.shape().equals(r.shape()) && b.dtype().equals("bf16") && r != b)
+                        .findFirst().ifPresent(b -> out.printf("%-5s %s/bf16 decode tokens/s: %.2fx%n", r.shape(),
+                                r.dtype(), r.decodeTokensPerSecond() / b.decodeTokensPerSecond()));
             }
         }
         out.flush();
