@@ -42,7 +42,8 @@ public final class Linear {
         check(weight.name(), rows, cols, in, out, tokens);
         LinearJob job = JOBS.get();
         job.prepare(weight, in, out, tokens);
-        run(pool, job, rows, (long) rows * cols * tokens, tokens, 4);
+        // dynamic chunks in whole blocks of the F8 kernel's eight rows (a leftover row runs the slower one-row path)
+        run(pool, job, rows, (long) rows * cols * tokens, tokens, weight.dtype() == DType.F8_E4M3 ? MatVecF8.ROWS : 4);
     }
 
     /** As above for a packed BF16 weight; the pool splits whole groups of row blocks. */

@@ -25,10 +25,10 @@ import jdk.incubator.vector.VectorSpecies;
  * (Measured against the alternative of int loads, four codes per lane, and activations split into four phases:
  * that needs 11 integer ops per 4L codes instead of 8 and a split of the activations, and ran about 10% slower.)
  *
- * <p>Order of the sums, per (row, token): two FMA accumulators, a over the even blocks of L columns and b over
- * the odd ones (block j covers columns jL .. jL+L-1), in increasing j; then a + b, summed across lanes by
- * {@link Lanes#sum}; then the last {@code cols mod L} columns FMA'd onto that sum in order; then ×2^120, then
- * ×outScale. Both kernel shapes here (two rows × one token, one row × one token) keep exactly this order for each (row, token), so a token's output is bit-identical whatever shares the call or the thread split.
+ * <p>Order of the sums, per (row, token): one FMA accumulator over the blocks of L columns (block j covers columns
+ * jL .. jL+L-1) in increasing j; summed across lanes in {@link Lanes#sum}'s order ({@link #sum}); then the columns past the last whole block
+ * ({@link #blocks}) FMA'd onto that sum in order; then ×2^120, then ×outScale. Both kernel shapes here (eight rows ×
+ * one token, one row × one token) keep exactly this order for each (row, token), so a token's output is bit-identical whatever shares the call or the thread split.
  *
  * <p>NOTE (bit identity with {@link #rowsScalar}): the scalar twin follows the same order with the table's unscaled
  * values, and is bit-identical to the vector kernel for every non-NaN weight code and every x8 that is an E4M3 value
@@ -43,91 +43,146 @@ public final class MatVecF8 {
 
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
-    /** One byte per float lane: a block of codes that widens to one int vector. */
-    private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(F.length() * 8));
+    /**
+     * One byte per float lane: a block of codes that widens to one int vector. The smallest vector shape is 64 bits,
+     * so where a float vector has 4 lanes (128-bit vectors) a load reads 8 bytes for its 4 codes.
+     */
+    private static final VectorSpecies<Byte> B =
+            VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, F.length() * 8)));
     /** Lanes of a vector: the twin needs it to sum in the kernel's order. */
     static final int L = F.length();
+    /** Rows the decode kernel runs together; a range of rows is best split in multiples of it. */
+    static final int ROWS = 8;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final float TWO_POW_120 = 0x1p120f;
     private static final int SIGN_AND_MAGNITUDE = 0x87F00000;
+    /** Bytes a widening load reads past its L codes (0 unless vectors have 4 lanes); they must be inside the row. */
+    private static final int OVERREAD = B.length() - F.length();
+    /** Per thread: the accumulators of {@link #ROWS} rows, L lanes each, stored to be summed. */
+    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[ROWS * L]);
 
     private MatVecF8() {}
+
+    /** Whole blocks of L columns the vector code covers in a row of {@code cols}; the rest is the scalar tail. */
+    static int blocks(int cols) {
+        return Math.max(0, cols - OVERREAD) / L;
+    }
 
     /** Rows [rowFrom, rowTo) for all tokens: out[t*rows + r]; x8: [tokens][cols] E4M3 values. */
     public static void rowsVector(MemorySegment w, int rows, int cols, float[] x8, float[] out, int tokens,
                                   int rowFrom, int rowTo, float outScale) {
+        float[] lanes = LANES.get();
         int r = rowFrom;
-        // weight-stationary: two rows serve every token while they are hot in L1. (A one-row × four-token kernel
-        // that decoded each block once for four tokens ran at 0.7x the multiply-adds per second of this.)
-        for (; r + 2 <= rowTo; r += 2) {
+        // weight-stationary: eight rows serve every token while they are hot in L1/L2
+        for (; r + ROWS <= rowTo; r += ROWS) {
             for (int t = 0; t < tokens; t++) {
-                rows2x1(w, rows, cols, x8, out, r, t, outScale);
+                rows8x1(w, rows, cols, x8, out, r, t, outScale, lanes);
             }
         }
-        if (r < rowTo) {
+        for (; r < rowTo; r++) {
             for (int t = 0; t < tokens; t++) {
-                out[t * rows + r] = finish(w, (long) r * cols, cols, x8, t * cols, FloatVector.zero(F),
-                        FloatVector.zero(F), outScale, 0);
+                row1x1(w, rows, cols, x8, out, r, t, outScale, lanes);
             }
         }
     }
 
-    /** The L codes at {@code offset}, each as its value × 2^-120 (see the class comment). */
-    private static FloatVector codes(MemorySegment w, long offset) {
-        IntVector wide = (IntVector) ByteVector.fromMemorySegment(B, w, offset, LE).convertShape(VectorOperators.B2I, I, 0);
-        return wide.lanewise(VectorOperators.LSHL, 20).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats();
-    }
-
-    private static FloatVector x(float[] x8, int offset) {
-        return FloatVector.fromArray(F, x8, offset);
-    }
+    /*
+     * NOTE: the decoding is written out at every load rather than called: a helper taking or returning vectors that
+     * C2 does not inline (a call site it had not yet seen as hot: "callee is too large") boxes every vector, and the
+     * kernel ran 4x slower for the rest of the run. Each load below is
+     *   ((IntVector) <L bytes>.convertShape(B2I, I, 0)).lanewise(LSHL, 20).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats()
+     */
 
     /**
-     * Rows r, r+1 × token t: the decode kernel; each activation load feeds both rows. (Four rows, eight widening
-     * loads in the loop, ran 3x slower than one row: C2 compiled it poorly; two rows ran 1.2x faster than one.)
+     * Rows r..r+7 × token t: the decode kernel. Eight rows are eight independent memory streams and eight FMA
+     * chains, and each activation load feeds all of them; one thread read weights from DRAM 1.6x faster this way
+     * than two rows at a time (which stall on memory latency between the decoding work), and 1.25x faster than four.
      */
-    private static void rows2x1(MemorySegment w, int rows, int cols, float[] x8, float[] out, int r, int t,
-                                float outScale) {
+    private static void rows8x1(MemorySegment w, int rows, int cols, float[] x8, float[] out, int r, int t,
+                                float outScale, float[] lanes) {
         FloatVector z = FloatVector.zero(F);
-        FloatVector a0 = z, b0 = z, a1 = z, b1 = z;
-        long w0 = (long) r * cols, w1 = w0 + cols;
+        FloatVector a0 = z, a1 = z, a2 = z, a3 = z, a4 = z, a5 = z, a6 = z, a7 = z;
+        long w0 = (long) r * cols, w1 = w0 + cols, w2 = w1 + cols, w3 = w2 + cols;
+        long w4 = w3 + cols, w5 = w4 + cols, w6 = w5 + cols, w7 = w6 + cols;
         int xt = t * cols;
-        int pairs = cols / (2 * L) * (2 * L);
-        for (int c = 0; c < pairs; c += 2 * L) {
-            FloatVector xa = x(x8, xt + c);
-            FloatVector xb = x(x8, xt + c + L);
-            a0 = codes(w, w0 + c).fma(xa, a0);
-            b0 = codes(w, w0 + c + L).fma(xb, b0);
-            a1 = codes(w, w1 + c).fma(xa, a1);
-            b1 = codes(w, w1 + c + L).fma(xb, b1);
+        int end = blocks(cols) * L;
+        for (int c = 0; c < end; c += L) {
+            FloatVector x = FloatVector.fromArray(F, x8, xt + c);
+            a0 = ((IntVector) ByteVector.fromMemorySegment(B, w, w0 + c, LE).convertShape(VectorOperators.B2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 20).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().fma(x, a0);
+            a1 = ((IntVector) ByteVector.fromMemorySegment(B, w, w1 + c, LE).convertShape(VectorOperators.B2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 20).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().fma(x, a1);
+            a2 = ((IntVector) ByteVector.fromMemorySegment(B, w, w2 + c, LE).convertShape(VectorOperators.B2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 20).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().fma(x, a2);
+            a3 = ((IntVector) ByteVector.fromMemorySegment(B, w, w3 + c, LE).convertShape(VectorOperators.B2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 20).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().fma(x, a3);
+            a4 = ((IntVector) ByteVector.fromMemorySegment(B, w, w4 + c, LE).convertShape(VectorOperators.B2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 20).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().fma(x, a4);
+            a5 = ((IntVector) ByteVector.fromMemorySegment(B, w, w5 + c, LE).convertShape(VectorOperators.B2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 20).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().fma(x, a5);
+            a6 = ((IntVector) ByteVector.fromMemorySegment(B, w, w6 + c, LE).convertShape(VectorOperators.B2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 20).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().fma(x, a6);
+            a7 = ((IntVector) ByteVector.fromMemorySegment(B, w, w7 + c, LE).convertShape(VectorOperators.B2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 20).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().fma(x, a7);
         }
-        out[t * rows + r] = finish(w, w0, cols, x8, xt, a0, b0, outScale, pairs);
-        out[t * rows + r + 1] = finish(w, w1, cols, x8, xt, a1, b1, outScale, pairs);
+        // the lanes go through memory and are summed there: eight Lanes.sum calls made the method too big for C2 to
+        // inline them all, and one left out boxed its vector (DecodeAllocation-style test: 96 bytes a row)
+        a0.intoArray(lanes, 0);
+        a1.intoArray(lanes, L);
+        a2.intoArray(lanes, 2 * L);
+        a3.intoArray(lanes, 3 * L);
+        a4.intoArray(lanes, 4 * L);
+        a5.intoArray(lanes, 5 * L);
+        a6.intoArray(lanes, 6 * L);
+        a7.intoArray(lanes, 7 * L);
+        int o = t * rows + r;
+        out[o] = tail(w, w0, end, cols, x8, xt, sum(lanes, 0)) * TWO_POW_120 * outScale;
+        out[o + 1] = tail(w, w1, end, cols, x8, xt, sum(lanes, L)) * TWO_POW_120 * outScale;
+        out[o + 2] = tail(w, w2, end, cols, x8, xt, sum(lanes, 2 * L)) * TWO_POW_120 * outScale;
+        out[o + 3] = tail(w, w3, end, cols, x8, xt, sum(lanes, 3 * L)) * TWO_POW_120 * outScale;
+        out[o + 4] = tail(w, w4, end, cols, x8, xt, sum(lanes, 4 * L)) * TWO_POW_120 * outScale;
+        out[o + 5] = tail(w, w5, end, cols, x8, xt, sum(lanes, 5 * L)) * TWO_POW_120 * outScale;
+        out[o + 6] = tail(w, w6, end, cols, x8, xt, sum(lanes, 6 * L)) * TWO_POW_120 * outScale;
+        out[o + 7] = tail(w, w7, end, cols, x8, xt, sum(lanes, 7 * L)) * TWO_POW_120 * outScale;
+    }
+
+    /** Row r × token t, in the same order: rows left over from the blocks of eight. */
+    private static void row1x1(MemorySegment w, int rows, int cols, float[] x8, float[] out, int r, int t,
+                               float outScale, float[] lanes) {
+        FloatVector a0 = FloatVector.zero(F);
+        long w0 = (long) r * cols;
+        int xt = t * cols;
+        int end = blocks(cols) * L;
+        for (int c = 0; c < end; c += L) {
+            FloatVector x = FloatVector.fromArray(F, x8, xt + c);
+            a0 = ((IntVector) ByteVector.fromMemorySegment(B, w, w0 + c, LE).convertShape(VectorOperators.B2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 20).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().fma(x, a0);
+        }
+        a0.intoArray(lanes, 0);
+        out[t * rows + r] = tail(w, w0, end, cols, x8, xt, sum(lanes, 0)) * TWO_POW_120 * outScale;
     }
 
     /**
-     * The common end of every kernel for one (row, token): an odd last block into a, a + b, the lane sum, the
-     * columns past the last whole block in order, ×2^120, ×outScale. from: the first column the caller has not
-     * accumulated (a multiple of 2L).
+     * The sum of lanes[off .. off+L) in {@link Lanes#sum}'s butterfly order: lane 0 of (lane i + lane i^step, step =
+     * L/2 .. 1), computed in place on the lanes that lane 0 depends on (i < step at each level), so the same bits.
      */
-    private static float finish(MemorySegment w, long wRow, int cols, float[] x8, int xt, FloatVector a,
-                                FloatVector b, float outScale, int from) {
-        int c = from;
-        for (; c + 2 * L <= cols; c += 2 * L) {   // only the one-row one-token path gets here with whole pairs
-            a = codes(w, wRow + c).fma(x(x8, xt + c), a);
-            b = codes(w, wRow + c + L).fma(x(x8, xt + c + L), b);
+    static float sum(float[] lanes, int off) {
+        for (int step = L / 2; step >= 1; step /= 2) {
+            for (int i = 0; i < step; i++) {
+                lanes[off + i] = lanes[off + i] + lanes[off + i + step];
+            }
         }
-        if (c + L <= cols) {
-            a = codes(w, wRow + c).fma(x(x8, xt + c), a);
-            c += L;
-        }
-        float s = Lanes.sum(a.add(b));
-        for (; c < cols; c++) {
+        return lanes[off];
+    }
+
+    /** Columns [from, cols) FMA'd onto s in order, each weight scaled by 2^-120 as the vector part's are. */
+    private static float tail(MemorySegment w, long wRow, int from, int cols, float[] x8, int xt, float s) {
+        for (int c = from; c < cols; c++) {
             int code = w.get(ValueLayout.JAVA_BYTE, wRow + c);
             float scaled = Float.intBitsToFloat(((code & 0x7F) << 20) | ((code & 0x80) << 24));
             s = Math.fma(scaled, x8[xt + c], s);
         }
-        return s * TWO_POW_120 * outScale;
+        return s;
     }
 
     /**
@@ -136,19 +191,14 @@ public final class MatVecF8 {
      */
     public static void rowsScalar(MemorySegment w, int rows, int cols, float[] x8, float[] out, int tokens,
                                   int rowFrom, int rowTo, float outScale) {
-        int blocks = cols / L;
+        int blocks = blocks(cols);
         for (int r = rowFrom; r < rowTo; r++) {
             long base = (long) r * cols;
             for (int t = 0; t < tokens; t++) {
                 int x = t * cols;
-                float[][] acc = new float[2][L];
-                for (int c = 0; c < blocks * L; c++) {
-                    float[] a = acc[(c / L) % 2];
-                    a[c % L] = Math.fma(weight(w, base + c), x8[x + c], a[c % L]);
-                }
                 float[] lanes = new float[L];
-                for (int l = 0; l < L; l++) {
-                    lanes[l] = acc[0][l] + acc[1][l];
+                for (int c = 0; c < blocks * L; c++) {
+                    lanes[c % L] = Math.fma(weight(w, base + c), x8[x + c], lanes[c % L]);
                 }
                 float s = butterfly(lanes);
                 for (int c = blocks * L; c < cols; c++) {

@@ -2,7 +2,6 @@ package io.nemotron.core.backend.cpu;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -38,28 +37,24 @@ public final class MatVecF8Input {
         int upper = F.loopBound(n);
         int i = 0;
         for (; i < upper; i += L) {
-            saturate(FloatVector.fromArray(F, in, i).div(inputScale)).intoArray(x8, i);
+            // saturate(v) written out: a vector helper C2 does not inline boxes its vectors (see MatVecF8)
+            FloatVector v = FloatVector.fromArray(F, in, i).div(inputScale);
+            FloatVector a = v.abs().min(MAX);
+            IntVector bits = a.reinterpretAsInts();
+            IntVector lsb = bits.lanewise(VectorOperators.LSHR, DROPPED_BITS).and(1);
+            FloatVector normal = bits.add(HALF_MINUS_ONE).add(lsb).and(KEPT).reinterpretAsFloats();
+            FloatVector subnormal = a.add(SUBNORMAL_ROUNDER).sub(SUBNORMAL_ROUNDER);
+            IntVector magnitude = normal.blend(subnormal, a.compare(VectorOperators.LT, SMALLEST_NORMAL)).reinterpretAsInts();
+            FloatVector signed = magnitude.or(v.reinterpretAsInts().and(SIGN)).reinterpretAsFloats();
+            // a NaN's payload could carry through the integer rounding into a number: keep it NaN explicitly
+            signed.blend(v, v.test(VectorOperators.IS_NAN)).intoArray(x8, i);
         }
         for (; i < n; i++) {
             x8[i] = saturate(in[i] / inputScale);
         }
     }
 
-    /** saturate_e4m3 of each lane, as the E4M3 value (see the class comment). */
-    static FloatVector saturate(FloatVector v) {
-        FloatVector a = v.abs().min(MAX);
-        IntVector bits = a.reinterpretAsInts();
-        IntVector lsb = bits.lanewise(VectorOperators.LSHR, DROPPED_BITS).and(1);
-        FloatVector normal = bits.add(HALF_MINUS_ONE).add(lsb).and(KEPT).reinterpretAsFloats();
-        FloatVector subnormal = a.add(SUBNORMAL_ROUNDER).sub(SUBNORMAL_ROUNDER);
-        VectorMask<Float> small = a.compare(VectorOperators.LT, SMALLEST_NORMAL);
-        IntVector magnitude = normal.blend(subnormal, small).reinterpretAsInts();
-        FloatVector signed = magnitude.or(v.reinterpretAsInts().and(SIGN)).reinterpretAsFloats();
-        // a NaN's payload could carry through the integer rounding into a number: keep it NaN explicitly
-        return signed.blend(v, v.test(VectorOperators.IS_NAN));
-    }
-
-    /** The scalar form of {@link #saturate(FloatVector)}, for the tails. */
+    /** The scalar form of the vector loop in {@link #quantize}, for the tail. */
     static float saturate(float v) {
         if (Float.isNaN(v)) {
             return v;
