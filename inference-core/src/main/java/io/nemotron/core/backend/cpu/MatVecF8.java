@@ -24,13 +24,14 @@ import jdk.incubator.vector.VectorSpecies;
  * (a float subnormal for an E4M3 subnormal); it is {@link Fp8E4m3#decodeByBits} without its ×2^120. Each dot
  * product is multiplied by 2^120 once at the end, so there is no multiply per weight. The NaN codes 0x7F/0xFF
  * decode as ±480 this way (the twin reads them as NaN); a checkpoint has no NaN weights, and nothing here checks.
- * (Measured against the alternative of int loads, four codes per lane, and activations split into four phases:
- * that needs 11 integer ops per 4L codes instead of 8 and a split of the activations, and ran about 10% slower.)
+ * (The alternative of int loads, four codes per lane, with the activations split into four phases needs 11 integer
+ * ops per 4L codes instead of 8, and the split; in a micro benchmark it ran within 10% of this, either way.)
  *
  * <p>Order of the sums, per (row, token): one FMA accumulator over the blocks of L columns (block j covers columns
- * jL .. jL+L-1) in increasing j; summed across lanes in {@link Lanes#sum}'s order ({@link #sum}); then the columns past the last whole block
- * ({@link #blocks}) FMA'd onto that sum in order; then ×2^120, then ×outScale. Both kernel shapes here (eight rows ×
- * one token, one row × one token) keep exactly this order for each (row, token), so a token's output is bit-identical whatever shares the call or the thread split.
+ * jL .. jL+L-1) in increasing j; summed across lanes in {@link Lanes#sum}'s order ({@link #sum}); then the columns
+ * past the last whole block ({@link #blocks}) FMA'd onto that sum in order; then ×2^120, then ×outScale. Both kernel
+ * shapes here (eight rows × one token, one row × one token) keep exactly this order for each (row, token), so a
+ * token's output is bit-identical whatever shares the call or the thread split.
  *
  * <p>NOTE (bit identity with {@link #rowsScalar}): the scalar twin follows the same order with the table's unscaled
  * values, and is bit-identical to the vector kernel for every non-NaN weight code and every x8 that is an E4M3 value
