@@ -7,6 +7,7 @@ import io.nemotron.core.config.ModelConfig;
 import io.nemotron.core.config.ModelConfigWriter;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -27,6 +28,14 @@ import java.util.concurrent.Future;
  * <p>Each value is a pure function of (seed, tensor name, element index) (a counter-based generator), so the output
  * does not depend on chunking or thread count, and a ~1B-parameter model is filled in parallel straight into
  * file mappings without ever being on the heap.
+ *
+ * <p>{@link DType#F8_E4M3} writes an NVIDIA ModelOpt FP8 checkpoint of the same model: each linear but {@code lm_head}
+ * (q/k/v/o, gate/up/down, and nemotron-nas linear replacements) is F8_E4M3 codes of {@code W / weight_scale}, where W
+ * is the BF16 weight the BF16 checkpoint of that seed holds and {@code weight_scale = amax(|W|) / 448} (ModelOpt's
+ * max calibration), with the F32 scalars {@code <module>.weight_scale} and {@code <module>.input_scale} ({@link
+ * #FP8_INPUT_SCALE}); the embedding, norms and {@code lm_head} are BF16; {@code hf_quant_config.json} says FP8 with
+ * {@code exclude_modules: ["lm_head"]} and no KV cache quantization; config.json keeps {@code torch_dtype: bfloat16}
+ * as ModelOpt exports do.
  */
 public final class RandomCheckpoint {
     public static final double INIT_STD = 0.02;
@@ -34,6 +43,15 @@ public final class RandomCheckpoint {
     static final List<String> TOKENIZER_FILES =
             List.of("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.model");
     private static final long ELEMENTS_PER_TASK = 1L << 20;
+    /**
+     * The static activation scale of every FP8 linear: amax / 448 with amax = 8. The inputs of q/k/v and gate/up are
+     * RMS-normed with unit norm weights, so their RMS is 1 and |x| <= 8 covers them with room to spare; o and down see
+     * smaller inputs (averages of v rows, products of two ~N(0, 0.8) projections). Larger values saturate at ±448, as
+     * a static scale does in vLLM.
+     */
+    public static final float FP8_INPUT_SCALE = 8f / Fp8E4m3.MAX;
+    /** What an FP8 random checkpoint keeps in BF16: the head (the embedding and norms are never quantized). */
+    static final List<String> FP8_EXCLUDED = List.of("lm_head");
 
     private RandomCheckpoint() {}
 
@@ -71,9 +89,19 @@ public final class RandomCheckpoint {
      * @param tokenizerFrom a folder holding {@code tokenizer.json} (and friends) or a {@code tokenizer.json}; null for none
      */
     public static void write(Path dir, ModelConfig config, DType dtype, long seed, Path tokenizerFrom) {
+        boolean fp8 = dtype == DType.F8_E4M3;
+        ModelOptConfig quantization = fp8 ? new ModelOptConfig(true, false, FP8_EXCLUDED, "RandomCheckpoint")
+                : ModelOptConfig.NONE;
+        DType highPrecision = fp8 ? DType.BF16 : dtype;
         try {
             Files.createDirectories(dir);
             Files.writeString(dir.resolve("config.json"), ModelConfigWriter.toJson(config));
+            Path quantConfig = dir.resolve(ModelOptConfig.HF_QUANT_CONFIG);
+            if (fp8) {
+                Files.writeString(quantConfig, ModelOptFp8Writer.quantConfigJson(false, FP8_EXCLUDED));
+            } else {
+                Files.deleteIfExists(quantConfig);   // a folder rewritten from FP8 to another dtype must not keep it
+            }
             if (tokenizerFrom != null) {
                 copyTokenizer(tokenizerFrom, dir);
             }
@@ -86,8 +114,15 @@ public final class RandomCheckpoint {
                 .daemon(true).factory())) {
             List<PendingTensor> tensors = new ArrayList<>();
             for (TensorSpec spec : CheckpointLayout.of(config).tensors()) {
-                if (spec.required()) {
-                    tensors.add(new PendingTensor(spec.name(), dtype, spec.shape(), fill(spec.name(), dtype, seed, pool)));
+                if (!spec.required()) {
+                    continue;
+                }
+                boolean linear = spec.shape().length == 2 && !spec.name().equals("model.embed_tokens.weight");
+                if (linear && quantization.quantizes(spec.name())) {
+                    tensors.addAll(fp8Linear(spec, seed, pool));
+                } else {
+                    tensors.add(new PendingTensor(spec.name(), highPrecision, spec.shape(),
+                            fill(spec.name(), highPrecision, seed, pool)));
                 }
             }
             SafetensorsWriter.write(dir.resolve(SafetensorsReader.SINGLE_FILE), tensors);
@@ -102,12 +137,71 @@ public final class RandomCheckpoint {
                 }
             });
         }
-        long stream = seed * 0x9E3779B97F4A7C15L + mix(name.hashCode());
+        long stream = stream(name, seed);
         return (first, dst) -> parallel(pool, dst, dtype, (from, to) -> {
             for (long i = from; i < to; i++) {
                 DTypeCodec.set(dtype, dst, i, (float) (INIT_STD * gaussian(stream, first + i)));
             }
         });
+    }
+
+    /** The BF16 weight the BF16 checkpoint has at element {@code index} of the tensor whose stream is {@code stream}. */
+    private static float bf16Weight(long stream, long index) {
+        return DTypeCodec.bf16ToFloat(DTypeCodec.floatToBf16((float) (INIT_STD * gaussian(stream, index))));
+    }
+
+    private static long stream(String name, long seed) {
+        return seed * 0x9E3779B97F4A7C15L + mix(name.hashCode());
+    }
+
+    /** An FP8 linear: its codes, then its weight_scale and input_scale scalars. */
+    private static List<PendingTensor> fp8Linear(TensorSpec spec, long seed, ExecutorService pool) {
+        long stream = stream(spec.name(), seed);
+        long numel = 1;
+        for (long d : spec.shape()) {
+            numel *= d;
+        }
+        float weightScale = (float) (amax(stream, numel, pool) / Fp8E4m3.MAX);
+        TensorFill codes = (first, dst) -> parallel(pool, dst, DType.F8_E4M3, (from, to) -> {
+            for (long i = from; i < to; i++) {
+                dst.set(ValueLayout.JAVA_BYTE, i, Fp8E4m3.encode(bf16Weight(stream, first + i) / weightScale));
+            }
+        });
+        String module = ModelOptConfig.module(spec.name());
+        return List.of(new PendingTensor(spec.name(), DType.F8_E4M3, spec.shape(), codes),
+                scalar(module + ".weight_scale", weightScale), scalar(module + ".input_scale", FP8_INPUT_SCALE));
+    }
+
+    private static PendingTensor scalar(String name, float value) {
+        return new PendingTensor(name, DType.F32, new long[0], (first, dst) -> DTypeCodec.set(DType.F32, dst, 0, value));
+    }
+
+    /** max |W| over the tensor's BF16 weights, in parallel (a first pass: the scale must be known before any code). */
+    private static double amax(long stream, long numel, ExecutorService pool) {
+        List<Callable<Float>> tasks = new ArrayList<>();
+        for (long from = 0; from < numel; from += ELEMENTS_PER_TASK) {
+            long start = from;
+            long end = Math.min(numel, from + ELEMENTS_PER_TASK);
+            tasks.add(() -> {
+                float m = 0f;
+                for (long i = start; i < end; i++) {
+                    m = Math.max(m, Math.abs(bf16Weight(stream, i)));
+                }
+                return m;
+            });
+        }
+        float max = 0f;
+        try {
+            for (Future<Float> f : pool.invokeAll(tasks)) {
+                max = Math.max(max, f.get());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new WeightsException("interrupted while writing random weights", e);
+        } catch (ExecutionException e) {
+            throw new WeightsException("writing random weights failed: " + e.getCause(), e.getCause());
+        }
+        return max > 0f ? max : Float.MIN_NORMAL * Fp8E4m3.MAX;   // an all-zero tensor: any positive scale maps it to 0
     }
 
     private interface RangeBody {
@@ -181,7 +275,7 @@ public final class RandomCheckpoint {
             case F32 -> "float32";
             case BF16 -> "bfloat16";
             case F16 -> "float16";
-            case F8_E4M3 -> "float8_e4m3fn";
+            case F8_E4M3 -> "bfloat16";   // a ModelOpt FP8 export keeps the dtype of its unquantized tensors
         };
     }
 }

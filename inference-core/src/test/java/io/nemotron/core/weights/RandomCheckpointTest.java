@@ -2,6 +2,7 @@ package io.nemotron.core.weights;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -84,6 +85,77 @@ class RandomCheckpointTest {
             long numel = r.names().stream().mapToLong(n -> r.tensor(n).numel()).sum();
             assertEquals(ModelStats.of(config).parameters(), numel);
         }
+    }
+
+    /**
+     * An FP8 random checkpoint is the ModelOpt export of the BF16 one of the same seed: the loader's checks pass, every
+     * linear but the head is F8_E4M3 with scalar scales, weight_scale = amax / 448 of that BF16 tensor (recomputed here),
+     * each code is the nearest E4M3 value of W / weight_scale (within half a quantum), and everything else is the same
+     * BF16 bytes.
+     */
+    @Test
+    void fp8CheckpointIsTheModelOptExportOfTheBf16One() throws Exception {
+        var bf16Spec = new RandomCheckpoint.Spec(64, 2, 4, 2, 96, 100, DType.BF16, 5);
+        var fp8Spec = new RandomCheckpoint.Spec(64, 2, 4, 2, 96, 100, DType.F8_E4M3, 5);
+        ModelConfig config = RandomCheckpoint.write(dir.resolve("fp8"), fp8Spec, null);
+        RandomCheckpoint.write(dir.resolve("bf16"), bf16Spec, null);
+        assertEquals("bfloat16", config.torchDtype());
+        assertEquals(config, ModelConfigLoader.load(dir.resolve("fp8")));
+        ModelOptConfig quant = ModelOptConfig.load(dir.resolve("fp8"));
+        assertTrue(quant.fp8());
+        assertFalse(quant.kvCacheFp8());
+        assertEquals(java.util.List.of("lm_head"), quant.exclude());
+        String json = Files.readString(dir.resolve("fp8").resolve(ModelOptConfig.HF_QUANT_CONFIG));
+        assertTrue(json.contains("\"name\": \"modelopt\"") && json.contains("\"kv_cache_quant_algo\": null"), json);
+        try (var f = SafetensorsReader.open(dir.resolve("fp8")); var b = SafetensorsReader.open(dir.resolve("bf16"))) {
+            CheckpointLayout.of(config, quant).validate(f);
+            int linears = 0;
+            for (String name : b.names()) {
+                Tensor w = b.tensor(name);
+                boolean linear = w.shape().length == 2 && !name.startsWith("model.embed_tokens") && !name.startsWith("lm_head");
+                if (!linear) {
+                    assertEquals(DType.BF16, f.tensor(name).dtype(), name);
+                    assertArrayEquals(w.data().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE),
+                            f.tensor(name).data().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE), name);
+                    continue;
+                }
+                linears++;
+                String module = name.substring(0, name.length() - ".weight".length());
+                Tensor codes = f.tensor(name);
+                assertEquals(DType.F8_E4M3, codes.dtype(), name);
+                assertArrayEquals(w.shape(), codes.shape(), name);
+                Tensor ws = f.tensor(module + ".weight_scale");
+                Tensor is = f.tensor(module + ".input_scale");
+                assertEquals(0, ws.shape().length, module);
+                assertEquals(0, is.shape().length, module);
+                assertEquals(RandomCheckpoint.FP8_INPUT_SCALE, DTypeCodec.get(DType.F32, is.data(), 0), module);
+                double amax = 0;
+                for (long i = 0; i < w.numel(); i++) {
+                    amax = Math.max(amax, Math.abs(DTypeCodec.get(DType.BF16, w.data(), i)));
+                }
+                float scale = DTypeCodec.get(DType.F32, ws.data(), 0);
+                assertEquals((float) (amax / 448), scale, module);
+                for (long i = 0; i < w.numel(); i++) {
+                    double x = DTypeCodec.get(DType.BF16, w.data(), i) / scale;
+                    int code = codes.data().get(java.lang.foreign.ValueLayout.JAVA_BYTE, i) & 0xFF;
+                    double v = e4m3(code);
+                    // E4M3 rounding to nearest: half a quantum, which is 2^-4 of the binade's start for normals and
+                    // 2^-10 for subnormals; |x| <= 448 by the scale, up to the scale's float rounding
+                    double halfQuantum = Math.abs(x) < 0x1p-6 ? 0x1p-10 : Math.scalb(1.0, Math.getExponent(x) - 4);
+                    assertTrue(Math.abs(v - x) <= halfQuantum * (1 + 1e-6), name + "[" + i + "]: " + x + " -> code "
+                            + Integer.toHexString(code) + " = " + v);
+                }
+            }
+            assertEquals(2 * 7, linears);
+        }
+    }
+
+    /** E4M3FN by its definition (bias 7, exponent 0 subnormal); no NaN code is asked for. */
+    private static double e4m3(int code) {
+        int exponent = (code >> 3) & 0xF;
+        int mantissa = code & 7;
+        double m = exponent == 0 ? Math.scalb(mantissa / 8.0, -6) : Math.scalb(1 + mantissa / 8.0, exponent - 7);
+        return (code & 0x80) != 0 ? -m : m;
     }
 
     /** The small decode-benchmark shape (~134M parameters, ~270 MB BF16). */

@@ -10,7 +10,7 @@ public final class ActiveStreams {
     private final Condition idle = lock.newCondition();
     private int open;
 
-    void opened() {
+    public void opened() {
         lock.lock();
         try {
             open++;
@@ -19,7 +19,7 @@ public final class ActiveStreams {
         }
     }
 
-    void closed() {
+    public void closed() {
         lock.lock();
         try {
             if (--open == 0) {

@@ -30,7 +30,8 @@ final class BenchDecodeCommand implements Callable<Integer> {
     @Option(names = "--shapes", split = ",", defaultValue = "110m,1b", description = "110m, 1b (default ${DEFAULT-VALUE})")
     List<String> shapes;
 
-    @Option(names = "--dtypes", split = ",", defaultValue = "bf16,f32", description = "bf16, f32, f16 (default ${DEFAULT-VALUE})")
+    @Option(names = "--dtypes", split = ",", defaultValue = "bf16,f32",
+            description = "bf16, f32, f16, fp8 (ModelOpt FP8 linears, BF16 embedding and head) (default ${DEFAULT-VALUE})")
     List<String> dtypes;
 
     @Option(names = "--threads", description = "compute threads (default: available cores)")
@@ -58,7 +59,7 @@ final class BenchDecodeCommand implements Callable<Integer> {
     public Integer call() {
         boolean asJson = format.json();
         List<BenchShape> shapeList = shapes.stream().map(BenchShape::parse).toList();
-        List<DType> dtypeList = dtypes.stream().map(DType::parse).toList();
+        List<DType> dtypeList = dtypes.stream().map(BenchDecodeCommand::dtype).toList();
         int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         DecodeBenchmark bench = new DecodeBenchmark(workDir, nThreads, promptLen, genLen, repeats);
         PrintWriter err = spec.commandLine().getErr();
@@ -68,8 +69,8 @@ final class BenchDecodeCommand implements Callable<Integer> {
         err.flush();
         List<DecodeResult> results = new ArrayList<>();
         for (BenchShape shape : shapeList) {
-            for (DType dtype : dtypeList) {
-                DecodeResult r = bench.run(shape, dtype, bandwidth);
+            // the dtypes of a shape run side by side, repeat by repeat (see DecodeBenchmark#run)
+            for (DecodeResult r : bench.run(shape, dtypeList, bandwidth)) {
                 err.printf("%-5s %-4s %6.2f tok/s decode, %7.1f tok/s prefill, %6.1f GB/s = %5.1f %% of bandwidth%n",
                         r.shape(), r.dtype(), r.decodeTokensPerSecond(), r.prefillTokensPerSecond(),
                         r.achievedGBps(), 100 * r.fractionOfBandwidth());
@@ -95,9 +96,29 @@ final class BenchDecodeCommand implements Callable<Integer> {
                         r.shape(), r.dtype(), r.parameters(), r.weightBytesPerToken(), r.decodeTokensPerSecond(),
                         r.achievedGBps(), 100 * r.fractionOfBandwidth());
             }
+            // each dtype's decode speed over BF16's on the same shape, measured side by side in this run
+            for (DecodeResult r : results) {
+                results.stream().filter(b -> b.shape().equals(r.shape()) && b.dtype().equals("bf16") && r != b)
+                        .findFirst().ifPresent(b -> out.printf("%-5s %s/bf16 decode tokens/s: %.2fx%n", r.shape(),
+                                r.dtype(), r.decodeTokensPerSecond() / b.decodeTokensPerSecond()));
+            }
         }
         out.flush();
         return 0;
+    }
+
+    /** A --dtypes entry: fp8 (the ModelOpt checkpoint's label) or a plain dtype. */
+    static DType dtype(String text) {
+        return switch (text.toLowerCase(java.util.Locale.ROOT)) {
+            case "fp8", "f8", "f8_e4m3" -> DType.F8_E4M3;
+            default -> {
+                try {
+                    yield DType.parse(text);
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("--dtypes: unknown dtype '" + text + "' (bf16, f32, f16, fp8)");
+                }
+            }
+        };
     }
 
     private static Map<String, Object> json(DecodeResult r) {

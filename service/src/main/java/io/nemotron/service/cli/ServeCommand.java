@@ -23,7 +23,7 @@ import sun.misc.Signal;
  * Flags become Spring properties only when given, so a {@code --config} file or the environment can set the rest.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-        description = "Serve the gRPC API (nemotron.v1.Nemotron, health, reflection).")
+        description = "Serve the gRPC API (nemotron.v1.Nemotron, health, reflection) and the OpenAI-compatible HTTP API.")
 final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--model", defaultValue = "demo", paramLabel = "DIR|demo",
@@ -46,6 +46,9 @@ final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--port", description = "gRPC port (default 50051)")
     Integer port;
+
+    @Option(names = "--http-port", description = "OpenAI-compatible HTTP API port (default 8000; 0 picks a free one)")
+    Integer httpPort;
 
     @Option(names = "--management-port", description = "management port for /actuator (default 9090)")
     Integer managementPort;
@@ -113,6 +116,9 @@ final class ServeCommand implements Callable<Integer> {
         }
         if (port != null) {
             args.add("--spring.grpc.server.port=" + port);
+        }
+        if (httpPort != null) {
+            args.add("--server.port=" + httpPort);
         }
         if (managementPort != null) {
             args.add("--management.server.port=" + managementPort);

@@ -1,6 +1,5 @@
 package io.nemotron.service.grpc;
 
-import io.nemotron.core.engine.InvalidRequestException;
 import io.grpc.BindableService;
 import io.grpc.Context;
 import io.grpc.Deadline;
@@ -19,9 +18,7 @@ import io.nemotron.api.v1.NemotronGrpc;
 import io.nemotron.api.v1.TokenizeRequest;
 import io.nemotron.api.v1.TokenizeResponse;
 import io.nemotron.service.chat.PreparedChat;
-import io.nemotron.service.chat.SamplingDefaults;
 import io.nemotron.core.engine.EngineRequest;
-import io.nemotron.core.engine.SamplingParams;
 import io.nemotron.service.config.NemotronProperties;
 import io.nemotron.service.engine.ModelHost;
 import io.nemotron.service.engine.ServingModel;
@@ -30,7 +27,6 @@ import io.nemotron.service.grpc.stream.ChatPipelineFactory;
 import io.nemotron.service.grpc.stream.GenerateCall;
 import io.nemotron.service.grpc.stream.ResponseStream;
 import io.nemotron.service.metrics.RequestMetrics;
-import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
@@ -51,20 +47,19 @@ public class NemotronGrpcService implements NemotronGrpc.AsyncService, BindableS
     private final Executor streamExecutor;
     private final RequestGuard guard;
     private final int maxPending;
-    private final RequestLimits limits;
-    private volatile Guarded guarded;
+    private final RequestPlanner planner;
     private final RequestMetrics metrics;
 
     public NemotronGrpcService(ModelHost host, ChatPipelineFactory pipelines,
                                @Qualifier("streamExecutor") Executor streamExecutor, NemotronProperties props,
-                               RequestLimits limits, RequestMetrics metrics) {
+                               RequestPlanner planner, RequestMetrics metrics) {
         this.host = host;
         this.metrics = metrics;
         this.pipelines = pipelines;
         this.streamExecutor = streamExecutor;
         this.guard = new RequestGuard(props.grpc().maxRequestSize().toBytes());
         this.maxPending = props.grpc().maxPendingMessages();
-        this.limits = limits;
+        this.planner = planner;
     }
 
     @Override
@@ -74,42 +69,26 @@ public class NemotronGrpcService implements NemotronGrpc.AsyncService, BindableS
 
     @Override
     public void chat(ChatRequest request, StreamObserver<ChatResponse> observer) {
-        ServingModel m = host.ready();
-        limits.check(request);
-        controlTokens(m).check(request);   // after the cheap count limits: it walks every string
-        var toolChoice = ChatRequests.toolChoice(request);
-        PreparedChat prepared = m.chat().prepare(ChatRequests.toCore(request, toolChoice),
-                request.hasMaxTokens() ? unsigned(request.getMaxTokens()) : null);
-        int[] ids = prepared.ids();
-        boolean thinkingOn = prepared.thinkingOn();
-        SamplingParams params = Samplings.of(request.getSampling(), prepared.sampling(), limits.maxTokens(
-                request.hasMaxTokens() ? unsigned(request.getMaxTokens()) : null, ids.length, "messages",
-                m.contextLength()), ids.length, m.contextLength(),
-                request.getStopList(), false, request.getLogprobs(), request.getTopLogprobs());
+        RequestPlanner.ChatPlan plan = planner.chat(request);
+        PreparedChat prepared = plan.prepared();
         String id = requestId(request.getRequestId());
         var stream = new ResponseStream<>((ServerCallStreamObserver<ChatResponse>) observer, streamExecutor, maxPending);
-        var call = new ChatCall(stream, out -> pipelines.create(prepared.request(), thinkingOn, toolChoice, out), id,
-                prepared.context().usedIds(), prepared.context().droppedIds());
+        var call = new ChatCall(stream, out -> pipelines.create(prepared.request(), prepared.thinkingOn(),
+                plan.toolChoice(), out), id, prepared.context().usedIds(), prepared.context().droppedIds());
         metrics.documentsDropped(prepared.context().dropped());
-        stream.bind(m.engine().submit(new EngineRequest(id, ids, params, request.getPriority(), deadlineNanos()),
-                metrics.listen(RequestMetrics.CHAT, call)));
+        stream.bind(plan.model().engine().submit(new EngineRequest(id, plan.ids(), plan.params(),
+                request.getPriority(), deadlineNanos()), metrics.listen(RequestMetrics.CHAT, call)));
     }
 
     @Override
     public void generate(GenerateRequest request, StreamObserver<GenerateResponse> observer) {
-        ServingModel m = host.ready();
-        int[] ids = promptIds(request, m);
-        SamplingParams params = Samplings.of(request.getSampling(), SamplingDefaults.GREEDY, limits.maxTokens(
-                request.hasMaxTokens() ? unsigned(request.getMaxTokens()) : null, ids.length,
-                request.getPromptCase().name().toLowerCase(java.util.Locale.ROOT), m.contextLength()),
-                ids.length, m.contextLength(),
-                request.getStopList(), request.getIgnoreEos(), request.getLogprobs(), request.getTopLogprobs());
+        RequestPlanner.GeneratePlan plan = planner.generate(request);
         String id = requestId(request.getRequestId());
         var stream = new ResponseStream<>((ServerCallStreamObserver<GenerateResponse>) observer, streamExecutor,
                 maxPending);
         var call = new GenerateCall(stream, id);
-        stream.bind(m.engine().submit(new EngineRequest(id, ids, params, request.getPriority(), deadlineNanos()),
-                metrics.listen(RequestMetrics.GENERATE, call)));
+        stream.bind(plan.model().engine().submit(new EngineRequest(id, plan.ids(), plan.params(),
+                request.getPriority(), deadlineNanos()), metrics.listen(RequestMetrics.GENERATE, call)));
     }
 
     @Override
@@ -126,7 +105,7 @@ public class NemotronGrpcService implements NemotronGrpc.AsyncService, BindableS
     @Override
     public void detokenize(DetokenizeRequest request, StreamObserver<DetokenizeResponse> observer) {
         ServingModel m = host.ready();
-        int[] ids = checkedIds(request.getIdsList(), m.tokenizer().vocabSize(), "ids");
+        int[] ids = RequestPlanner.checkedIds(request.getIdsList(), m.tokenizer().vocabSize(), "ids");
         String text = m.tokenizer().decode(ids, request.getSkipSpecialTokens());
         observer.onNext(DetokenizeResponse.newBuilder().setText(text).build());
         observer.onCompleted();
@@ -136,53 +115,6 @@ public class NemotronGrpcService implements NemotronGrpc.AsyncService, BindableS
     public void getModelInfo(GetModelInfoRequest request, StreamObserver<ModelInfo> observer) {
         observer.onNext(host.ready().info());
         observer.onCompleted();
-    }
-
-    /** The model's control-token guard, built once per loaded model (its tokenizer's special tokens). */
-    private ControlTokens controlTokens(ServingModel m) {
-        Guarded g = guarded;
-        if (g == null || g.model() != m) {
-            g = new Guarded(m, ControlTokens.of(m.tokenizer()));
-            guarded = g;
-        }
-        return g.tokens();
-    }
-
-    private record Guarded(ServingModel model, ControlTokens tokens) {}
-
-    private static int[] promptIds(GenerateRequest request, ServingModel m) {
-        return switch (request.getPromptCase()) {
-            case TEXT -> {
-                if (request.getText().isEmpty()) {
-                    throw new InvalidRequestException("text: must not be empty");
-                }
-                yield m.tokenizer().encode(request.getText(), true);
-            }
-            case TOKEN_IDS -> {
-                if (request.getTokenIds().getIdsCount() == 0) {
-                    throw new InvalidRequestException("token_ids: must not be empty");
-                }
-                yield checkedIds(request.getTokenIds().getIdsList(), m.model().config().vocabSize(), "token_ids");
-            }
-            case PROMPT_NOT_SET -> throw new InvalidRequestException("prompt: give text or token_ids");
-        };
-    }
-
-    private static int[] checkedIds(List<Integer> ids, int vocab, String field) {
-        int[] out = new int[ids.size()];
-        for (int i = 0; i < out.length; i++) {
-            long id = Integer.toUnsignedLong(ids.get(i));
-            if (id >= vocab) {
-                throw new InvalidRequestException(field + "[" + i + "]: id " + id + " is outside the vocabulary (" + vocab + ")");
-            }
-            out[i] = (int) id;
-        }
-        return out;
-    }
-
-    /** uint32 on the wire: values past int's range are simply too many tokens. */
-    private static int unsigned(int v) {
-        return v < 0 ? Integer.MAX_VALUE : v;
     }
 
     private static String requestId(String given) {

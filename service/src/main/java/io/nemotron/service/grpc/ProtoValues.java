@@ -9,10 +9,10 @@ import java.util.List;
 import java.util.Map;
 
 /** google.protobuf.Struct to the plain maps and lists the chat templates take (JSON's shapes). */
-final class ProtoValues {
+public final class ProtoValues {
     private ProtoValues() {}
 
-    static Map<String, Object> toMap(Struct struct) {
+    public static Map<String, Object> toMap(Struct struct) {
         Map<String, Object> out = new LinkedHashMap<>();
         struct.getFieldsMap().forEach((k, v) -> out.put(k, toObject(v)));
         return out;

@@ -57,7 +57,7 @@ class DrainIT {
         Path log = tmp.resolve("server.log");
         Path root = Path.of(System.getProperty("nemotron.root.dir", "..")).toAbsolutePath().normalize();
         ProcessBuilder pb = new ProcessBuilder(root.resolve("nemotron").toString(), "serve", "--model", "demo",
-                "--port", Integer.toString(port), "--management-port", "0", "--config", config.toString())
+                "--port", Integer.toString(port), "--management-port", "0", "--http-port", "0", "--config", config.toString())
                 .directory(root.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().put("NEMOTRON_CACHE_DIR", Files.createDirectories(tmp.resolve("cache")).toString());
         Process server = pb.start();

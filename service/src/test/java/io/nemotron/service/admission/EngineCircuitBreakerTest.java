@@ -133,7 +133,7 @@ class EngineCircuitBreakerTest {
         context = new SpringApplicationBuilder(NemotronServer.class, FaultyEngineBeans.class).run(
                 "--nemotron.model.path=" + TestServer.stories260k(), "--nemotron.model.threads=1",
                 "--spring.grpc.server.inprocess.name=" + name, "--spring.grpc.server.port=0",
-                "--spring.grpc.server.host=127.0.0.1", "--management.server.port=0",
+                "--spring.grpc.server.host=127.0.0.1", "--management.server.port=0", "--server.port=0",
                 "--nemotron.admission.breaker.minimum-number-of-calls=5",
                 "--nemotron.admission.breaker.sliding-window-size=10",
                 // long enough that the fail-fast call above cannot land in the half-open window on a slow machine

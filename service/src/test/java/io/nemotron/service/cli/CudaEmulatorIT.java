@@ -585,6 +585,9 @@ class CudaEmulatorIT {
             int port = Integer.parseInt(args.get(args.indexOf("--port") + 1));
             List<String> command = new ArrayList<>(List.of(LauncherIT.root().resolve("nemotron").toString()));
             command.addAll(args);
+            if (args.contains("serve") && !args.contains("--http-port")) {
+                command.addAll(List.of("--http-port", "0")); // the HTTP API's default 8000 may be taken on this host
+            }
             ProcessBuilder pb = new ProcessBuilder(command).directory(LauncherIT.root().toFile())
                     .redirectErrorStream(true).redirectOutput(log.toFile());
             pb.environment().putAll(EMULATOR);

@@ -12,13 +12,14 @@ class ServeCommandTest {
     @Test
     void givenFlagsBecomeSpringProperties() {
         ServeCommand serve = new ServeCommand();
-        new CommandLine(serve).parseArgs("--port", "6000", "--management-port", "6001", "--backend", "cpu",
-                "--threads", "2", "--config", "/etc/n.yaml");
+        new CommandLine(serve).parseArgs("--port", "6000", "--http-port", "6002", "--management-port", "6001",
+                "--backend", "cpu", "--threads", "2", "--config", "/etc/n.yaml");
         assertThat(serve.springArgs(Path.of("/models/m"))).containsExactly(
                 "--nemotron.model.path=/models/m",
                 "--nemotron.model.backend=cpu",
                 "--nemotron.model.threads=2",
                 "--spring.grpc.server.port=6000",
+                "--server.port=6002",
                 "--management.server.port=6001",
                 "--spring.config.additional-location=file:/etc/n.yaml");
     }

@@ -67,7 +67,8 @@ public final class TestServer implements AutoCloseable {
                     }
                 })
                 .run(Stream.concat(Stream.of("--nemotron.model.path=demo",
-                        "--spring.grpc.server.port=0", "--spring.grpc.server.host=127.0.0.1", "--management.server.port=0"),
+                        "--spring.grpc.server.port=0", "--spring.grpc.server.host=127.0.0.1", "--management.server.port=0",
+                        "--server.port=0", "--server.address=127.0.0.1"),
                         Stream.of(extraProperties)).toArray(String[]::new));
         try {
             // loading and the warm-up run in the background: clients start once health would say SERVING
@@ -83,7 +84,7 @@ public final class TestServer implements AutoCloseable {
         CountDownLatch gate = new CountDownLatch(open ? 0 : 1);
         // management port 0: tests run beside each other and beside a real server on 9090
         List<String> args = new ArrayList<>(List.of("--nemotron.model.path=" + stories260k(), "--nemotron.model.threads=1",
-                "--management.server.port=0"));
+                "--management.server.port=0", "--server.port=0", "--server.address=127.0.0.1"));
         args.addAll(extra);
         AtomicReference<Integer> port = new AtomicReference<>(-1);
         ConfigurableApplicationContext context = new SpringApplicationBuilder(NemotronServer.class, FakeEngineBeans.class)
@@ -100,6 +101,11 @@ public final class TestServer implements AutoCloseable {
     /** The actuator's HTTP port (the management server listens on loopback ports chosen at start). */
     public int managementPort() {
         return Integer.parseInt(context.getEnvironment().getRequiredProperty("local.management.port"));
+    }
+
+    /** The HTTP API's port (the main web server listens on a loopback port chosen at start). */
+    public int httpPort() {
+        return Integer.parseInt(context.getEnvironment().getRequiredProperty("local.server.port"));
     }
 
     public FakeEngine engine() {

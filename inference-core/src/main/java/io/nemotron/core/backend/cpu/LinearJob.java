@@ -1,6 +1,7 @@
 package io.nemotron.core.backend.cpu;
 
 import io.nemotron.core.weights.DType;
+import io.nemotron.core.weights.LinearScales;
 import io.nemotron.core.weights.Tensor;
 import java.lang.foreign.MemorySegment;
 
@@ -8,7 +9,8 @@ import java.lang.foreign.MemorySegment;
  * The arguments of one {@link Linear#forward} call as a reusable {@link RangeTask}, so that handing a call to the
  * pool allocates nothing. The fields are written by the caller before {@link CpuThreadPool#parallelFor}
  * publishes the task. The index range is rows (F32, F16) or groups of {@link MatMulBF16#GROUP} row blocks (packed
- * BF16). Holds the grow-only even/odd activation scratch of the F16 kernel.
+ * BF16). Holds the grow-only activation scratch of the F16 kernel (even/odd) and of the F8 kernel (the quantized
+ * activations), so a call allocates nothing once the largest call has been seen.
  */
 final class LinearJob implements RangeTask {
 
@@ -22,6 +24,8 @@ final class LinearJob implements RangeTask {
     private int tokens;
     private float[] xEven = new float[0];   // [tokens][cols/2]
     private float[] xOdd = new float[0];    // [tokens][cols/2]
+    private float outScale;                 // F8: input_scale · weight_scale
+    private float[] x8 = new float[0];      // F8: [tokens][cols] E4M3 values of in / input_scale
 
     void prepare(Tensor weight, float[] in, float[] out, int tokens) {
         this.dtype = weight.dtype();
@@ -38,6 +42,14 @@ final class LinearJob implements RangeTask {
                 xOdd = new float[needed];
             }
             EvenOdd.split(in, cols, tokens, xEven, xOdd);
+        } else if (dtype == DType.F8_E4M3) {
+            LinearScales scales = weight.requireScales();
+            if (x8.length < tokens * cols) {   // grows to the largest call once, then never again
+                x8 = new float[tokens * cols];
+            }
+            // once per call, on the calling thread: every row of the weight reads the same quantized activations
+            MatVecF8Input.quantize(in, tokens * cols, scales.input(), x8);
+            outScale = scales.output();
         }
     }
 
@@ -64,7 +76,7 @@ final class LinearJob implements RangeTask {
             case BF16 -> MatMulBF16.rowBlocks(packed, in, out, tokens, from * MatMulBF16.GROUP,
                     Math.min(packed.blocks, to * MatMulBF16.GROUP));
             case F16 -> MatVecF16.rowsVector(w, rows, cols, in, xEven, xOdd, out, tokens, from, to);
-            case F8_E4M3 -> throw new UnsupportedOperationException("FP8 linear on the CPU: not yet");
+            case F8_E4M3 -> MatVecF8.rowsVector(w, rows, cols, x8, out, tokens, from, to, outScale);
         }
     }
 }

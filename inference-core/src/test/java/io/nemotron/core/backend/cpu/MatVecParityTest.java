@@ -48,6 +48,9 @@ class MatVecParityTest {
     static Stream<Arguments> cases() {
         List<Arguments> cases = new ArrayList<>();
         for (DType dtype : DType.values()) {
+            if (dtype == DType.F8_E4M3) {
+                continue;   // quantizes its input and scales its output: MatVecF8Test checks it against its own spec
+            }
             for (int cols : COLS) {
                 for (int tokens : TOKENS) {
                     cases.add(Arguments.of(dtype, 67, cols, tokens));

@@ -1,6 +1,7 @@
 package io.nemotron.core.backend.cpu;
 
 import io.nemotron.core.weights.DType;
+import io.nemotron.core.weights.LinearScales;
 import io.nemotron.core.weights.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -17,7 +18,11 @@ final class TestTensors {
     private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    /** A tensor and the value of each of its elements, row-major. */
+    /** The scales {@link #random} attaches to an F8_E4M3 tensor. */
+    static final float F8_INPUT_SCALE = 0.05f;
+    static final float F8_WEIGHT_SCALE = 0.01f;
+
+    /** A tensor and the value of each of its elements, row-major (for F8_E4M3: the codes' values, unscaled). */
     record Weights(Tensor tensor, double[] values) {}
 
     private TestTensors() {}
@@ -52,9 +57,33 @@ final class TestTensors {
                     data.set(SHORT, 2L * i, (short) bits);
                     values[i] = halfToDouble(bits);
                 }
+                case F8_E4M3 -> {
+                    int code = randomE4m3Code(random);
+                    data.set(ValueLayout.JAVA_BYTE, i, (byte) code);
+                    values[i] = e4m3ToDouble(code);
+                }
             }
         }
-        return new Weights(new Tensor("test", dtype, new long[] {rows, cols}, data), values);
+        // an FP8 linear carries its ModelOpt scales: activations of about unit scale quantize to |x8| <= ~100
+        LinearScales scales = dtype == DType.F8_E4M3 ? new LinearScales(F8_INPUT_SCALE, F8_WEIGHT_SCALE) : null;
+        return new Weights(new Tensor("test", dtype, new long[] {rows, cols}, data, scales), values);
+    }
+
+    /** Any E4M3 code but the two NaNs (0x7F, 0xFF): zeros, subnormals, normals up to ±448. */
+    static int randomE4m3Code(SplittableRandom random) {
+        int code = random.nextInt(254);
+        return code < 0x7F ? code : code + 1;
+    }
+
+    /** E4M3FN by its definition (bias 7, exponent 0 subnormal); the NaN codes are not asked for. */
+    static double e4m3ToDouble(int code) {
+        int sign = (code >> 7) & 1;
+        int exponent = (code >> 3) & 0xF;
+        int mantissa = code & 0x7;
+        double magnitude = exponent == 0
+                ? Math.scalb(mantissa / 8.0, -6)
+                : Math.scalb(1 + mantissa / 8.0, exponent - 7);
+        return sign == 1 ? -magnitude : magnitude;
     }
 
     /** IEEE binary16 by its definition; NaN and infinities are not produced by {@link #random}. */
