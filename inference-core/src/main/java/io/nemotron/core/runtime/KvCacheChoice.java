@@ -16,10 +16,11 @@ public record KvCacheChoice(Optional<KvCacheDtype> fixed) {
     /**
      * What auto picks on the CPU backend when the checkpoint does not ask for FP8: BF16, because it is not slower.
      * {@code nemotron bench step --model demo --context 1000 --batch 16 --kv-cache-dtype fp32,bf16,fp8} (2 cores,
-     * AVX-512, fastest of 2 rounds of 1000 steps) measured attention at 34.5 ms per step with an FP32 cache and 16.6 ms
-     * with BF16 (0.48x; the whole step 60.5 ms vs 36.6 ms): long-context attention waits on the bytes it reads, and
-     * BF16 halves them while holding twice the tokens. (FP8 measured 35.8 ms: a quarter of the bytes, but decoding
-     * E4M3 costs what it saves on this machine, so auto takes FP8 only when the checkpoint is calibrated for it.)
+     * AVX-512, fastest of 2 rounds of 1000 steps) measured attention at 17.1 ms per step with an FP32 cache and 8.5 ms
+     * with BF16 (0.49x; the whole step 22.8 ms vs 13.6 ms; 0.48x in a run on a busier machine): long-context attention
+     * waits on the bytes it reads, and BF16 halves them while holding twice the tokens. (FP8 measured 13.9 ms, 0.81x:
+     * a quarter of the bytes, but decoding E4M3 costs part of the saving, so auto takes FP8 only when the checkpoint
+     * is calibrated for it.)
      */
     static final KvCacheDtype CPU_AUTO = KvCacheDtype.BF16;
 

@@ -80,6 +80,12 @@ public class HelmChartTest {
     }
 
     @Test
+    void kvCacheDtypeIsPassedOnlyWhenSet() {
+        assertThat(render(DEFAULT_VALUES).args()).doesNotContain("--kv-cache-dtype");
+        assertThat(render(DEFAULT_VALUES, "kvCacheDtype", "fp8").args()).containsSequence("--kv-cache-dtype", "fp8");
+    }
+
+    @Test
     void sharedMemoryIsMemoryBackedAndScratchIsWritable() {
         Rendered r = render(DEFAULT_VALUES);
         Map<String, Object> pod = r.podSpec();
