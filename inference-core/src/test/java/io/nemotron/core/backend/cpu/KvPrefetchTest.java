@@ -44,6 +44,34 @@ class KvPrefetchTest {
         assertEquals(3f * blocks * linesPerRegion, sum);
     }
 
+    /** The packed pools of BF16 and FP8 caches: key and value regions of their own sizes per block. */
+    @ParameterizedTest(name = "keyRegion={0} valueRegion={1} blockSize={2} len={3}")
+    @CsvSource({
+            "512, 512, 16, 40",   // BF16, 8 kv heads x 64: 32 pairs x 16 positions a head
+            "256, 256, 16, 80",   // FP8, the same heads: a quarter of FP32's ints
+            "88, 80, 4, 5",       // odd head dim in BF16: keys pad the last pair; a tail line in each region
+    })
+    void packedPoolsTouchEveryLineOfTheRowsBlocksAndNothingElse(int keyRegion, int valueRegion, int blockSize,
+                                                                int len) {
+        int shift = Integer.numberOfTrailingZeros(blockSize);
+        int[] table = {5, 2, 7, 0, 6, 1};
+        int blocks = (len + blockSize - 1) / blockSize;
+        int[] keys = new int[8 * keyRegion];
+        int[] values = new int[8 * valueRegion];
+        Arrays.fill(keys, 1_000_000);
+        Arrays.fill(values, 1_000_000);
+        for (int b = 0; b < blocks; b++) {
+            for (int i = table[b] * keyRegion; i < (table[b] + 1) * keyRegion; i += 16) {
+                keys[i] = 1;
+            }
+            for (int i = table[b] * valueRegion; i < (table[b] + 1) * valueRegion; i += 16) {
+                values[i] = 2;
+            }
+        }
+        int sum = KvPrefetch.touch(keys, keyRegion, values, valueRegion, table, shift, len);
+        assertEquals(blocks * ((keyRegion + 15) / 16 + 2 * ((valueRegion + 15) / 16)), sum);
+    }
+
     @Test
     void rowsFitWhileTheirKeysAndValuesTakeHalfAMegabyteOrLess() {
         // 8 kv heads x 64 dims = 512 floats per position: K + V take 4 KB per position, 128 positions = 512 KB
