@@ -126,8 +126,13 @@ class Fp8ReferenceTest {
         }
     }
 
-    /** Measured below: the bound is set from the worst case over the cases; see the comment. */
-    static final double LOGIT_BOUND = 5e-2;
+    /**
+     * The shared oracle's own tolerance for an FP32 implementation of this model against float64 (its README: 1e-3 on
+     * logits). FP8 adds no rounding the reference does not make too; the one thing that could move a logit further is
+     * an activation whose x / input_scale falls within FP32 rounding of an E4M3 rounding boundary, flipping its code by
+     * one step (1/16 of its value), and that shows as a jump well above 1e-3. Measured: 4.5e-6 at TP 1 and 2.
+     */
+    static final double LOGIT_BOUND = 1e-3;
 
     static double[] toDouble(float[] f) {
         double[] d = new double[f.length];

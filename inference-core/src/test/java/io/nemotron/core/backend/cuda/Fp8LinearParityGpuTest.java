@@ -14,6 +14,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.nemotron.core.backend.Backend.Buf;
+import io.nemotron.core.backend.cpu.CpuBackend;
+import io.nemotron.core.backend.cpu.CpuBuffers;
 import io.nemotron.core.config.AttentionKind;
 import io.nemotron.core.config.BlockConfig;
 import io.nemotron.core.config.FfnKind;
@@ -53,6 +55,11 @@ import org.junit.jupiter.api.Test;
  * U32 = 2^-24); alpha's product adds one FP32 rounding and the BF16 output one BF16 rounding (U = 2^-8 of the value).
  * So |gpu - ref| <= U·|ref| + (n + 2)·U32·alpha·Σ|x8·w8|, stated with a factor 2 of slack on the FP32 term for the
  * second-order products of those roundings.
+ *
+ * <p>And against the CPU backend's FP8 linear (MatVecF8, FP32 activations) on the same BF16 inputs, in the style of
+ * BackendOpParityGpuTest: the CPU quantizes the same values by the same rule and sums the same exact products in FP32
+ * in its own order (n·U32·Σ of the exact sum), then scales once; so |gpu - cpu| <= U·|cpu| +
+ * 3(n + 2)·U32·alpha·Σ|x8·w8| (the two FP32 terms added, the BF16 rounding taken relative to the CPU's value).
  */
 @Tag("gpu")
 class Fp8LinearParityGpuTest {
@@ -199,10 +206,40 @@ class Fp8LinearParityGpuTest {
         }
     }
 
+    /** The GPU's rows against the CPU backend's on the same inputs (the bound in the class comment). */
+    private static void assertMatchesCpu(Fp8Model m, Tensor w, float[] x, float[] got, float[] cpu, int rows,
+                                         int outWidth, int offset) {
+        double[] wv = m.values.get(w);
+        int n = w.cols();
+        LinearScales s = w.requireScales();
+        double alpha = s.output();
+        for (int r = 0; r < rows; r++) {
+            for (int col = 0; col < outWidth; col++) {
+                int o = col - offset;
+                float g = got[r * outWidth + col];
+                float c = cpu[r * outWidth + col];
+                if (o < 0 || o >= w.rows()) {
+                    assertEquals(0f, c, 0f, w.name() + " row " + r + " col " + col + ": outside the slice, cpu");
+                    continue;
+                }
+                double abs = 0;
+                for (int k = 0; k < n; k++) {
+                    abs += Math.abs(Fp8E4m3.decode(Fp8E4m3.encode(x[r * n + k] / s.input())) * wv[o * n + k]);
+                }
+                double bound = U * Math.abs(c) + 3 * (n + 2) * U32 * alpha * abs;
+                if (!(Math.abs(g - c) <= bound)) {
+                    fail(w.name() + " " + rows + " rows: row " + r + " col " + col + ": cpu " + c + ", gpu " + g
+                            + ", |diff| " + Math.abs(g - c) + " > " + bound);
+                }
+            }
+        }
+    }
+
     @Test
-    void everyFp8LinearMatchesTheFloat64Spec() {
+    void everyFp8LinearMatchesTheFloat64SpecAndTheCpuBackend() {
         Fp8Model m = new Fp8Model();
-        try (CudaBackend gpu = new CudaBackend(CONFIG, m.weights, device, MAX_ROWS)) {
+        try (CudaBackend gpu = new CudaBackend(CONFIG, m.weights, device, MAX_ROWS);
+             CpuBackend cpu = new CpuBackend(CONFIG, m.weights.embedTokens(), 1, MAX_ROWS)) {
             record Layer(Buf in, Buf out, Tensor w) {}
             BlockWeights b0 = m.weights.blocks().get(0);
             BlockWeights b1 = m.weights.blocks().get(1);
@@ -222,13 +259,21 @@ class Fp8LinearParityGpuTest {
                     gpu.linear(l.in(), l.out(), l.w(), rows);
                     float[] got = gpu.readBuffer(l.out(), rows * l.w().rows());
                     assertMatchesSpec(m, l.w(), x, got, rows, l.w().rows(), 0);
+                    CpuBuffers.write(cpu, l.in(), x);
+                    cpu.linear(l.in(), l.out(), l.w(), rows);
+                    assertMatchesCpu(m, l.w(), x, got, CpuBuffers.read(cpu, l.out(), rows * l.w().rows()), rows,
+                            l.w().rows(), 0);
                 }
                 // a tensor-parallel slice of linear_attn written at a column offset of the hidden rows
                 Tensor slice = b1.linearAttn();
                 float[] x = inputs(random, rows, slice.cols());
                 gpu.writeBuffer(XB, x);
                 gpu.linearSlice(XB, OUT, slice, 11, rows);
-                assertMatchesSpec(m, slice, x, gpu.readBuffer(OUT, rows * CONFIG.hiddenSize()), rows,
+                float[] got = gpu.readBuffer(OUT, rows * CONFIG.hiddenSize());
+                assertMatchesSpec(m, slice, x, got, rows, CONFIG.hiddenSize(), 11);
+                CpuBuffers.write(cpu, XB, x);
+                cpu.linearSlice(XB, OUT, slice, 11, rows);
+                assertMatchesCpu(m, slice, x, got, CpuBuffers.read(cpu, OUT, rows * CONFIG.hiddenSize()), rows,
                         CONFIG.hiddenSize(), 11);
             }
             assertTrue(saturated > 0, "some inputs saturate");
