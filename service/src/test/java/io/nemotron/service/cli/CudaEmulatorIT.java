@@ -199,9 +199,9 @@ class CudaEmulatorIT {
      * The chart's main deployment on the emulator: {@code serve} with the flags helm/nemotron-serve's Deployment
      * renders from its default values ({@code --backend cuda --tensor-parallel 8}, {@code --config} with its
      * ConfigMap's application.yaml), rendered here by helm-java as HelmChartTest renders it, with two changes only:
-     * free ports ({@code service.grpcPort}, {@code service.managementPort}) and the demo model ({@code model.demo},
-     * the chart's own switch for it) instead of the PVC at /models/current. The 8 ranks run on 8 emulated devices
-     * over the emulated NCCL. The Python client's scenarios pass and every KV block comes back (the emulated demo
+     * free ports ({@code service.grpcPort}, {@code service.httpPort}, {@code service.managementPort}) and the demo
+     * model ({@code model.demo}, the chart's own switch for it) instead of the PVC at /models/current. The 8 ranks
+     * run on 8 emulated devices over the emulated NCCL. The Python client's scenarios pass and every KV block comes back (the emulated demo
      * model decodes about 14 tokens/s at TP 8, so the 2,000-token cancel and deadline streams could not finish
      * within the KV check's 20 s), and greedy decoding at TP 8 goes as at TP 1: a later start of the same command
      * line with {@code --tensor-parallel 1} (see {@link #decodeAlike}).
@@ -218,12 +218,14 @@ class CudaEmulatorIT {
         PythonGrpcClient client = PythonGrpcClient.required(Files.createDirectories(tmp.resolve("python")));
         int port = freePort();
         int management = freePort();
+        int http = freePort();
         HelmChartTest.Rendered chart = HelmChartTest.render(HelmChartTest.DEFAULT_VALUES, "model.demo", true,
-                "service.grpcPort", port, "service.managementPort", management);
+                "service.grpcPort", port, "service.managementPort", management, "service.httpPort", http);
         List<String> args = new ArrayList<>(chart.args());
         assertThat(args).as("the chart's default command line")
                 .containsSequence("--backend", "cuda").containsSequence("--tensor-parallel", "8")
                 .containsSequence("--model", "demo").containsSequence("--port", Integer.toString(port))
+                .containsSequence("--http-port", Integer.toString(http))
                 .containsSequence("--management-port", Integer.toString(management)).contains("--config");
         // the ConfigMap's application.yaml where the pod mounts it: here a file of the same content
         Path config = Files.writeString(tmp.resolve("application.yaml"), chart.configYaml());

@@ -65,7 +65,8 @@ public class HelmChartTest {
 
         assertThat(list(container.get("args"))).containsExactly(
                 "--model", "/models/current", "--backend", "cuda", "--tensor-parallel", "8",
-                "--port", "50051", "--management-port", "9090", "--config", "/etc/nemotron/config/application.yaml");
+                "--port", "50051", "--http-port", "8000", "--management-port", "9090", "--config",
+                "/etc/nemotron/config/application.yaml");
         assertThat(at(container, "resources", "limits", "nvidia.com/gpu")).isEqualTo(8);
         assertThat(at(container, "resources", "limits", "memory")).isEqualTo("256Gi");
         assertThat(at(r.one("Deployment"), "spec", "replicas")).isEqualTo(1);
@@ -177,14 +178,17 @@ public class HelmChartTest {
     }
 
     @Test
-    void serviceExposesGrpcAndMetricsPorts() {
+    void serviceExposesGrpcHttpAndMetricsPorts() {
         Rendered r = render(DEFAULT_VALUES);
         Map<String, Object> service = r.one("Service");
         List<Object> ports = list(at(service, "spec", "ports"));
 
-        assertThat(ports).hasSize(2);
+        assertThat(ports).hasSize(3);
         assertThat(port(ports, "grpc")).containsEntry("port", 50051).containsEntry("targetPort", "grpc")
                 .containsEntry("appProtocol", "kubernetes.io/h2c");
+        assertThat(port(ports, "http")).containsEntry("port", 8000).containsEntry("targetPort", "http")
+                .containsEntry("appProtocol", "http");
+        assertThat(port(list(r.container().get("ports")), "http")).containsEntry("containerPort", 8000);
         assertThat(port(ports, "metrics")).containsEntry("port", 9090).containsEntry("targetPort", "management");
         assertThat(port(list(r.container().get("ports")), "grpc")).containsEntry("containerPort", 50051);
         assertThat(port(list(r.container().get("ports")), "management")).containsEntry("containerPort", 9090);
@@ -310,7 +314,8 @@ public class HelmChartTest {
         assertThat(r.text()).doesNotContain("nvidia.com/gpu");
         assertThat(list(container.get("args"))).containsExactly(
                 "--model", "demo", "--backend", "cpu", "--tensor-parallel", "1",
-                "--port", "50051", "--management-port", "9090", "--config", "/etc/nemotron/config/application.yaml");
+                "--port", "50051", "--http-port", "8000", "--management-port", "9090", "--config",
+                "/etc/nemotron/config/application.yaml");
         assertThat(map(container.get("resources"))).isEqualTo(Map.of(
                 "requests", Map.of("cpu", "2", "memory", "2Gi"), "limits", Map.of("memory", "4Gi")));
         assertThat(pod).doesNotContainKeys("tolerations", "runtimeClassName");
