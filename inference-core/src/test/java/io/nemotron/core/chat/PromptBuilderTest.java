@@ -160,11 +160,12 @@ class PromptBuilderTest {
     }
 
     @Test
-    void documentsAreRefusedUntilRagExists() {
+    void documentsMustBeFoldedByTheChatPreparationBeforeRendering() {
         ChatRequest req = ChatRequestParser.parse("{\"messages\":[{\"role\":\"user\",\"content\":\"Q\"}],"
                 + "\"documents\":[{\"id\":\"d1\",\"title\":\"T\",\"text\":\"body\"}]}");
         ChatRequestException e = assertThrows(ChatRequestException.class, () -> PromptBuilder.forTemplate(ULTRA).build(req));
-        assertTrue(e.getMessage().startsWith("documents: RAG context assembly is not available yet"), e.getMessage());
+        // the builder renders; the service's ChatPreparer runs the RAG assembler first (silently dropping would be wrong)
+        assertTrue(e.getMessage().startsWith("documents: must be folded into the conversation"), e.getMessage());
     }
 
     @Test
