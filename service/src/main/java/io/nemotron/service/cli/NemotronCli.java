@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
                 InspectCommand.class,
                 BenchCommand.class,
                 ServeCommand.class,
+                ChatCommand.class,
                 ToolsCommand.class,
         })
 public final class NemotronCli {
