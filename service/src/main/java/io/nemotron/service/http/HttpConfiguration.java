@@ -13,6 +13,7 @@ import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.Ordered;
+import org.springframework.core.env.Environment;
 
 /**
  * The HTTP API's filters, outermost first: metrics, authentication, admission, the body size limit. They apply to {@code /v1/*} only (the
@@ -21,6 +22,12 @@ import org.springframework.core.Ordered;
 @Configuration(proxyBeanMethods = false)
 public class HttpConfiguration {
     private static final String API = "/v1/*";
+
+    /** TLS on the HTTP API as on the gRPC port ({@link HttpTls}). */
+    @Bean
+    HttpTls httpTls(Environment env) {
+        return new HttpTls(env);
+    }
 
     @Bean
     FilterRegistrationBean<HttpRequestCounter> httpRequestCounter(MeterRegistry registry) {

@@ -20,6 +20,10 @@ import io.nemotron.api.v1.ModelInfo;
 import io.nemotron.api.v1.NemotronGrpc;
 import io.nemotron.service.engine.ModelHost;
 import io.nemotron.service.testing.TestServer;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -122,6 +126,52 @@ class SecurityIT {
             assertServed(modelInfo(tls(server, TlsChannelCredentials.newBuilder()
                     .trustManager(pki.caCert().toFile()).build())));
         }
+    }
+
+    /** The HTTP API shares the gRPC port's TLS ({@code HttpTls}): plaintext HTTP fails, HTTPS trusting the CA works. */
+    @Test
+    void theHttpApiSharesTheGrpcPortsTls() throws Exception {
+        TestPki pki = TestPki.create(tmp);
+        try (TestServer server = loaded(TestServer.loopback(pemBundle(pki, "NONE")))) {
+            URI https = URI.create("https://127.0.0.1:" + server.httpPort() + "/v1/models");
+            HttpRequest get = HttpRequest.newBuilder(https).timeout(Duration.ofSeconds(20)).build();
+            try (HttpClient plain = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build()) {
+                HttpRequest plaintext = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.httpPort()
+                        + "/v1/models")).timeout(Duration.ofSeconds(20)).build();
+                // a plaintext request to a TLS port gets no HTTP answer (Tomcat answers 400 in plaintext or closes)
+                HttpResponse<String> r = null;
+                try {
+                    r = plain.send(plaintext, HttpResponse.BodyHandlers.ofString());
+                } catch (java.io.IOException expected) {
+                    // closed: fine
+                }
+                assertThat(r == null || r.statusCode() == 400).as("plaintext answered %s", r).isTrue();
+                // the JDK's default trust store does not know the test CA
+                assertThatThrownBy(() -> plain.send(get, HttpResponse.BodyHandlers.ofString()))
+                        .isInstanceOf(javax.net.ssl.SSLHandshakeException.class);
+            }
+            try (HttpClient trusting = HttpClient.newBuilder().sslContext(trusting(pki.caCert())).build()) {
+                HttpResponse<String> r = trusting.send(get, HttpResponse.BodyHandlers.ofString());
+                assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+                assertThat(r.body()).contains("\"object\":\"list\"");
+            }
+        }
+    }
+
+    /** An SSL context whose only trusted CA is {@code caCert}. */
+    private static javax.net.ssl.SSLContext trusting(Path caCert) throws Exception {
+        java.security.KeyStore store = java.security.KeyStore.getInstance(java.security.KeyStore.getDefaultType());
+        store.load(null, null);
+        try (var in = java.nio.file.Files.newInputStream(caCert)) {
+            store.setCertificateEntry("ca", java.security.cert.CertificateFactory.getInstance("X.509")
+                    .generateCertificate(in));
+        }
+        javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance(
+                javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(store);
+        javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS");
+        context.init(null, tmf.getTrustManagers(), null);
+        return context;
     }
 
     @Test
