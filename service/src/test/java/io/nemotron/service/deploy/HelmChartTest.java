@@ -227,6 +227,7 @@ public class HelmChartTest {
                 .isEqualTo(Map.of("enabled", true, "bundle", "grpc", "client-auth", "REQUIRE"));
         // the Service no longer claims cleartext HTTP/2
         assertThat(port(list(at(r.one("Service"), "spec", "ports")), "grpc")).doesNotContainKey("appProtocol");
+        assertThat(port(list(at(r.one("Service"), "spec", "ports")), "http")).containsEntry("appProtocol", "https");
     }
 
     @Test
