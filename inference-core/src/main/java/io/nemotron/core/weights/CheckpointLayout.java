@@ -173,7 +173,7 @@ public final class CheckpointLayout {
      */
     private void checkQuantization(TensorSpec spec, Tensor actual, WeightSource weights, Map<String, TensorSpec> expected,
                                    List<String> problems) {
-        boolean linear = spec.shape().length == 2 && !spec.name().equals("model.embed_tokens.weight");
+        boolean linear = spec.linear();
         String where = "tensor '" + spec.name() + "' in " + weights.locationOf(spec.name());
         if (linear && quantization.quantizes(spec.name())) {
             if (actual.dtype() != DType.F8_E4M3) {

@@ -36,13 +36,14 @@ public enum DType {
         };
     }
 
-    /** CLI spelling: f32, bf16, f16. */
+    /** CLI spelling: f32, bf16, f16, fp8 (E4M3FN). */
     public static DType parse(String text) {
         return switch (text.toLowerCase(Locale.ROOT)) {
             case "f32", "float32", "fp32" -> F32;
             case "bf16", "bfloat16" -> BF16;
             case "f16", "float16", "fp16" -> F16;
-            default -> throw new IllegalArgumentException("unknown dtype '" + text + "' (f32, bf16, f16)");
+            case "fp8", "f8", "f8_e4m3", "float8_e4m3fn" -> F8_E4M3;
+            default -> throw new IllegalArgumentException("unknown dtype '" + text + "' (f32, bf16, f16, fp8)");
         };
     }
 }

@@ -58,7 +58,7 @@ public final class ModelOptFp8Writer {
                     continue;   // a tied lm_head
                 }
                 Tensor t = source.tensor(spec.name());
-                boolean linear = spec.shape().length == 2 && !spec.name().equals("model.embed_tokens.weight");
+                boolean linear = spec.linear();
                 if (linear && quant.quantizes(spec.name())) {
                     String module = ModelOptConfig.module(spec.name());
                     Double amax = inputAmax.get(module);
@@ -92,7 +92,10 @@ public final class ModelOptFp8Writer {
                 + "    \"exclude_modules\": [" + modules + "]\n  }\n}\n";
     }
 
-    /** amax / 448 as a float (a zero amax, an all-zero tensor, gets the smallest positive scale that maps it to 0). */
+    /**
+     * ModelOpt's per-tensor scale, amax / 448, as a float (a zero amax, an all-zero tensor, gets the smallest positive
+     * scale, which maps it to 0). Both FP8 writers use it.
+     */
     static float scaleOf(double amax) {
         float s = (float) (amax / Fp8E4m3.MAX);
         return s > 0f ? s : Float.MIN_NORMAL;
@@ -125,7 +128,8 @@ public final class ModelOptFp8Writer {
         return bytes(t.name(), dtype, t.shape(), data);
     }
 
-    private static PendingTensor scalar(String name, float value) {
+    /** An F32 scalar tensor (shape []), as ModelOpt stores scales. */
+    static PendingTensor scalar(String name, float value) {
         return new PendingTensor(name, DType.F32, new long[0], (first, dst) -> dst.set(F32, 0, value));
     }
 

@@ -117,7 +117,7 @@ public final class RandomCheckpoint {
                 if (!spec.required()) {
                     continue;
                 }
-                boolean linear = spec.shape().length == 2 && !spec.name().equals("model.embed_tokens.weight");
+                boolean linear = spec.linear();
                 if (linear && quantization.quantizes(spec.name())) {
                     tensors.addAll(fp8Linear(spec, seed, pool));
                 } else {
@@ -161,7 +161,7 @@ public final class RandomCheckpoint {
         for (long d : spec.shape()) {
             numel *= d;
         }
-        float weightScale = (float) (amax(stream, numel, pool) / Fp8E4m3.MAX);
+        float weightScale = ModelOptFp8Writer.scaleOf(amax(stream, numel, pool));
         TensorFill codes = (first, dst) -> parallel(pool, dst, DType.F8_E4M3, (from, to) -> {
             for (long i = from; i < to; i++) {
                 dst.set(ValueLayout.JAVA_BYTE, i, Fp8E4m3.encode(bf16Weight(stream, first + i) / weightScale));
@@ -169,11 +169,8 @@ public final class RandomCheckpoint {
         });
         String module = ModelOptConfig.module(spec.name());
         return List.of(new PendingTensor(spec.name(), DType.F8_E4M3, spec.shape(), codes),
-                scalar(module + ".weight_scale", weightScale), scalar(module + ".input_scale", FP8_INPUT_SCALE));
-    }
-
-    private static PendingTensor scalar(String name, float value) {
-        return new PendingTensor(name, DType.F32, new long[0], (first, dst) -> DTypeCodec.set(DType.F32, dst, 0, value));
+                ModelOptFp8Writer.scalar(module + ".weight_scale", weightScale),
+                ModelOptFp8Writer.scalar(module + ".input_scale", FP8_INPUT_SCALE));
     }
 
     /** max |W| over the tensor's BF16 weights, in parallel (a first pass: the scale must be known before any code). */

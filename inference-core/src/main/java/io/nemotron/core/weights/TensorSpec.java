@@ -31,6 +31,14 @@ public record TensorSpec(String name, long[] shape, Split split, boolean require
         return shape.clone();
     }
 
+    /**
+     * A projection matrix (what a ModelOpt checkpoint may store as FP8): 2-D and not the embedding, whose rows are
+     * gathered, never multiplied.
+     */
+    public boolean linear() {
+        return shape.length == 2 && !name.equals("model.embed_tokens.weight");
+    }
+
     public long numel() {
         long n = 1;
         for (long d : shape) {
