@@ -3,7 +3,10 @@ package io.nemotron.core.runtime;
 import io.nemotron.core.backend.Backend;
 import io.nemotron.core.backend.KvCacheDtype;
 import io.nemotron.core.backend.KvCacheFormat;
+import io.nemotron.core.backend.cpu.CachedWeights;
 import io.nemotron.core.backend.cpu.CpuBackend;
+import io.nemotron.core.backend.cpu.WeightCache;
+import io.nemotron.core.backend.cpu.WeightCacheOptions;
 import io.nemotron.core.backend.cuda.CudaBackend;
 import io.nemotron.core.backend.cuda.CudaDevice;
 import io.nemotron.core.backend.cuda.CudaGraphs;
@@ -22,10 +25,12 @@ import io.nemotron.core.weights.CheckpointLayout;
 import io.nemotron.core.weights.ModelOptConfig;
 import io.nemotron.core.weights.SafetensorsReader;
 import io.nemotron.core.weights.Tensor;
+import io.nemotron.core.weights.WeightSource;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.function.Function;
+import java.util.function.LongConsumer;
 import java.util.stream.IntStream;
 
 /**
@@ -38,7 +43,7 @@ public final class LoadedModel implements AutoCloseable {
 
     private final Path dir;
     private final ModelConfig config;
-    private final SafetensorsReader weights;
+    private final WeightSource weights;      // the checkpoint's mapping, or the weight cache's that replaced it
     private final Backend backend;
     private final Transformer transformer;
     private final ForwardPass forwardPass;   // the transformer, or its tensor-parallel split
@@ -51,7 +56,7 @@ public final class LoadedModel implements AutoCloseable {
     /** Makes the single-rank backend once the weights are validated. */
     @FunctionalInterface
     private interface BackendFactory {
-        Backend create(ModelConfig config, ModelWeights weights, KvCacheFormat kvFormat);
+        Backend create(ModelConfig config, ModelWeights weights, KvCacheFormat kvFormat, CachedWeights cache);
     }
 
     /**
@@ -60,10 +65,12 @@ public final class LoadedModel implements AutoCloseable {
      * the checkpoint ({@code cuda}: for the CUDA backend).
      */
     private LoadedModel(Path dir, BackendFactory backends, CudaDevice device, int tensorParallel,
-                        Function<KvCacheFormat, RankFactory> rankFactory, KvCacheChoice kvCache, boolean cuda) {
+                        Function<KvCacheFormat, RankFactory> rankFactory, KvCacheChoice kvCache, boolean cuda,
+                        WeightCacheOptions cacheOptions, LongConsumer cacheProgress) {
         this.dir = dir;
         this.config = ModelConfigLoader.load(dir);
-        this.weights = SafetensorsReader.open(dir);
+        SafetensorsReader checkpoint = SafetensorsReader.open(dir);
+        WeightSource source = checkpoint;
         this.shardArena = Arena.ofShared();
         Backend made = null;
         TensorParallelTransformer split = null;
@@ -72,11 +79,19 @@ public final class LoadedModel implements AutoCloseable {
         try {
             // every tensor's presence, dtype and shape is checked before any compute, naming tensor and file
             // an FP8 checkpoint's dtypes and scales are checked against its quantization config here too
-            CheckpointLayout.of(config, ModelOptConfig.load(dir)).validate(weights);
-            ModelWeights w = ModelWeights.from(config, weights);
-            this.kvFormat = kvFormat(dir, config, weights, kvCache, cuda);
+            CheckpointLayout.of(config, ModelOptConfig.load(dir)).validate(checkpoint);
+            // NOTE: the CPU ranks of a split copy their column slices into shardArena and pack those: a cache per rank
+            // would have to hold the slices; only the unsplit CPU model (one copy of the weights) uses the cache
+            CachedWeights cache = cuda || tensorParallel != 1 ? null : WeightCache.open(dir, checkpoint,
+                    config.tieWordEmbeddings(), 0, 1, cacheOptions, cacheProgress);
+            if (cache != null) {
+                checkpoint.close();   // the cache's pages are now the one copy of the weights
+                source = cache;
+            }
+            ModelWeights w = ModelWeights.from(config, source);
+            this.kvFormat = kvFormat(dir, config, source, kvCache, cuda);
             if (tensorParallel == 1) {
-                made = backends.create(config, w, kvFormat);
+                made = backends.create(config, w, kvFormat, cache);
                 this.transformer = new Transformer(config, w, made);
                 this.forwardPass = transformer;
             } else {
@@ -95,6 +110,7 @@ public final class LoadedModel implements AutoCloseable {
             this.device = gpu;
             this.rankDevices = gpus;
             this.tokenizer = Files.exists(dir.resolve("tokenizer.json")) ? Tokenizer.load(dir) : null;
+            this.weights = source;
         } catch (RuntimeException e) {
             if (made != null) {
                 made.close();
@@ -103,7 +119,8 @@ public final class LoadedModel implements AutoCloseable {
                 split.close();
             }
             shardArena.close();
-            weights.close();
+            source.close();
+            checkpoint.close();
             throw e;
         }
     }
@@ -113,7 +130,7 @@ public final class LoadedModel implements AutoCloseable {
      * ({@code kv_cache_quant_algo: FP8}) and the backend; FP8 takes the checkpoint's per-layer k/v scales (1.0, with a
      * warning, where it has none).
      */
-    private static KvCacheFormat kvFormat(Path dir, ModelConfig config, SafetensorsReader weights,
+    private static KvCacheFormat kvFormat(Path dir, ModelConfig config, WeightSource weights,
                                           KvCacheChoice choice, boolean cuda) {
         KvCacheDtype dtype = choice.resolve(ModelOptConfig.load(dir).kvCacheFp8(), cuda);
         if (cuda) {
@@ -140,8 +157,21 @@ public final class LoadedModel implements AutoCloseable {
         return openCpu(dir, threads, maxRows, tensorParallel, KvCacheChoice.of(KvCacheDtype.FP32));
     }
 
-    /** As above, with the KV cache in the dtype {@code kvCache} resolves to ({@link KvCacheChoice#resolve}). */
+    /**
+     * As above, with the KV cache in the dtype {@code kvCache} resolves to ({@link KvCacheChoice#resolve}); no weight
+     * cache file (BF16 matrices are packed in memory on first use).
+     */
     public static LoadedModel openCpu(Path dir, int threads, int maxRows, int tensorParallel, KvCacheChoice kvCache) {
+        return openCpu(dir, threads, maxRows, tensorParallel, kvCache, WeightCacheOptions.OFF, bytes -> { });
+    }
+
+    /**
+     * As above, with the weights' run-time layout kept in a cache file as {@code weightCache} says
+     * ({@link WeightCache}; the unsplit model only); {@code cacheProgress} receives the checkpoint bytes of each chunk
+     * a cache build writes.
+     */
+    public static LoadedModel openCpu(Path dir, int threads, int maxRows, int tensorParallel, KvCacheChoice kvCache,
+                                      WeightCacheOptions weightCache, LongConsumer cacheProgress) {
         if (tensorParallel < 1) {
             throw new IllegalArgumentException("tensor-parallel size must be >= 1, got " + tensorParallel);
         }
@@ -154,9 +184,11 @@ public final class LoadedModel implements AutoCloseable {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         }
-        return new LoadedModel(dir, (c, w, kv) -> new CpuBackend(c, w.embedTokens(), 0, null, threads, maxRows, kv),
+        return new LoadedModel(dir,
+                (c, w, kv, cache) -> new CpuBackend(c, w.embedTokens(), 0, null, threads, maxRows, kv, cache),
                 null, tensorParallel,
-                kv -> new CpuRanks(tensorParallel, Math.max(1, threads / tensorParallel), maxRows, kv), kvCache, false);
+                kv -> new CpuRanks(tensorParallel, Math.max(1, threads / tensorParallel), maxRows, kv), kvCache, false,
+                weightCache, cacheProgress);
     }
 
     /**
@@ -199,12 +231,13 @@ public final class LoadedModel implements AutoCloseable {
         }
         if (tensorParallel > 1) {
             return new LoadedModel(dir, null, null, tensorParallel,
-                    kv -> CudaRanks.open(ordinal, tensorParallel, maxRows, graphs, kv), kvCache, true);
+                    kv -> CudaRanks.open(ordinal, tensorParallel, maxRows, graphs, kv), kvCache, true,
+                    WeightCacheOptions.OFF, bytes -> { });
         }
         CudaDevice gpu = CudaDevice.open(ordinal);
         try {
-            return new LoadedModel(dir, (c, w, kv) -> new CudaBackend(c, w, gpu, maxRows, null, 0, graphs, kv), gpu, 1,
-                    null, kvCache, true);
+            return new LoadedModel(dir, (c, w, kv, cache) -> new CudaBackend(c, w, gpu, maxRows, null, 0, graphs, kv),
+                    gpu, 1, null, kvCache, true, WeightCacheOptions.OFF, bytes -> { });
         } catch (RuntimeException e) {
             gpu.close();
             throw e;

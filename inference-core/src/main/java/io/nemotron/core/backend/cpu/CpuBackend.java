@@ -33,6 +33,8 @@ public final class CpuBackend implements Backend {
     private final Map<Tensor, float[]> normWeights = new IdentityHashMap<>();
     private final Map<Tensor, PackedBF16> packedWeights = new IdentityHashMap<>();   // engine thread only
     private final Map<Tensor, Tensor> f8Weights = new IdentityHashMap<>();           // engine thread only
+    private final CachedWeights cache;      // the weights' run-time layout, mapped from a cache file; null: none
+    private final PackedBF16 packedEmbedding;   // the tied embedding when the cache holds it only packed; else null
     private final Rope rope;
     private float[] slice = new float[0];   // linearSlice's product before it is placed at its offset
     private final AttentionJob attentionJob;
@@ -66,7 +68,18 @@ public final class CpuBackend implements Backend {
      */
     public CpuBackend(ModelConfig config, Tensor embedTokens, int vocabOffset, Communicator comm, int threads,
                       int maxRows, KvCacheFormat kvFormat) {
+        this(config, embedTokens, vocabOffset, comm, threads, maxRows, kvFormat, null);
+    }
+
+    /**
+     * As above, reading matrices in their run-time layout from {@code cache} ({@link WeightCache}) where it holds them,
+     * instead of packing or copying them on first use; null: no cache.
+     */
+    public CpuBackend(ModelConfig config, Tensor embedTokens, int vocabOffset, Communicator comm, int threads,
+                      int maxRows, KvCacheFormat kvFormat, CachedWeights cache) {
         CpuKvPool.checkLayers(config, kvFormat);
+        this.cache = cache;
+        this.packedEmbedding = cache == null ? null : cache.packed(embedTokens);
         this.kvFormat = kvFormat;
         this.config = config;
         this.vocabOffset = vocabOffset;
@@ -137,7 +150,11 @@ public final class CpuBackend implements Backend {
             }
             int local = id - vocabOffset;
             if (local >= 0 && local < embedTokens.rows()) {
-                TensorRows.read(embedTokens, local, x, r * hidden);
+                if (packedEmbedding != null) {
+                    packedEmbedding.readRow(local, x, r * hidden);
+                } else {
+                    TensorRows.read(embedTokens, local, x, r * hidden);
+                }
             } else {
                 // another rank's token: its row arrives through the all-reduce
                 Arrays.fill(x, r * hidden, (r + 1) * hidden, 0f);
@@ -259,16 +276,27 @@ public final class CpuBackend implements Backend {
 
     /**
      * BF16 weights are packed on first use (the warm-up step) and kept; FP8 weights are copied to native memory
-     * ({@link MatVecF8#inNativeMemory}); other dtypes are read in place.
+     * ({@link MatVecF8#inNativeMemory}); other dtypes are read in place. With a weight cache, both come from its
+     * mapping as they are.
      */
     private void matmul(Tensor weight, float[] in, float[] out, int tokens) {
         if (weight.dtype() == DType.BF16 && weight.shape().length == 2) {
-            Linear.forward(pool, packedWeights.computeIfAbsent(weight, PackedBF16::of), in, out, tokens);
+            Linear.forward(pool, packedWeights.computeIfAbsent(weight, this::packed), in, out, tokens);
         } else if (weight.dtype() == DType.F8_E4M3 && weight.shape().length == 2) {
-            Linear.forward(pool, f8Weights.computeIfAbsent(weight, MatVecF8::inNativeMemory), in, out, tokens);
+            Linear.forward(pool, f8Weights.computeIfAbsent(weight, this::fp8), in, out, tokens);
         } else {
             Linear.forward(pool, weight, in, out, tokens);
         }
+    }
+
+    private PackedBF16 packed(Tensor weight) {
+        PackedBF16 mapped = cache == null ? null : cache.packed(weight);
+        return mapped != null ? mapped : PackedBF16.of(weight);
+    }
+
+    private Tensor fp8(Tensor weight) {
+        Tensor mapped = cache == null ? null : cache.fp8(weight);
+        return mapped != null ? mapped : MatVecF8.inNativeMemory(weight);
     }
 
     @Override

@@ -41,16 +41,53 @@ final class PackedBF16 {
     }
 
     static PackedBF16 of(Tensor weight) {
+        requirePackable(weight);
+        MemorySegment dst = Arena.ofAuto().allocate(bytes(weight.rows(), weight.cols()), 64);
+        packInto(weight, dst);
+        return new PackedBF16(weight.name(), dst, weight.rows(), weight.cols());
+    }
+
+    /**
+     * A packed matrix whose bytes already are in this layout (a weight cache file's mapping, written by
+     * {@link #packInto}); {@code data} must be exactly {@link #bytes} long.
+     */
+    static PackedBF16 over(String name, MemorySegment data, int rows, int cols) {
+        long expected = bytes(rows, cols);
+        if (data.byteSize() != expected) {
+            throw new IllegalArgumentException("packed " + name + " [" + rows + ", " + cols + "] needs " + expected
+                    + " bytes with " + BLOCK + " lanes, got " + data.byteSize());
+        }
+        return new PackedBF16(name, data, rows, cols);
+    }
+
+    /** Bytes of the packed layout of a [rows, cols] matrix on this machine (the last block padded to BLOCK rows). */
+    static long bytes(int rows, int cols) {
+        long blocks = (rows + BLOCK - 1) / BLOCK;
+        long pairs = (cols + 1) / 2;
+        return blocks * pairs * BLOCK * Integer.BYTES;
+    }
+
+    static void requirePackable(Tensor weight) {
         if (weight.dtype() != DType.BF16 || weight.shape().length != 2) {
             throw new IllegalArgumentException("packing needs a 2-D BF16 weight, " + weight.name() + " is "
                     + weight.dtype() + " " + weight.shapeString());
         }
+    }
+
+    /** Writes {@code weight} packed into {@code dst} ({@link #bytes} long); every byte of it, padding included. */
+    static void packInto(Tensor weight, MemorySegment dst) {
+        requirePackable(weight);
         int rows = weight.rows();
         int cols = weight.cols();
         int blocks = (rows + BLOCK - 1) / BLOCK;
         int pairs = (cols + 1) / 2;
         MemorySegment src = weight.data();
-        MemorySegment dst = Arena.ofAuto().allocate((long) blocks * pairs * BLOCK * Integer.BYTES, 64);
+        // padding rows of the last block must be zero (the kernel multiplies them); a fresh file or arena is zeroed,
+        // but a reused mapping need not be
+        long paddedFrom = ((long) (rows / BLOCK) * pairs * BLOCK) * Integer.BYTES;
+        if (rows % BLOCK != 0) {
+            dst.asSlice(paddedFrom).fill((byte) 0);
+        }
         for (int r = 0; r < rows; r++) {
             long from = (long) r * cols * 2;
             long to = ((long) (r / BLOCK) * pairs * BLOCK + r % BLOCK) * Integer.BYTES;
@@ -63,7 +100,25 @@ final class PackedBF16 {
                 dst.set(INT, to + full * step, src.get(SHORT, from + 4L * full) & 0xFFFF);
             }
         }
-        return new PackedBF16(weight.name(), dst, rows, cols);
+    }
+
+    /**
+     * Widens row {@code row} to FP32 into {@code out[off..off+cols)}: the embedding's row gather when the cache holds
+     * the (tied) embedding only in this layout. Exact: BF16 to FP32 is a shift.
+     */
+    void readRow(int row, float[] out, int off) {
+        if (row < 0 || row >= rows) {
+            throw new IndexOutOfBoundsException("row " + row + " of " + name + " [" + rows + ", " + cols + "]");
+        }
+        long base = ((long) (row / BLOCK) * pairs * BLOCK + row % BLOCK) * Integer.BYTES;
+        long step = (long) BLOCK * Integer.BYTES;
+        for (int j = 0; j < pairs; j++) {
+            int pair = data.get(INT, base + j * step);
+            out[off + 2 * j] = Float.intBitsToFloat(pair << 16);
+            if (2 * j + 1 < cols) {
+                out[off + 2 * j + 1] = Float.intBitsToFloat(pair & 0xFFFF0000);
+            }
+        }
     }
 
     /** Bytes of one block of rows. */
