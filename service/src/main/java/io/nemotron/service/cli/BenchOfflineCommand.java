@@ -51,6 +51,9 @@ final class BenchOfflineCommand implements Callable<Integer> {
     @Mixin
     OutputFormat format;
 
+    @Mixin
+    WeightCacheFlags weightCache;
+
     @Override
     public Integer call() throws Exception {
         boolean asJson = format.json();
@@ -62,7 +65,7 @@ final class BenchOfflineCommand implements Callable<Integer> {
         io.nemotron.core.runtime.KvCacheChoice kvCache =
                 io.nemotron.core.runtime.KvCacheChoice.parse(kvCacheDtype, "--kv-cache-dtype");
         try (LoadedModel loaded = LoadedModel.openCpu(ModelPaths.resolve(model), nThreads, maxNumBatchedTokens,
-                tensorParallel, kvCache)) {
+                tensorParallel, kvCache, weightCache.options(), bytes -> { })) {
             OfflineBenchmark bench = new OfflineBenchmark(loaded, config);
             for (int b : batches) {
                 OfflineResult r = bench.run(b, promptLen, genLen);

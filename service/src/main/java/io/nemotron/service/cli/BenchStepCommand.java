@@ -73,6 +73,9 @@ final class BenchStepCommand implements Callable<Integer> {
     @Mixin
     OutputFormat format;
 
+    @Mixin
+    WeightCacheFlags weightCache;
+
     @Override
     public Integer call() throws InterruptedException {
         boolean asJson = format.json();
@@ -94,7 +97,8 @@ final class BenchStepCommand implements Callable<Integer> {
         List<LoadedModel> models = new ArrayList<>();
         try {
             for (KvCacheChoice kv : kvChoices) {
-                models.add(LoadedModel.openCpu(ModelPaths.resolve(model), nThreads, Math.max(maxBatch, 16), 1, kv));
+                models.add(LoadedModel.openCpu(ModelPaths.resolve(model), nThreads, Math.max(maxBatch, 16), 1, kv,
+                        weightCache.options(), bytes -> { }));
             }
             List<StepProfileBenchmark> benches = models.stream().map(StepProfileBenchmark::new).toList();
             for (int round = 0; round < rounds; round++) {
@@ -183,7 +187,7 @@ final class BenchStepCommand implements Callable<Integer> {
                                 new io.nemotron.service.grpc.stream.PlainTextPipeline(out), true),
                         "bench", List.of(), List.of());
         try (writers; LoadedModel loaded = LoadedModel.openCpu(ModelPaths.resolve(model), nThreads, budget, 1,
-                kvCache)) {
+                kvCache, weightCache.options(), bytes -> { })) {
             StepThreadBenchmark bench = new StepThreadBenchmark(loaded, config, temperature, topP, chatCalls);
             for (int round = 0; round < this.rounds; round++) {
                 for (int i = 0; i < batches.size(); i++) {

@@ -102,6 +102,9 @@ final class GenerateCommand implements Callable<Integer> {
     @Mixin
     OutputFormat format;
 
+    @Mixin
+    WeightCacheFlags weightCache;
+
     @Option(names = "--stats", description = "print prefill and decode speed to stderr")
     boolean stats;
 
@@ -120,7 +123,8 @@ final class GenerateCommand implements Callable<Integer> {
         int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         try (LoadedModel loaded = backend.equals("cuda")
                 ? LoadedModel.openCuda(dir, 0, LoadedModel.DEFAULT_PREFILL_CHUNK, tensorParallel, graphs, kvCache)
-                : LoadedModel.openCpu(dir, nThreads, LoadedModel.DEFAULT_PREFILL_CHUNK, tensorParallel, kvCache)) {
+                : LoadedModel.openCpu(dir, nThreads, LoadedModel.DEFAULT_PREFILL_CHUNK, tensorParallel, kvCache,
+                        weightCache.options(), bytes -> { })) {
             PromptInput input = PromptInput.resolve(prompt.text, prompt.ids, prompt.chatRequest, loaded, maxTokens);
             SamplingParams params = sampling(input.thinking()).validate();
             Generator generator = new Generator(loaded.forwardPass(), loaded.tokenizer());

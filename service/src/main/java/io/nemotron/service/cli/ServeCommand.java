@@ -1,5 +1,6 @@
 package io.nemotron.service.cli;
 
+import io.nemotron.core.backend.cpu.WeightCacheOptions;
 import io.nemotron.core.backend.cuda.CudaGraphs;
 import io.nemotron.core.runtime.KvCacheChoice;
 import io.nemotron.service.NemotronServer;
@@ -43,6 +44,14 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--kv-cache-dtype", paramLabel = "auto|fp32|bf16|fp8",
             description = "KV cache element type (default auto: fp8 when the checkpoint says so, else bf16)")
     String kvCacheDtype;
+
+    @Option(names = "--weight-cache", paramLabel = "on|off",
+            description = "CPU backend: keep the packed weights in a cache file mapped on later starts (default on)")
+    String weightCache;
+
+    @Option(names = "--weight-cache-dir", paramLabel = "DIR",
+            description = "where weight caches go when the model folder is read-only (default ~/.cache/nemotron-serve/weights)")
+    String weightCacheDir;
 
     @Option(names = "--port", description = "gRPC port (default 50051)")
     Integer port;
@@ -113,6 +122,11 @@ final class ServeCommand implements Callable<Integer> {
         }
         if (kvCacheDtype != null) {
             args.add("--nemotron.model.kv-cache-dtype=" + KvCacheChoice.parse(kvCacheDtype, "--kv-cache-dtype").label());
+        }
+        if (weightCache != null || weightCacheDir != null) {
+            var cache = WeightCacheOptions.parse(weightCache, "--weight-cache", weightCacheDir, "--weight-cache-dir");
+            args.add("--nemotron.model.weight-cache=" + (cache.enabled() ? "on" : "off"));
+            args.add("--nemotron.model.weight-cache-dir=" + cache.fallbackDir().toAbsolutePath());
         }
         if (port != null) {
             args.add("--spring.grpc.server.port=" + port);

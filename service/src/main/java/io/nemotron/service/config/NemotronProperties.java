@@ -1,5 +1,6 @@
 package io.nemotron.service.config;
 
+import io.nemotron.core.backend.cpu.WeightCacheOptions;
 import io.nemotron.core.backend.cuda.CudaGraphs;
 import io.nemotron.core.engine.EngineConfig;
 import io.nemotron.core.runtime.KvCacheChoice;
@@ -25,7 +26,13 @@ public record NemotronProperties(Model model, Engine engine, Grpc grpc) {
      *                       element type (auto: FP8 when the checkpoint's quantization config says so, else BF16)
      */
     public record Model(String path, String backend, int threads, Duration warmupTimeout, int tensorParallel,
-                        String cudaGraphs, String kvCacheDtype) {
+                        String cudaGraphs, String kvCacheDtype, String weightCache, String weightCacheDir) {
+        /** As before the weight cache existed: the cache on, in its default fallback folder. */
+        public Model(String path, String backend, int threads, Duration warmupTimeout, int tensorParallel,
+                     String cudaGraphs, String kvCacheDtype) {
+            this(path, backend, threads, warmupTimeout, tensorParallel, cudaGraphs, kvCacheDtype, "on", null);
+        }
+
         public Model {
             if (tensorParallel < 1) {
                 throw new IllegalArgumentException("nemotron.model.tensor-parallel must be >= 1, got " + tensorParallel);
@@ -38,6 +45,19 @@ public record NemotronProperties(Model model, Engine engine, Grpc grpc) {
                 kvCacheDtype = "auto";
             }
             KvCacheChoice.parse(kvCacheDtype, "nemotron.model.kv-cache-dtype");
+            if (weightCache == null) {
+                weightCache = "on";
+            }
+            weightCacheOptions(weightCache, weightCacheDir);   // a bad value fails at start, named
+        }
+
+        /** The CPU weight cache file ({@code nemotron.model.weight-cache}, {@code nemotron.model.weight-cache-dir}). */
+        public WeightCacheOptions weightCacheOptions() {
+            return weightCacheOptions(weightCache, weightCacheDir);
+        }
+
+        private static WeightCacheOptions weightCacheOptions(String mode, String dir) {
+            return WeightCacheOptions.parse(mode, "nemotron.model.weight-cache", dir, "nemotron.model.weight-cache-dir");
         }
 
         public KvCacheChoice kvCache() {

@@ -91,7 +91,7 @@ public class ModelHost implements SmartLifecycle {
                     ? LoadedModel.openCuda(dir, 0, engineConfig.maxNumBatchedTokens(), m.tensorParallel(),
                             m.graphs(), m.kvCache())
                     : LoadedModel.openCpu(dir, m.effectiveThreads(), engineConfig.maxNumBatchedTokens(),
-                            m.tensorParallel(), m.kvCache());
+                            m.tensorParallel(), m.kvCache(), m.weightCacheOptions(), bytes -> { });
             StartupMemoryPlan.log(model, engineConfig);
             InferenceEngine engine;
             try {

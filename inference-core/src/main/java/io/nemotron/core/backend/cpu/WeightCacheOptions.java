@@ -43,8 +43,15 @@ public record WeightCacheOptions(boolean enabled, Path fallbackDir, boolean veri
         };
     }
 
-    /** {@code $XDG_CACHE_HOME/nemotron-serve/weights}, else {@code ~/.cache/nemotron-serve/weights}. */
+    /**
+     * System property {@code nemotron.model.weight-cache-dir} (the build sets it for tests: a process cannot change its
+     * environment), else {@code $XDG_CACHE_HOME/nemotron-serve/weights}, else {@code ~/.cache/nemotron-serve/weights}.
+     */
     public static Path defaultDir() {
+        String prop = System.getProperty("nemotron.model.weight-cache-dir");
+        if (prop != null && !prop.isBlank()) {
+            return Path.of(prop);
+        }
         String xdg = System.getenv("XDG_CACHE_HOME");
         Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
         return base.resolve("nemotron-serve").resolve("weights");
