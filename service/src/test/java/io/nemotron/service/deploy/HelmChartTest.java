@@ -329,6 +329,31 @@ public class HelmChartTest {
     }
 
     @Test
+    void cpuWithAModelVolumePutsTheWeightCacheOnItsOwnWritableVolume() {
+        Rendered r = render(CPU_VALUES, "model.demo", false);
+        Map<String, Object> container = r.container();
+        assertThat(r.args()).containsSequence("--weight-cache-dir", "/var/cache/nemotron-weights");
+        assertThat(mount(container, "weight-cache").get("mountPath")).isEqualTo("/var/cache/nemotron-weights");
+        assertThat(mount(container, "weight-cache")).doesNotContainKey("readOnly");
+        assertThat(volume(r.podSpec(), "weight-cache").get("emptyDir")).isEqualTo(Map.of("sizeLimit", "64Gi"));
+
+        Rendered claim = render(CPU_VALUES, "model.demo", false, "weightCache.existingClaim", "weights-cache");
+        assertThat(volume(claim.podSpec(), "weight-cache").get("persistentVolumeClaim"))
+                .isEqualTo(Map.of("claimName", "weights-cache"));
+
+        Rendered off = render(CPU_VALUES, "model.demo", false, "weightCache.enabled", false);
+        assertThat(off.args()).containsSequence("--weight-cache", "off").doesNotContain("--weight-cache-dir");
+        assertThat(names(off.podSpec().get("volumes"))).doesNotContain("weight-cache");
+    }
+
+    @Test
+    void theCudaBackendHasNoWeightCache() {
+        Rendered r = render(DEFAULT_VALUES);
+        assertThat(r.args()).doesNotContain("--weight-cache", "--weight-cache-dir");
+        assertThat(names(r.podSpec().get("volumes"))).doesNotContain("weight-cache");
+    }
+
+    @Test
     void backendCpuDropsAGpuLimitGivenByHand() {
         Rendered r = render(CPU_VALUES, "resources.limits.nvidia\\.com/gpu", 2);
 
