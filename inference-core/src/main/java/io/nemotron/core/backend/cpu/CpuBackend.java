@@ -16,6 +16,7 @@ import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.IdentityHashMap;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * Java Vector API backend: weights stay in their memory-mapped segments (BF16 is widened in registers), activations
@@ -35,6 +36,9 @@ public final class CpuBackend implements Backend {
     private final Map<Tensor, Tensor> f8Weights = new IdentityHashMap<>();           // engine thread only
     private final CachedWeights cache;      // the weights' run-time layout, mapped from a cache file; null: none
     private final PackedBF16 packedEmbedding;   // the tied embedding when the cache holds it only packed; else null
+    // bound once: a method reference capturing `this` at the call would allocate on every matmul of every step
+    private final Function<Tensor, PackedBF16> packer = this::packed;
+    private final Function<Tensor, Tensor> fp8Copier = this::fp8;
     private final Rope rope;
     private float[] slice = new float[0];   // linearSlice's product before it is placed at its offset
     private final AttentionJob attentionJob;
@@ -281,9 +285,9 @@ public final class CpuBackend implements Backend {
      */
     private void matmul(Tensor weight, float[] in, float[] out, int tokens) {
         if (weight.dtype() == DType.BF16 && weight.shape().length == 2) {
-            Linear.forward(pool, packedWeights.computeIfAbsent(weight, this::packed), in, out, tokens);
+            Linear.forward(pool, packedWeights.computeIfAbsent(weight, packer), in, out, tokens);
         } else if (weight.dtype() == DType.F8_E4M3 && weight.shape().length == 2) {
-            Linear.forward(pool, f8Weights.computeIfAbsent(weight, this::fp8), in, out, tokens);
+            Linear.forward(pool, f8Weights.computeIfAbsent(weight, fp8Copier), in, out, tokens);
         } else {
             Linear.forward(pool, weight, in, out, tokens);
         }

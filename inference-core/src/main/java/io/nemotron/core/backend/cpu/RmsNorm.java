@@ -1,7 +1,6 @@
 package io.nemotron.core.backend.cpu;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /** Llama RMSNorm over one row: out[i] = x[i] / sqrt(mean(x^2) + eps) * weight[i]. */
@@ -20,7 +19,9 @@ public final class RmsNorm {
             FloatVector v = FloatVector.fromArray(F, x, xOff + i);
             acc = v.fma(v, acc);
         }
-        float sumSq = acc.reduceLanes(VectorOperators.ADD);
+        // NOTE: not reduceLanes(ADD), whose order differs between its intrinsic and its Java fallback: a row's norm
+        // would then depend on whether C2 had compiled this method yet (a cold and a warm process would disagree)
+        float sumSq = Lanes.sum(acc);
         for (; i < n; i++) {
             sumSq += x[xOff + i] * x[xOff + i];
         }

@@ -40,6 +40,19 @@ public final class WeightCacheProbe {
         }
     }
 
+    /** Equal logit bits, or a failure naming the first logit that differs (not two screens of hex). */
+    static void assertSameBits(String expected, String actual, String what) {
+        String[] e = expected.split(",");
+        String[] a = actual.split(",");
+        for (int i = 0; i < Math.max(e.length, a.length); i++) {
+            String ei = i < e.length ? e[i] : "(none)";
+            String ai = i < a.length ? a[i] : "(none)";
+            if (!ei.equals(ai)) {
+                throw new AssertionError(what + ": logit " + i + " is " + ai + ", the uncached load's is " + ei);
+            }
+        }
+    }
+
     /** A command that runs this class in a new JVM with this JVM's flags and class path. */
     static List<String> command(Path model, Path fallback) {
         List<String> cmd = new ArrayList<>();

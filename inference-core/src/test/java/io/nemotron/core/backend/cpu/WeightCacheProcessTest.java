@@ -42,17 +42,17 @@ class WeightCacheProcessTest {
         String oracle = WeightCacheProbe.logitBits(model, WeightCacheOptions.OFF);
         Path fallback = tmp.resolve("fallback");
         Run first = run(model, fallback);
-        assertEquals(oracle, first.logits());
+        WeightCacheProbe.assertSameBits(oracle, first.logits(), first.log());
         assertFalse(first.warned(), first.log());
         Path cache = model.resolve(WeightCache.BESIDE_FOLDER).resolve(CACHE);
         try (RandomAccessFile f = new RandomAccessFile(cache.toFile(), "rw")) {
             f.setLength(f.length() / 2);
         }
         Run second = run(model, fallback);
-        assertEquals(oracle, second.logits());
+        WeightCacheProbe.assertSameBits(oracle, second.logits(), second.log());
         assertTrue(second.warned() && second.log().contains("truncated"), second.log());
         Run third = run(model, fallback);
-        assertEquals(oracle, third.logits());
+        WeightCacheProbe.assertSameBits(oracle, third.logits(), third.log());
         assertFalse(third.warned(), "the rebuilt cache is whole: " + third.log());
     }
 
@@ -61,7 +61,8 @@ class WeightCacheProcessTest {
         Path model = WeightCacheFixtures.write(tmp.resolve("m"), false, DType.F8_E4M3, 11);
         String oracle = WeightCacheProbe.logitBits(model, WeightCacheOptions.OFF);
         Path fallback = tmp.resolve("fallback");
-        assertEquals(oracle, run(model, fallback).logits());
+        Run first = run(model, fallback);
+        WeightCacheProbe.assertSameBits(oracle, first.logits(), first.log());
         Path cache = model.resolve(WeightCache.BESIDE_FOLDER).resolve(CACHE);
         try (RandomAccessFile f = new RandomAccessFile(cache.toFile(), "rw")) {
             long at = WeightCacheFile.DATA_START + 100;   // inside the first tensor; length and header untouched
@@ -71,7 +72,7 @@ class WeightCacheProcessTest {
             f.write(b ^ 0x40);
         }
         Run second = run(model, fallback);
-        assertEquals(oracle, second.logits());
+        WeightCacheProbe.assertSameBits(oracle, second.logits(), second.log());
         assertTrue(second.warned() && second.log().contains("fails its checksum"), second.log());
     }
 
@@ -80,7 +81,8 @@ class WeightCacheProcessTest {
         Path a = WeightCacheFixtures.write(tmp.resolve("a"), false, DType.BF16, 1);
         Path b = WeightCacheFixtures.write(tmp.resolve("b"), false, DType.BF16, 2);   // same shapes, other values
         Path fallback = tmp.resolve("fallback");
-        assertEquals(WeightCacheProbe.logitBits(a, WeightCacheOptions.OFF), run(a, fallback).logits());
+        Run builtForA = run(a, fallback);
+        WeightCacheProbe.assertSameBits(WeightCacheProbe.logitBits(a, WeightCacheOptions.OFF), builtForA.logits(), builtForA.log());
         Path fa = a.resolve(SafetensorsReader.SINGLE_FILE);
         Path fb = b.resolve(SafetensorsReader.SINGLE_FILE);
         assertEquals(Files.size(fa), Files.size(fb));
@@ -90,7 +92,7 @@ class WeightCacheProcessTest {
                 StandardCopyOption.COPY_ATTRIBUTES);
         String oracle = WeightCacheProbe.logitBits(b, WeightCacheOptions.OFF);
         Run run = run(b, fallback);
-        assertEquals(oracle, run.logits());
+        WeightCacheProbe.assertSameBits(oracle, run.logits(), run.log());
         assertTrue(run.warned() && run.log().contains("stale"), run.log());
     }
 
@@ -105,15 +107,15 @@ class WeightCacheProcessTest {
             Process p2 = start(model, fallback);
             Run r1 = finish(p1);
             Run r2 = finish(p2);
-            assertEquals(oracle, r1.logits(), r1.log());
-            assertEquals(oracle, r2.logits(), r2.log());
+            WeightCacheProbe.assertSameBits(oracle, r1.logits(), r1.log());
+            WeightCacheProbe.assertSameBits(oracle, r2.logits(), r2.log());
             try (Stream<Path> files = Files.list(model.resolve(WeightCache.BESIDE_FOLDER))) {
                 assertEquals(List.of(CACHE), files.map(f -> f.getFileName().toString()).toList(),
                         "one cache file and no temporaries left");
             }
         }
         Run after = run(model, fallback);
-        assertEquals(oracle, after.logits());
+        WeightCacheProbe.assertSameBits(oracle, after.logits(), after.log());
         assertFalse(after.warned(), after.log());
     }
 
@@ -126,8 +128,8 @@ class WeightCacheProcessTest {
             Path fallback = tmp.resolve("fallback");
             Run first = run(model, fallback);
             Run second = run(model, fallback);
-            assertEquals(oracle, first.logits());
-            assertEquals(oracle, second.logits());
+            WeightCacheProbe.assertSameBits(oracle, first.logits(), first.log());
+            WeightCacheProbe.assertSameBits(oracle, second.logits(), second.log());
             assertFalse(Files.exists(model.resolve(WeightCache.BESIDE_FOLDER)), "nothing written in the model folder");
             Path cache = WeightCache.fallbackFolder(model, fallback).resolve(CACHE);
             assertTrue(Files.isRegularFile(cache), "cache in the fallback folder");
