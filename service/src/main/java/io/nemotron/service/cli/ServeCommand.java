@@ -79,6 +79,7 @@ final class ServeCommand implements Callable<Integer> {
         if (kvCacheDtype != null) {
             KvCacheChoice.parse(kvCacheDtype, "--kv-cache-dtype");
         }
+        WeightCacheOptions.parse(weightCache, "--weight-cache", weightCacheDir, "--weight-cache-dir");
         if (config != null && !Files.isRegularFile(config)) {
             throw new IllegalArgumentException("--config " + config + ": no such file");
         }
@@ -125,8 +126,12 @@ final class ServeCommand implements Callable<Integer> {
         }
         if (weightCache != null || weightCacheDir != null) {
             var cache = WeightCacheOptions.parse(weightCache, "--weight-cache", weightCacheDir, "--weight-cache-dir");
-            args.add("--nemotron.model.weight-cache=" + (cache.enabled() ? "on" : "off"));
-            args.add("--nemotron.model.weight-cache-dir=" + cache.fallbackDir().toAbsolutePath());
+            if (weightCache != null) {
+                args.add("--nemotron.model.weight-cache=" + (cache.enabled() ? "on" : "off"));
+            }
+            if (weightCacheDir != null) {
+                args.add("--nemotron.model.weight-cache-dir=" + cache.fallbackDir().toAbsolutePath());
+            }
         }
         if (port != null) {
             args.add("--spring.grpc.server.port=" + port);

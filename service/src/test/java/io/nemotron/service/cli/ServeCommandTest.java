@@ -54,6 +54,17 @@ class ServeCommandTest {
     }
 
     @Test
+    void weightCacheFlagsBecomeTheirPropertiesAndABadModeIsAnErrorNamingTheFlag() {
+        ServeCommand serve = new ServeCommand();
+        new CommandLine(serve).parseArgs("--weight-cache", "OFF", "--weight-cache-dir", "/var/cache/w");
+        assertThat(serve.springArgs(Path.of("/models/m"))).containsExactly("--nemotron.model.path=/models/m",
+                "--nemotron.model.weight-cache=off", "--nemotron.model.weight-cache-dir=/var/cache/w");
+        CliRun run = CliRun.of("serve", "--weight-cache", "sometimes");
+        assertThat(run.exitCode()).isNotZero();
+        assertThat(run.err().strip()).isEqualTo("error: --weight-cache 'sometimes': on or off");
+    }
+
+    @Test
     void aMissingModelFolderIsNamedBeforeTheServerStarts() {
         CliRun run = CliRun.of("serve", "--model", "/no/such/model");
         assertThat(run.exitCode()).isNotZero();

@@ -22,4 +22,15 @@ class NemotronPropertiesTest {
         assertThatThrownBy(() -> model("half")).isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("nemotron.model.kv-cache-dtype 'half' is not one of auto, fp32, bf16, fp8");
     }
+
+    @Test
+    void weightCacheIsOnUnlessTurnedOffAndABadValueIsRefusedNamingTheProperty() {
+        assertThat(model(null).weightCacheOptions().enabled()).isTrue();
+        var off = new NemotronProperties.Model("demo", "cpu", 1, Duration.ofMinutes(1), 1, "on", null, "off", "/w");
+        assertThat(off.weightCacheOptions().enabled()).isFalse();
+        assertThat(off.weightCacheOptions().fallbackDir()).isEqualTo(java.nio.file.Path.of("/w"));
+        assertThatThrownBy(() -> new NemotronProperties.Model("demo", "cpu", 1, Duration.ofMinutes(1), 1, "on", null,
+                "maybe", null)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("nemotron.model.weight-cache 'maybe': on or off");
+    }
 }
