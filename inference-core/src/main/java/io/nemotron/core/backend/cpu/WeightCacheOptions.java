@@ -9,10 +9,12 @@ import java.nio.file.Path;
  * @param enabled     false: pack in memory at every start, write nothing (the library's default, so that tests reading
  *                    shared reference checkpoints never write beside them)
  * @param fallbackDir where caches go when the model folder is read-only
- * @param verify      check every tensor's CRC32C while mapping (reads the whole file once, which also pre-faults it)
+ * @param verify      check every tensor's CRC32C while mapping (reads the whole file once, which also pre-faults it);
+ *                    on unless the system property {@code nemotron.model.weight-cache-verify} is {@code false}
  */
 public record WeightCacheOptions(boolean enabled, Path fallbackDir, boolean verify) {
     public static final WeightCacheOptions OFF = new WeightCacheOptions(false, defaultDir(), true);
+    static final String VERIFY_PROPERTY = "nemotron.model.weight-cache-verify";
 
     public WeightCacheOptions {
         if (fallbackDir == null) {
@@ -22,7 +24,7 @@ public record WeightCacheOptions(boolean enabled, Path fallbackDir, boolean veri
 
     /** On, falling back to {@code fallbackDir} (null: {@link #defaultDir()}), checksums verified. */
     public static WeightCacheOptions on(Path fallbackDir) {
-        return new WeightCacheOptions(true, fallbackDir == null ? defaultDir() : fallbackDir, true);
+        return new WeightCacheOptions(true, fallbackDir == null ? defaultDir() : fallbackDir, verifyByDefault());
     }
 
     /**
@@ -37,8 +39,8 @@ public record WeightCacheOptions(boolean enabled, Path fallbackDir, boolean veri
             throw new IllegalArgumentException(dirField + " '" + dir + "' is not a folder path: " + e.getReason());
         }
         return switch (mode == null ? "on" : mode.trim().toLowerCase(java.util.Locale.ROOT)) {
-            case "on", "true" -> new WeightCacheOptions(true, folder, true);
-            case "off", "false" -> new WeightCacheOptions(false, folder, true);
+            case "on", "true" -> new WeightCacheOptions(true, folder, verifyByDefault());
+            case "off", "false" -> new WeightCacheOptions(false, folder, verifyByDefault());
             default -> throw new IllegalArgumentException(modeField + " '" + mode + "': on or off");
         };
     }
@@ -55,6 +57,10 @@ public record WeightCacheOptions(boolean enabled, Path fallbackDir, boolean veri
         String xdg = System.getenv("XDG_CACHE_HOME");
         Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
         return base.resolve("nemotron-serve").resolve("weights");
+    }
+
+    private static boolean verifyByDefault() {
+        return !"false".equalsIgnoreCase(System.getProperty(VERIFY_PROPERTY, "true").trim());
     }
 
     /** The same options with checksum verification on or off. */
