@@ -16,7 +16,8 @@ import jdk.incubator.vector.FloatVector;
  * zero rows and an odd last column with a zero high half.
  *
  * <p>Built once per weight (the backend caches it); the copy lives in an automatic arena readable from the pool's
- * threads. It costs the weight's size again in memory, which is fine for the CPU backend's models (tests, demo).
+ * threads, and costs the weight's size again in memory. With a {@link WeightCache} the layout is written once into the
+ * cache file ({@link #packInto}) and read from its mapping ({@link #over}) instead: one copy, no packing at start.
  */
 final class PackedBF16 {
     static final int BLOCK = FloatVector.SPECIES_PREFERRED.length();
