@@ -32,7 +32,7 @@ public final class CpuBackend implements Backend {
     private final Map<Buf, float[]> bufs = new EnumMap<>(Buf.class);
     private final Map<Tensor, float[]> normWeights = new IdentityHashMap<>();
     private final Map<Tensor, PackedBF16> packedWeights = new IdentityHashMap<>();   // engine thread only
-    private final Map<Tensor, Tensor> f8Weights = new IdentityHashMap<>();           // engine thread only
+    private final Map<Tensor, PackedF8> f8Weights = new IdentityHashMap<>();         // engine thread only
     private final Rope rope;
     private float[] slice = new float[0];   // linearSlice's product before it is placed at its offset
     private final AttentionJob attentionJob;
@@ -258,14 +258,14 @@ public final class CpuBackend implements Backend {
     }
 
     /**
-     * BF16 weights are packed on first use (the warm-up step) and kept; FP8 weights are copied to native memory
-     * ({@link MatVecF8#inNativeMemory}); other dtypes are read in place.
+     * BF16 weights are packed on first use (the warm-up step) and kept; so are FP8 weights
+     * ({@link PackedF8}); other dtypes are read in place.
      */
     private void matmul(Tensor weight, float[] in, float[] out, int tokens) {
         if (weight.dtype() == DType.BF16 && weight.shape().length == 2) {
             Linear.forward(pool, packedWeights.computeIfAbsent(weight, PackedBF16::of), in, out, tokens);
         } else if (weight.dtype() == DType.F8_E4M3 && weight.shape().length == 2) {
-            Linear.forward(pool, f8Weights.computeIfAbsent(weight, MatVecF8::inNativeMemory), in, out, tokens);
+            Linear.forward(pool, f8Weights.computeIfAbsent(weight, PackedF8::of), in, out, tokens);
         } else {
             Linear.forward(pool, weight, in, out, tokens);
         }
