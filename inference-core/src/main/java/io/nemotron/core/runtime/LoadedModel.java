@@ -19,12 +19,16 @@ import io.nemotron.core.config.ModelConfig;
 import io.nemotron.core.config.ModelConfigLoader;
 import io.nemotron.core.tokenizer.Tokenizer;
 import io.nemotron.core.weights.CheckpointLayout;
+import io.nemotron.core.weights.LoadProgress;
 import io.nemotron.core.weights.ModelOptConfig;
 import io.nemotron.core.weights.SafetensorsReader;
 import io.nemotron.core.weights.Tensor;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Set;
 import java.util.function.Function;
 import java.util.stream.IntStream;
 
@@ -60,7 +64,8 @@ public final class LoadedModel implements AutoCloseable {
      * the checkpoint ({@code cuda}: for the CUDA backend).
      */
     private LoadedModel(Path dir, BackendFactory backends, CudaDevice device, int tensorParallel,
-                        Function<KvCacheFormat, RankFactory> rankFactory, KvCacheChoice kvCache, boolean cuda) {
+                        Function<KvCacheFormat, RankFactory> rankFactory, KvCacheChoice kvCache, boolean cuda,
+                        LoadProgress progress) {
         this.dir = dir;
         this.config = ModelConfigLoader.load(dir);
         this.weights = SafetensorsReader.open(dir);
@@ -95,6 +100,7 @@ public final class LoadedModel implements AutoCloseable {
             this.device = gpu;
             this.rankDevices = gpus;
             this.tokenizer = Files.exists(dir.resolve("tokenizer.json")) ? Tokenizer.load(dir) : null;
+            progress.seal();   // every phase has begun (the CPU's packing is counted as the warm-up does it)
         } catch (RuntimeException e) {
             if (made != null) {
                 made.close();
@@ -142,6 +148,16 @@ public final class LoadedModel implements AutoCloseable {
 
     /** As above, with the KV cache in the dtype {@code kvCache} resolves to ({@link KvCacheChoice#resolve}). */
     public static LoadedModel openCpu(Path dir, int threads, int maxRows, int tensorParallel, KvCacheChoice kvCache) {
+        return openCpu(dir, threads, maxRows, tensorParallel, kvCache, LoadProgress.start(name(dir)));
+    }
+
+    /**
+     * As above, counting the load in {@code progress}: one phase, "pack", of the weights the backend copies on first
+     * use ({@link CpuBackend#copiesOnFirstUse}); it runs in the first forward pass (the warm-up). Split over CPU ranks,
+     * the ranks' copies are not counted.
+     */
+    public static LoadedModel openCpu(Path dir, int threads, int maxRows, int tensorParallel, KvCacheChoice kvCache,
+                                      LoadProgress progress) {
         if (tensorParallel < 1) {
             throw new IllegalArgumentException("tensor-parallel size must be >= 1, got " + tensorParallel);
         }
@@ -154,9 +170,14 @@ public final class LoadedModel implements AutoCloseable {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         }
-        return new LoadedModel(dir, (c, w, kv) -> new CpuBackend(c, w.embedTokens(), 0, null, threads, maxRows, kv),
-                null, tensorParallel,
-                kv -> new CpuRanks(tensorParallel, Math.max(1, threads / tensorParallel), maxRows, kv), kvCache, false);
+        BackendFactory cpu = (c, w, kv) -> {
+            CpuBackend b = new CpuBackend(c, w.embedTokens(), 0, null, threads, maxRows, kv);
+            b.reportCopiesTo(progress.phase("pack", copiedOnFirstUse(w)));
+            return b;
+        };
+        return new LoadedModel(dir, cpu, null, tensorParallel,
+                kv -> new CpuRanks(tensorParallel, Math.max(1, threads / tensorParallel), maxRows, kv), kvCache, false,
+                progress);
     }
 
     /**
@@ -186,6 +207,12 @@ public final class LoadedModel implements AutoCloseable {
     /** As above, with the KV cache in the dtype {@code kvCache} resolves to ({@link KvCacheChoice#resolve}). */
     public static LoadedModel openCuda(Path dir, int ordinal, int maxRows, int tensorParallel, CudaGraphs graphs,
                                        KvCacheChoice kvCache) {
+        return openCuda(dir, ordinal, maxRows, tensorParallel, graphs, kvCache, LoadProgress.start(name(dir)));
+    }
+
+    /** As above, counting each rank's weight upload in {@code progress} (phase "upload", one per rank when split). */
+    public static LoadedModel openCuda(Path dir, int ordinal, int maxRows, int tensorParallel, CudaGraphs graphs,
+                                       KvCacheChoice kvCache, LoadProgress progress) {
         if (tensorParallel < 1) {
             throw new IllegalArgumentException("tensor-parallel size must be >= 1, got " + tensorParallel);
         }
@@ -199,16 +226,41 @@ public final class LoadedModel implements AutoCloseable {
         }
         if (tensorParallel > 1) {
             return new LoadedModel(dir, null, null, tensorParallel,
-                    kv -> CudaRanks.open(ordinal, tensorParallel, maxRows, graphs, kv), kvCache, true);
+                    kv -> CudaRanks.open(ordinal, tensorParallel, maxRows, graphs, kv, progress), kvCache, true,
+                    progress);
         }
         CudaDevice gpu = CudaDevice.open(ordinal);
         try {
-            return new LoadedModel(dir, (c, w, kv) -> new CudaBackend(c, w, gpu, maxRows, null, 0, graphs, kv), gpu, 1,
-                    null, kvCache, true);
+            return new LoadedModel(dir, (c, w, kv) -> new CudaBackend(c, w, gpu, maxRows, null, 0, graphs, kv,
+                    progress.byteProgress("upload")), gpu, 1, null, kvCache, true, progress);
         } catch (RuntimeException e) {
             gpu.close();
             throw e;
         }
+    }
+
+    /** The model's name in progress lines: its folder's name. */
+    static String name(Path dir) {
+        Path name = dir.toAbsolutePath().normalize().getFileName();
+        return name == null ? dir.toString() : name.toString();
+    }
+
+    /**
+     * Checkpoint bytes of the weights the CPU backend copies on first use, each once (a tied head is the embedding;
+     * an untied embedding is only gathered from, in place).
+     */
+    static long copiedOnFirstUse(ModelWeights w) {
+        Set<Tensor> matrices = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (Tensor t : w.tensors()) {
+            if (CpuBackend.copiesOnFirstUse(t) && (t != w.embedTokens() || t == w.lmHead())) {
+                matrices.add(t);
+            }
+        }
+        long bytes = 0;
+        for (Tensor t : matrices) {
+            bytes += t.numel() * t.dtype().bytes();
+        }
+        return bytes;
     }
 
     public Path dir() {

@@ -16,6 +16,8 @@ import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.IdentityHashMap;
 import java.util.Map;
+import java.util.function.Function;
+import java.util.function.LongConsumer;
 
 /**
  * Java Vector API backend: weights stay in their memory-mapped segments (BF16 is widened in registers), activations
@@ -33,6 +35,10 @@ public final class CpuBackend implements Backend {
     private final Map<Tensor, float[]> normWeights = new IdentityHashMap<>();
     private final Map<Tensor, PackedBF16> packedWeights = new IdentityHashMap<>();   // engine thread only
     private final Map<Tensor, PackedF8> f8Weights = new IdentityHashMap<>();         // engine thread only
+    private LongConsumer copiedBytes = bytes -> { };                                  // engine thread only
+    // made once: a capturing lambda at each matmul would allocate on every decode step
+    private final Function<Tensor, PackedBF16> pack = w -> copied(w, PackedBF16.of(w));
+    private final Function<Tensor, PackedF8> packF8 = w -> copied(w, PackedF8.of(w));
     private final Rope rope;
     private float[] slice = new float[0];   // linearSlice's product before it is placed at its offset
     private final AttentionJob attentionJob;
@@ -263,12 +269,30 @@ public final class CpuBackend implements Backend {
      */
     private void matmul(Tensor weight, float[] in, float[] out, int tokens) {
         if (weight.dtype() == DType.BF16 && weight.shape().length == 2) {
-            Linear.forward(pool, packedWeights.computeIfAbsent(weight, PackedBF16::of), in, out, tokens);
+            Linear.forward(pool, packedWeights.computeIfAbsent(weight, pack), in, out, tokens);
         } else if (weight.dtype() == DType.F8_E4M3 && weight.shape().length == 2) {
-            Linear.forward(pool, f8Weights.computeIfAbsent(weight, PackedF8::of), in, out, tokens);
+            Linear.forward(pool, f8Weights.computeIfAbsent(weight, packF8), in, out, tokens);
         } else {
             Linear.forward(pool, weight, in, out, tokens);
         }
+    }
+
+    /** Whether {@link #matmul} copies {@code weight} on first use (packs a BF16 or FP8 matrix). */
+    public static boolean copiesOnFirstUse(Tensor weight) {
+        return weight.shape().length == 2 && (weight.dtype() == DType.BF16 || weight.dtype() == DType.F8_E4M3);
+    }
+
+    /**
+     * Tells {@code copiedBytes} the checkpoint bytes of each weight as its first use copies it (the load's progress:
+     * until the copies are made ahead of time, the warm-up's first step makes them).
+     */
+    public void reportCopiesTo(LongConsumer copiedBytes) {
+        this.copiedBytes = copiedBytes;
+    }
+
+    private <T> T copied(Tensor weight, T copy) {
+        copiedBytes.accept(weight.numel() * weight.dtype().bytes());
+        return copy;
     }
 
     @Override
