@@ -1,0 +1,63 @@
+package io.nemotron.core.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.nemotron.core.backend.KvCacheDtype;
+import io.nemotron.core.config.ModelConfigLoader;
+import io.nemotron.core.engine.Generator;
+import io.nemotron.core.engine.SamplingParams;
+import io.nemotron.core.testing.Reference;
+import io.nemotron.core.weights.DType;
+import io.nemotron.core.weights.LoadProgress;
+import io.nemotron.core.weights.Progress;
+import io.nemotron.core.weights.SafetensorsReader;
+import io.nemotron.core.weights.Tensor;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The CPU load's progress counts exactly the bytes the backend copies: every BF16 matrix the forward pass multiplies
+ * by, as the checkpoint lists them, and the load ends by itself at the first forward pass that copied the last one.
+ */
+class LoadProgressOfLoadTest {
+
+    /** Bytes of the checkpoint's 2-D BF16 tensors that are multiplied by: all but an untied embedding (gathered). */
+    static long matrixBytes(Path dir) {
+        boolean tied = ModelConfigLoader.load(dir).tieWordEmbeddings();
+        long bytes = 0;
+        try (SafetensorsReader r = SafetensorsReader.open(dir)) {
+            for (String name : r.names()) {
+                Tensor t = r.tensor(name);
+                boolean multiplied = tied ? !name.equals("lm_head.weight") : !name.equals("model.embed_tokens.weight");
+                if (t.dtype() == DType.BF16 && t.shape().length == 2 && multiplied) {
+                    bytes += t.numel() * 2;
+                }
+            }
+        }
+        return bytes;
+    }
+
+    @Test
+    void theFirstForwardPassPacksEveryMatrixOnce_andTheLoadEndsThere() {
+        Path dir = Reference.tinyBf16();
+        long expected = matrixBytes(dir);
+        assertTrue(expected > 0, "a BF16 checkpoint has matrices to pack");
+        LoadProgress progress = LoadProgress.start("tiny");
+        try (LoadedModel model = LoadedModel.openCpu(dir, 1, 64, 1, KvCacheChoice.of(KvCacheDtype.FP32), progress)) {
+            Progress before = progress.snapshot().total();
+            assertEquals(0, before.doneBytes());
+            assertEquals(expected, before.totalBytes());
+            assertFalse(progress.finished(), "the packing is still to come (the warm-up's first step)");
+
+            new Generator(model.forwardPass(), null).generate(new int[] {1, 2, 3},
+                    SamplingParams.builder().temperature(0).maxTokens(2).ignoreEos(true).build(), null);
+
+            Progress after = progress.snapshot().total();
+            assertEquals(expected, after.doneBytes(), "each matrix counted once, the second step packs nothing");
+            assertTrue(progress.finished());
+            assertEquals("tiny (pack)", progress.snapshot().phases().getFirst().label());
+        }
+    }
+}
