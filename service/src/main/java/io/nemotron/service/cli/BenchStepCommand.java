@@ -6,6 +6,7 @@ import io.nemotron.core.engine.EngineConfig;
 import io.nemotron.core.runtime.KvCacheChoice;
 import io.nemotron.core.runtime.LoadedModel;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -92,9 +93,13 @@ final class BenchStepCommand implements Callable<Integer> {
         // one model per KV dtype, measured in interleaved rounds so that drifts of the machine hit each alike
         List<StepProfileBenchmark.Result> best = new ArrayList<>();
         List<LoadedModel> models = new ArrayList<>();
+        List<LoadProgressDisplay> loads = new ArrayList<>();
         try {
             for (KvCacheChoice kv : kvChoices) {
-                models.add(LoadedModel.openCpu(ModelPaths.resolve(model), nThreads, Math.max(maxBatch, 16), 1, kv));
+                Path dir = ModelPaths.resolve(model);
+                loads.add(LoadProgressDisplay.show(dir, spec.commandLine().getErr()));
+                models.add(LoadedModel.openCpu(dir, nThreads, Math.max(maxBatch, 16), 1, kv,
+                        loads.getLast().progress()));
             }
             List<StepProfileBenchmark> benches = models.stream().map(StepProfileBenchmark::new).toList();
             for (int round = 0; round < rounds; round++) {
@@ -116,6 +121,7 @@ final class BenchStepCommand implements Callable<Integer> {
                 }
             }
         } finally {
+            loads.forEach(LoadProgressDisplay::close);
             models.forEach(LoadedModel::close);
         }
         PrintWriter out = spec.commandLine().getOut();
@@ -182,8 +188,9 @@ final class BenchStepCommand implements Callable<Integer> {
                         out -> new io.nemotron.service.reasoning.ThinkSplitter(out,
                                 new io.nemotron.service.grpc.stream.PlainTextPipeline(out), true),
                         "bench", List.of(), List.of());
-        try (writers; LoadedModel loaded = LoadedModel.openCpu(ModelPaths.resolve(model), nThreads, budget, 1,
-                kvCache)) {
+        Path dir = ModelPaths.resolve(model);
+        try (writers; LoadProgressDisplay progress = LoadProgressDisplay.show(dir, spec.commandLine().getErr());
+             LoadedModel loaded = LoadedModel.openCpu(dir, nThreads, budget, 1, kvCache, progress.progress())) {
             StepThreadBenchmark bench = new StepThreadBenchmark(loaded, config, temperature, topP, chatCalls);
             for (int round = 0; round < this.rounds; round++) {
                 for (int i = 0; i < batches.size(); i++) {

@@ -12,7 +12,15 @@ import org.junit.jupiter.api.Test;
 class NemotronPropertiesTest {
 
     private static NemotronProperties.Model model(String kvCacheDtype) {
-        return new NemotronProperties.Model("demo", "cpu", 1, Duration.ofMinutes(1), 1, "on", kvCacheDtype);
+        return new NemotronProperties.Model("demo", "cpu", 1, Duration.ofMinutes(1), 1, "on", kvCacheDtype, null);
+    }
+
+    @Test
+    void loadProgressIntervalIsFiveSecondsWhenUnset_andMustBePositive() {
+        assertThat(model(null).loadProgressInterval()).isEqualTo(Duration.ofSeconds(5));
+        assertThatThrownBy(() -> new NemotronProperties.Model("demo", "cpu", 1, Duration.ofMinutes(1), 1, "on", null,
+                Duration.ZERO)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("nemotron.model.load-progress-interval");
     }
 
     @Test
