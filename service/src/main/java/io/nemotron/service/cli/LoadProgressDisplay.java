@@ -28,13 +28,15 @@ final class LoadProgressDisplay implements AutoCloseable {
     /** Shows the load of the model in {@code dir} on {@code err}; a terminal when the JVM's console is one. */
     static LoadProgressDisplay show(Path dir, PrintWriter err) {
         var console = System.console();
-        return show(LoadProgress.start(name(dir)), err, console != null && console.isTerminal(), QUIET);
+        boolean terminal = console != null && console.isTerminal();
+        return show(LoadProgress.start(name(dir)), err, terminal, QUIET, terminal ? TTY_EVERY : PLAIN_EVERY);
     }
 
-    static LoadProgressDisplay show(LoadProgress progress, PrintWriter err, boolean terminal, Duration quiet) {
+    /** {@code progress} on {@code err}: the first line after {@code quiet}, then every {@code every}. */
+    static LoadProgressDisplay show(LoadProgress progress, PrintWriter err, boolean terminal, Duration quiet,
+                                    Duration every) {
         LoadProgressReporter.Sink sink = terminal ? new InPlace(err) : new Lines(err);
-        return new LoadProgressDisplay(progress, LoadProgressReporter.start(progress, quiet,
-                terminal ? TTY_EVERY : PLAIN_EVERY, sink));
+        return new LoadProgressDisplay(progress, LoadProgressReporter.start(progress, quiet, every, sink));
     }
 
     private static String name(Path dir) {
