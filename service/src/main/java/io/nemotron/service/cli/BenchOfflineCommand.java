@@ -63,7 +63,7 @@ final class BenchOfflineCommand implements Callable<Integer> {
         io.nemotron.core.runtime.KvCacheChoice kvCache =
                 io.nemotron.core.runtime.KvCacheChoice.parse(kvCacheDtype, "--kv-cache-dtype");
         Path dir = ModelPaths.resolve(model);
-        try (LoadProgressDisplay progress = LoadProgressDisplay.show(dir, spec.commandLine().getErr());
+        try (LoadProgressDisplay progress = LoadProgressDisplay.show(model, spec.commandLine().getErr());
              LoadedModel loaded = LoadedModel.openCpu(dir, nThreads, maxNumBatchedTokens, tensorParallel, kvCache,
                      progress.progress())) {
             OfflineBenchmark bench = new OfflineBenchmark(loaded, config);

@@ -97,7 +97,7 @@ final class BenchStepCommand implements Callable<Integer> {
         try {
             for (KvCacheChoice kv : kvChoices) {
                 Path dir = ModelPaths.resolve(model);
-                loads.add(LoadProgressDisplay.show(dir, spec.commandLine().getErr()));
+                loads.add(LoadProgressDisplay.show(model, spec.commandLine().getErr()));
                 models.add(LoadedModel.openCpu(dir, nThreads, Math.max(maxBatch, 16), 1, kv,
                         loads.getLast().progress()));
             }
@@ -189,7 +189,7 @@ final class BenchStepCommand implements Callable<Integer> {
                                 new io.nemotron.service.grpc.stream.PlainTextPipeline(out), true),
                         "bench", List.of(), List.of());
         Path dir = ModelPaths.resolve(model);
-        try (writers; LoadProgressDisplay progress = LoadProgressDisplay.show(dir, spec.commandLine().getErr());
+        try (writers; LoadProgressDisplay progress = LoadProgressDisplay.show(model, spec.commandLine().getErr());
              LoadedModel loaded = LoadedModel.openCpu(dir, nThreads, budget, 1, kvCache, progress.progress())) {
             StepThreadBenchmark bench = new StepThreadBenchmark(loaded, config, temperature, topP, chatCalls);
             for (int round = 0; round < this.rounds; round++) {

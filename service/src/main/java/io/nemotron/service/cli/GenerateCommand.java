@@ -119,7 +119,7 @@ final class GenerateCommand implements Callable<Integer> {
         Path dir = ModelPaths.resolve(model);
         int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         // the load's progress on stderr: the upload (CUDA) or the packing in the first forward pass (CPU)
-        try (LoadProgressDisplay progress = LoadProgressDisplay.show(dir, spec.commandLine().getErr());
+        try (LoadProgressDisplay progress = LoadProgressDisplay.show(model, spec.commandLine().getErr());
              LoadedModel loaded = backend.equals("cuda")
                 ? LoadedModel.openCuda(dir, 0, LoadedModel.DEFAULT_PREFILL_CHUNK, tensorParallel, graphs, kvCache,
                         progress.progress())

@@ -3,7 +3,6 @@ package io.nemotron.service.cli;
 import io.nemotron.core.weights.LoadProgress;
 import io.nemotron.core.weights.LoadProgressReporter;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.time.Duration;
 
 /**
@@ -25,11 +24,14 @@ final class LoadProgressDisplay implements AutoCloseable {
         this.reporter = reporter;
     }
 
-    /** Shows the load of the model in {@code dir} on {@code err}; a terminal when the JVM's console is one. */
-    static LoadProgressDisplay show(Path dir, PrintWriter err) {
+    /**
+     * Shows the load of {@code model} (named as the user gave it: {@code demo} or a folder) on {@code err}; a terminal
+     * when the JVM's console is one.
+     */
+    static LoadProgressDisplay show(String model, PrintWriter err) {
         var console = System.console();
         boolean terminal = console != null && console.isTerminal();
-        return show(LoadProgress.start(name(dir)), err, terminal, QUIET, terminal ? TTY_EVERY : PLAIN_EVERY);
+        return show(LoadProgress.start(model), err, terminal, QUIET, terminal ? TTY_EVERY : PLAIN_EVERY);
     }
 
     /** {@code progress} on {@code err}: the first line after {@code quiet}, then every {@code every}. */
@@ -37,11 +39,6 @@ final class LoadProgressDisplay implements AutoCloseable {
                                     Duration every) {
         LoadProgressReporter.Sink sink = terminal ? new InPlace(err) : new Lines(err);
         return new LoadProgressDisplay(progress, LoadProgressReporter.start(progress, quiet, every, sink));
-    }
-
-    private static String name(Path dir) {
-        Path name = dir.toAbsolutePath().normalize().getFileName();
-        return name == null ? dir.toString() : name.toString();
     }
 
     LoadProgress progress() {
