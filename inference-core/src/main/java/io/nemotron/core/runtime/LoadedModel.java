@@ -153,8 +153,8 @@ public final class LoadedModel implements AutoCloseable {
 
     /**
      * As above, counting the load in {@code progress}: one phase, "pack", of the weights the backend copies on first
-     * use ({@link CpuBackend#copiesOnFirstUse}); it runs in the first forward pass (the warm-up). Split over CPU ranks,
-     * the ranks' copies are not counted.
+     * use ({@link CpuBackend#copiesOnFirstUse}), one per rank when split; it runs in the first forward pass (the
+     * warm-up).
      */
     public static LoadedModel openCpu(Path dir, int threads, int maxRows, int tensorParallel, KvCacheChoice kvCache,
                                       LoadProgress progress) {
@@ -176,8 +176,8 @@ public final class LoadedModel implements AutoCloseable {
             return b;
         };
         return new LoadedModel(dir, cpu, null, tensorParallel,
-                kv -> new CpuRanks(tensorParallel, Math.max(1, threads / tensorParallel), maxRows, kv), kvCache, false,
-                progress);
+                kv -> new CpuRanks(tensorParallel, Math.max(1, threads / tensorParallel), maxRows, kv, progress),
+                kvCache, false, progress);
     }
 
     /**

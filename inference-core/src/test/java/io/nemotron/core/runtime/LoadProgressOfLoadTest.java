@@ -15,6 +15,7 @@ import io.nemotron.core.weights.Progress;
 import io.nemotron.core.weights.SafetensorsReader;
 import io.nemotron.core.weights.Tensor;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -58,6 +59,30 @@ class LoadProgressOfLoadTest {
             assertEquals(expected, after.doneBytes(), "each matrix counted once, the second step packs nothing");
             assertTrue(progress.finished());
             assertEquals("tiny (pack)", progress.snapshot().phases().getFirst().label());
+        }
+    }
+
+    @Test
+    void splitOverTwoCpuRanks_eachRankPacksItsShardOnce() {
+        Path dir = Reference.tinyBf16();
+        long whole = matrixBytes(dir);
+        LoadProgress progress = LoadProgress.start("tiny");
+        try (LoadedModel model = LoadedModel.openCpu(dir, 2, 64, 2, KvCacheChoice.of(KvCacheDtype.FP32), progress)) {
+            assertFalse(progress.finished());
+            new Generator(model.forwardPass(), null).generate(new int[] {1, 2, 3},
+                    SamplingParams.builder().temperature(0).maxTokens(2).ignoreEos(true).build(), null);
+            assertTrue(progress.finished());
+            var phases = progress.snapshot().phases();
+            assertEquals(List.of("tiny (pack rank 0)", "tiny (pack rank 1)"),
+                    phases.stream().map(Progress::label).sorted().toList());
+            long sum = 0;
+            for (Progress p : phases) {
+                assertEquals(p.totalBytes(), p.doneBytes(), p.label());
+                // halves of the split matrices, and whole copies of what is replicated (kv heads fewer than ranks)
+                assertTrue(p.totalBytes() >= whole / 2 && p.totalBytes() < whole, p.label() + ": " + p.totalBytes());
+                sum += p.totalBytes();
+            }
+            assertTrue(sum >= whole, "the ranks together hold every matrix: " + sum + " < " + whole);
         }
     }
 }
