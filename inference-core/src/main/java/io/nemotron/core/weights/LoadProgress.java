@@ -111,15 +111,21 @@ public final class LoadProgress {
         long now = end != Long.MIN_VALUE ? end : clock.getAsLong();
         long done = 0;
         long total = 0;
+        double eta = 0;
         List<Progress> each = new ArrayList<>();
         for (Phase p : phases) {
             long d = p.done.get();
             done += d;
             total += p.totalBytes;
             long pEnd = p.endNanos != Long.MIN_VALUE ? p.endNanos : now;
-            each.add(new Progress(p.label(model), d, p.totalBytes, Math.max(0, pEnd - p.startNanos), p.complete()));
+            Progress phase = Progress.of(p.label(model), d, p.totalBytes, Math.max(0, pEnd - p.startNanos),
+                    p.complete());
+            each.add(phase);
+            // each phase at its own rate (not the load's, which counts the setup before it), ranks side by side
+            eta = Double.isNaN(phase.etaSeconds()) ? Double.NaN : Math.max(eta, phase.etaSeconds());
         }
-        return new Snapshot(new Progress(model, done, total, Math.max(0, now - startNanos), end != Long.MIN_VALUE),
+        long elapsed = Math.max(0, now - startNanos);
+        return new Snapshot(new Progress(model, done, total, elapsed, end != Long.MIN_VALUE, done >= total ? 0 : eta),
                 List.copyOf(each));
     }
 

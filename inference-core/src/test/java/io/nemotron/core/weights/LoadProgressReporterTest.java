@@ -48,8 +48,8 @@ class LoadProgressReporterTest {
                 Thread.sleep(5);
             }
         }
-        assertTrue(sink.lines.stream().anyMatch(l -> l.startsWith("loading m: 0.00 of 0.00 GB (40%)")), sink.lines.toString());
-        assertTrue(sink.done.startsWith("loaded m: 0.00 GB in "), sink.done);
+        assertTrue(sink.lines.stream().anyMatch(l -> l.startsWith("loading m: 0.00 of 0.00 MB (40%)")), sink.lines.toString());
+        assertTrue(sink.done.startsWith("loaded m: 0.00 MB in "), sink.done);
         assertTrue(sink.shownBefore);
     }
 

@@ -30,10 +30,12 @@ class LoadProgressTest {
         pack.accept(1_000_000_000L);
         pack.accept(2_000_000_000L);
         var s = p.snapshot();
-        // the load: 3 of 6 GB in 3 s (1 GB/s, 3 s left); the phase began a second later: 3 GB in 2 s
-        assertEquals(new Progress("m", 3_000_000_000L, 6_000_000_000L, 3 * SECOND, false), s.total());
-        assertEquals(new Progress("m (pack)", 3_000_000_000L, 6_000_000_000L, 2 * SECOND, false), s.phases().getFirst());
-        assertEquals("loading m: 3.00 of 6.00 GB (50%), 1.00 GB/s, ETA 3s", s.total().line());
+        // the phase began a second after the load: 3 of 6 GB in 2 s, 1.5 GB/s, so 3 GB left take 2 s
+        assertEquals(Progress.of("m (pack)", 3_000_000_000L, 6_000_000_000L, 2 * SECOND, false), s.phases().getFirst());
+        assertEquals(2.0, s.phases().getFirst().etaSeconds(), 1e-9);
+        // the load: 3 of 6 GB in 3 s (1 GB/s on average); its time left is its phase's, not 3 s at the average rate
+        assertEquals(new Progress("m", 3_000_000_000L, 6_000_000_000L, 3 * SECOND, false, 2.0), s.total());
+        assertEquals("loading m: 3.00 of 6.00 GB (50%), 1.00 GB/s, ETA 2s", s.total().line());
         assertFalse(s.hasRanks());
     }
 
@@ -63,10 +65,27 @@ class LoadProgressTest {
         rank1.accept(2);
         p.finish();   // the owner ends it (a failed or abandoned load): time stops, bytes stay as they were
         now.addAndGet(SECOND);
-        assertEquals(new Progress("m", 7, 10, 2 * SECOND, true), p.snapshot().total());
+        Progress total = p.snapshot().total();
+        assertEquals(List.of(7L, 10L, 2 * SECOND), List.of(total.doneBytes(), total.totalBytes(), total.elapsedNanos()));
+        assertTrue(total.finished());
         assertTrue(p.snapshot().hasRanks());
         assertEquals(List.of("m (upload rank 0)", "m (upload rank 1)"),
                 p.snapshot().phases().stream().map(Progress::label).toList());
+    }
+
+    @Test
+    void ranksUploadingSideBySideAreDoneWhenTheSlowestIs() {
+        LoadProgress p = start();
+        LongConsumer fast = p.byteProgress("upload", 0).begin(8_000_000_000L);
+        LongConsumer slow = p.byteProgress("upload", 1).begin(8_000_000_000L);
+        now.addAndGet(2 * SECOND);
+        fast.accept(4_000_000_000L);   // 2 GB/s: 4 GB left, 2 s
+        slow.accept(1_000_000_000L);   // 0.5 GB/s: 7 GB left, 14 s
+        assertEquals(14.0, p.snapshot().total().etaSeconds(), 1e-9);
+        LongConsumer idle = p.byteProgress("upload", 2).begin(8_000_000_000L);
+        assertTrue(Double.isNaN(p.snapshot().total().etaSeconds()), "rank 2 has no rate yet, so the load has no ETA");
+        idle.accept(8_000_000_000L);
+        assertEquals(14.0, p.snapshot().total().etaSeconds(), 1e-9);
     }
 
     @Test

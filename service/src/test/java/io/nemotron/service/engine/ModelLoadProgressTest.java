@@ -98,8 +98,9 @@ class ModelLoadProgressTest {
                         bytes -> LockSupport.parkNanos(bytes * SLEEP_NANOS_PER_BYTE)));
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         new ModelLoadMetrics(host::loadProgress).bindTo(registry);
-        String loading = "loading " + Pattern.quote(dir.toString()) + ": [0-9.]+ of [0-9.]+ GB " + PERCENT
-                + ", [0-9.]+ GB/s, ETA [0-9]+s";
+        // under a GB, sizes and rate show in MB
+        String loading = "loading " + Pattern.quote(dir.toString()) + ": [0-9.]+ of [0-9.]+ MB " + PERCENT
+                + ", [0-9.]+ MB/s, ETA [0-9]+s";
         try {
             host.start();
             // mid-load: a progress line part-way, gauges part-way, and health NOT_SERVING at that moment
