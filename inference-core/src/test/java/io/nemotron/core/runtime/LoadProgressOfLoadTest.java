@@ -9,6 +9,7 @@ import io.nemotron.core.config.ModelConfigLoader;
 import io.nemotron.core.engine.Generator;
 import io.nemotron.core.engine.SamplingParams;
 import io.nemotron.core.testing.Reference;
+import io.nemotron.core.testing.TinyFp8Checkpoint;
 import io.nemotron.core.weights.DType;
 import io.nemotron.core.weights.LoadProgress;
 import io.nemotron.core.weights.Progress;
@@ -17,6 +18,7 @@ import io.nemotron.core.weights.Tensor;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The CPU load's progress counts exactly the bytes the backend copies: every BF16 matrix the forward pass multiplies
@@ -24,7 +26,10 @@ import org.junit.jupiter.api.Test;
  */
 class LoadProgressOfLoadTest {
 
-    /** Bytes of the checkpoint's 2-D BF16 tensors that are multiplied by: all but an untied embedding (gathered). */
+    /**
+     * Bytes of the checkpoint's 2-D BF16 and FP8 tensors that are multiplied by: all but an untied embedding
+     * (gathered).
+     */
     static long matrixBytes(Path dir) {
         boolean tied = ModelConfigLoader.load(dir).tieWordEmbeddings();
         long bytes = 0;
@@ -34,6 +39,8 @@ class LoadProgressOfLoadTest {
                 boolean multiplied = tied ? !name.equals("lm_head.weight") : !name.equals("model.embed_tokens.weight");
                 if (t.dtype() == DType.BF16 && t.shape().length == 2 && multiplied) {
                     bytes += t.numel() * 2;
+                } else if (t.dtype() == DType.F8_E4M3 && t.shape().length == 2 && multiplied) {
+                    bytes += t.numel();
                 }
             }
         }
@@ -59,6 +66,21 @@ class LoadProgressOfLoadTest {
             assertEquals(expected, after.doneBytes(), "each matrix counted once, the second step packs nothing");
             assertTrue(progress.finished());
             assertEquals("tiny (pack)", progress.snapshot().phases().getFirst().label());
+        }
+    }
+
+    @Test
+    void anFp8CheckpointCountsItsCodesOneByteAWeight(@TempDir Path work) {
+        Path dir = TinyFp8Checkpoint.write(work.resolve("nas-tiny-fp8"), false);
+        long expected = matrixBytes(dir);
+        assertTrue(expected > 0);
+        LoadProgress progress = LoadProgress.start("tiny-fp8");
+        try (LoadedModel model = LoadedModel.openCpu(dir, 1, 64, 1, KvCacheChoice.of(KvCacheDtype.FP32), progress)) {
+            assertEquals(expected, progress.snapshot().total().totalBytes());
+            new Generator(model.forwardPass(), null).generate(new int[] {1, 2, 3},
+                    SamplingParams.builder().temperature(0).maxTokens(2).ignoreEos(true).build(), null);
+            assertEquals(expected, progress.snapshot().total().doneBytes());
+            assertTrue(progress.finished());
         }
     }
 
