@@ -112,13 +112,15 @@ public final class LoadProgress {
         long done = 0;
         long total = 0;
         double eta = 0;
+        boolean split = false;
         List<Progress> each = new ArrayList<>();
         for (Phase p : phases) {
             long d = p.done.get();
             done += d;
             total += p.totalBytes;
             long pEnd = p.endNanos != Long.MIN_VALUE ? p.endNanos : now;
-            Progress phase = Progress.of(p.label(model), d, p.totalBytes, Math.max(0, pEnd - p.startNanos),
+            split |= p.rank >= 0;
+            Progress phase = Progress.of(p.label(), d, p.totalBytes, Math.max(0, pEnd - p.startNanos),
                     p.complete());
             each.add(phase);
             // each phase at its own rate (not the load's, which counts the setup before it), ranks side by side
@@ -126,16 +128,14 @@ public final class LoadProgress {
         }
         long elapsed = Math.max(0, now - startNanos);
         return new Snapshot(new Progress(model, done, total, elapsed, end != Long.MIN_VALUE, done >= total ? 0 : eta),
-                List.copyOf(each));
+                List.copyOf(each), split);
     }
 
-    /** The load as a whole ({@code total}) and its phases, in the order they started. */
-    public record Snapshot(Progress total, List<Progress> phases) {
-        /** Phases split over ranks: the log shows each rank's line beside the whole. */
-        public boolean hasRanks() {
-            return phases.stream().anyMatch(p -> p.label().contains(" rank "));
-        }
-    }
+    /**
+     * The load as a whole ({@code total}: its time left is the slowest phase's, each at its own rate) and its phases,
+     * in the order they started; {@code split}: some phase is a rank's (the log shows each rank's line).
+     */
+    public record Snapshot(Progress total, List<Progress> phases, boolean split) {}
 
     /**
      * One phase's bytes (or the whole load's), counted as they are moved.
@@ -162,7 +162,7 @@ public final class LoadProgress {
         @Override
         public void accept(long bytes) {
             if (bytes < 0) {
-                throw new IllegalArgumentException("phase " + label(model) + ": bytes done must be >= 0, got " + bytes);
+                throw new IllegalArgumentException("phase " + label() + ": bytes done must be >= 0, got " + bytes);
             }
             long now = done.addAndGet(bytes);
             if (now >= totalBytes && endNanos == Long.MIN_VALUE) {
@@ -176,7 +176,7 @@ public final class LoadProgress {
             return done.get() >= totalBytes;
         }
 
-        String label(String model) {
+        String label() {
             return rank < 0 ? model + " (" + name + ")" : model + " (" + name + " rank " + rank + ")";
         }
     }

@@ -51,7 +51,7 @@ public final class LoadProgressReporter implements AutoCloseable {
             @Override
             public void progress(LoadProgress.Snapshot s) {
                 log.info(s.total().line());
-                if (s.hasRanks()) {
+                if (s.split()) {
                     s.phases().stream().filter(p -> !p.finished()).forEach(p -> log.info(p.line()));
                 }
             }

@@ -36,7 +36,7 @@ class LoadProgressTest {
         // the load: 3 of 6 GB in 3 s (1 GB/s on average); its time left is its phase's, not 3 s at the average rate
         assertEquals(new Progress("m", 3_000_000_000L, 6_000_000_000L, 3 * SECOND, false, 2.0), s.total());
         assertEquals("loading m: 3.00 of 6.00 GB (50%), 1.00 GB/s, ETA 2s", s.total().line());
-        assertFalse(s.hasRanks());
+        assertFalse(s.split());
     }
 
     @Test
@@ -68,7 +68,7 @@ class LoadProgressTest {
         Progress total = p.snapshot().total();
         assertEquals(List.of(7L, 10L, 2 * SECOND), List.of(total.doneBytes(), total.totalBytes(), total.elapsedNanos()));
         assertTrue(total.finished());
-        assertTrue(p.snapshot().hasRanks());
+        assertTrue(p.snapshot().split());
         assertEquals(List.of("m (upload rank 0)", "m (upload rank 1)"),
                 p.snapshot().phases().stream().map(Progress::label).toList());
     }

@@ -73,7 +73,7 @@ final class LoadProgressDisplay implements AutoCloseable {
         @Override
         public void progress(LoadProgress.Snapshot s) {
             err.println(s.total().line());
-            if (s.hasRanks()) {
+            if (s.split()) {
                 s.phases().stream().filter(p -> !p.finished()).forEach(p -> err.println(p.line()));
             }
             err.flush();
