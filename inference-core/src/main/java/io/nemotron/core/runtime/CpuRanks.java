@@ -10,6 +10,7 @@ import io.nemotron.core.parallel.InProcessGroup;
 import io.nemotron.core.parallel.RankFactory;
 import io.nemotron.core.parallel.ShardPlan;
 import io.nemotron.core.parallel.TensorParallelTransformer;
+import io.nemotron.core.weights.LoadProgress;
 import java.lang.foreign.Arena;
 
 /** CPU ranks: threads of this process joined by an {@link InProcessGroup}, each with its own {@link CpuBackend}. */
@@ -18,6 +19,7 @@ public final class CpuRanks implements RankFactory {
     private final int threadsPerRank;
     private final int maxRows;
     private final KvCacheFormat kvFormat;   // every rank's cache: kv heads are split or replicated, layers are not
+    private final LoadProgress progress;    // each rank's first-use copies are a phase of it; null: not counted
 
     /** Ranks with an FP32 KV cache. */
     public CpuRanks(int ranks, int threadsPerRank, int maxRows) {
@@ -26,6 +28,12 @@ public final class CpuRanks implements RankFactory {
 
     /** Ranks whose KV caches store {@code kvFormat} (null: FP32). */
     public CpuRanks(int ranks, int threadsPerRank, int maxRows, KvCacheFormat kvFormat) {
+        this(ranks, threadsPerRank, maxRows, kvFormat, null);
+    }
+
+    /** As above, each rank's first-use copies of its shard counted in {@code progress} as phase "pack" of that rank. */
+    public CpuRanks(int ranks, int threadsPerRank, int maxRows, KvCacheFormat kvFormat, LoadProgress progress) {
+        this.progress = progress;
         this.group = new InProcessGroup(ranks);
         this.threadsPerRank = threadsPerRank;
         this.maxRows = maxRows;
@@ -50,8 +58,12 @@ public final class CpuRanks implements RankFactory {
     @Override
     public Backend open(int rank, ModelConfig config, ModelWeights shard, int vocabStart) {
         KvCacheFormat format = kvFormat != null ? kvFormat : KvCacheFormat.of(KvCacheDtype.FP32, config.numLayers());
-        return new CpuBackend(config, shard.embedTokens(), vocabStart, group.member(rank), threadsPerRank, maxRows,
-                format);
+        CpuBackend backend = new CpuBackend(config, shard.embedTokens(), vocabStart, group.member(rank), threadsPerRank,
+                maxRows, format);
+        if (progress != null) {
+            backend.reportCopiesTo(progress.byteProgress("pack", rank).begin(LoadedModel.copiedOnFirstUse(shard)));
+        }
+        return backend;
     }
 
     @Override

@@ -19,6 +19,7 @@ import io.nemotron.core.parallel.nccl.NcclException;
 import io.nemotron.core.parallel.nccl.NcclGroup;
 import io.nemotron.core.parallel.nccl.NcclResult;
 import io.nemotron.core.weights.DType;
+import io.nemotron.core.weights.LoadProgress;
 import java.lang.foreign.Arena;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -37,10 +38,12 @@ public final class CudaRanks implements RankFactory {
     private final KvCacheFormat kvFormat;    // null: BF16 K/V (the backends' default)
     private final Nccl nccl;                 // null for one rank
     private final Rebound[] members;
+    private final LoadProgress progress;     // each rank's upload is a phase of it
     private volatile NcclGroup group;
 
     private CudaRanks(CudaDevice[] devices, int[] ordinals, int maxRows, CudaGraphs graphs, KvCacheFormat kvFormat,
-                      Nccl nccl) {
+                      Nccl nccl, LoadProgress progress) {
+        this.progress = progress;
         this.devices = devices;
         this.ordinals = ordinals;
         this.maxRows = maxRows;
@@ -72,6 +75,12 @@ public final class CudaRanks implements RankFactory {
      * device is opened.
      */
     public static CudaRanks open(int first, int ranks, int maxRows, CudaGraphs graphs, KvCacheFormat kvFormat) {
+        return open(first, ranks, maxRows, graphs, kvFormat, LoadProgress.start("model"));
+    }
+
+    /** As above, each rank's weight upload counted in {@code progress} as phase "upload" of that rank. */
+    public static CudaRanks open(int first, int ranks, int maxRows, CudaGraphs graphs, KvCacheFormat kvFormat,
+                                 LoadProgress progress) {
         if (kvFormat != null) {
             CudaBackend.requireSupported(kvFormat.dtype());
         }
@@ -86,7 +95,7 @@ public final class CudaRanks implements RankFactory {
                 devices[r] = CudaDevice.open(first + r);
             }
             CudaRanks made = new CudaRanks(devices, ordinals, maxRows, graphs, kvFormat,
-                    ranks > 1 ? Nccl.load() : null);
+                    ranks > 1 ? Nccl.load() : null, progress);
             made.join();
             return made;
         } catch (RuntimeException | Error e) {
@@ -127,7 +136,7 @@ public final class CudaRanks implements RankFactory {
     public Backend open(int rank, ModelConfig config, ModelWeights shard, int vocabStart) {
         KvCacheFormat format = kvFormat != null ? kvFormat : KvCacheFormat.of(KvCacheDtype.BF16, config.numLayers());
         return new CudaBackend(config, shard, devices[rank], maxRows, devices.length > 1 ? members[rank] : null,
-                vocabStart, graphs, format);
+                vocabStart, graphs, format, progress.byteProgress("upload", rank));
     }
 
     /**

@@ -22,13 +22,17 @@ import io.nemotron.core.config.ModelConfig;
 import io.nemotron.core.config.ModelConfigLoader;
 import io.nemotron.core.tokenizer.Tokenizer;
 import io.nemotron.core.weights.CheckpointLayout;
+import io.nemotron.core.weights.LoadProgress;
 import io.nemotron.core.weights.ModelOptConfig;
 import io.nemotron.core.weights.SafetensorsReader;
 import io.nemotron.core.weights.Tensor;
 import io.nemotron.core.weights.WeightSource;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Set;
 import java.util.function.Function;
 import java.util.function.LongConsumer;
 import java.util.stream.IntStream;
@@ -66,7 +70,7 @@ public final class LoadedModel implements AutoCloseable {
      */
     private LoadedModel(Path dir, BackendFactory backends, CudaDevice device, int tensorParallel,
                         Function<KvCacheFormat, RankFactory> rankFactory, KvCacheChoice kvCache, boolean cuda,
-                        WeightCacheOptions cacheOptions, LongConsumer cacheProgress) {
+                        LoadProgress progress, WeightCacheOptions cacheOptions) {
         this.dir = dir;
         this.config = ModelConfigLoader.load(dir);
         SafetensorsReader checkpoint = SafetensorsReader.open(dir);
@@ -83,7 +87,7 @@ public final class LoadedModel implements AutoCloseable {
             // NOTE: the CPU ranks of a split copy their column slices into shardArena and pack those: a cache per rank
             // would have to hold the slices; only the unsplit CPU model (one copy of the weights) uses the cache
             CachedWeights cache = cuda || tensorParallel != 1 ? null : WeightCache.open(dir, checkpoint,
-                    config.tieWordEmbeddings(), 0, 1, cacheOptions, cacheProgress);
+                    config.tieWordEmbeddings(), 0, 1, cacheOptions, cacheBuild(progress, checkpoint));
             if (cache != null) {
                 checkpoint.close();   // the cache's pages are now the one copy of the weights
                 source = cache;
@@ -111,6 +115,7 @@ public final class LoadedModel implements AutoCloseable {
             this.rankDevices = gpus;
             this.tokenizer = Files.exists(dir.resolve("tokenizer.json")) ? Tokenizer.load(dir) : null;
             this.weights = source;
+            progress.seal();   // every phase has begun (the CPU's packing is counted as the warm-up does it)
         } catch (RuntimeException e) {
             if (made != null) {
                 made.close();
@@ -162,16 +167,26 @@ public final class LoadedModel implements AutoCloseable {
      * cache file (BF16 matrices are packed in memory on first use).
      */
     public static LoadedModel openCpu(Path dir, int threads, int maxRows, int tensorParallel, KvCacheChoice kvCache) {
-        return openCpu(dir, threads, maxRows, tensorParallel, kvCache, WeightCacheOptions.OFF, bytes -> { });
+        return openCpu(dir, threads, maxRows, tensorParallel, kvCache, LoadProgress.start(name(dir)));
+    }
+
+    /**
+     * As above, counting the load in {@code progress}: one phase, "pack", of the weights the backend copies on first
+     * use ({@link CpuBackend#copiesOnFirstUse}), one per rank when split; it runs in the first forward pass (the
+     * warm-up). No weight cache file.
+     */
+    public static LoadedModel openCpu(Path dir, int threads, int maxRows, int tensorParallel, KvCacheChoice kvCache,
+                                      LoadProgress progress) {
+        return openCpu(dir, threads, maxRows, tensorParallel, kvCache, progress, WeightCacheOptions.OFF);
     }
 
     /**
      * As above, with the weights' run-time layout kept in a cache file as {@code weightCache} says
-     * ({@link WeightCache}; the unsplit model only); {@code cacheProgress} receives the checkpoint bytes of each chunk
-     * a cache build writes.
+     * ({@link WeightCache}; the unsplit model only). A cache build is counted as the phase "cache" of
+     * {@code progress}; a mapped cache's matrices count in "pack" as the first forward pass takes them.
      */
     public static LoadedModel openCpu(Path dir, int threads, int maxRows, int tensorParallel, KvCacheChoice kvCache,
-                                      WeightCacheOptions weightCache, LongConsumer cacheProgress) {
+                                      LoadProgress progress, WeightCacheOptions weightCache) {
         if (tensorParallel < 1) {
             throw new IllegalArgumentException("tensor-parallel size must be >= 1, got " + tensorParallel);
         }
@@ -184,11 +199,14 @@ public final class LoadedModel implements AutoCloseable {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         }
-        return new LoadedModel(dir,
-                (c, w, kv, cache) -> new CpuBackend(c, w.embedTokens(), 0, null, threads, maxRows, kv, cache),
-                null, tensorParallel,
-                kv -> new CpuRanks(tensorParallel, Math.max(1, threads / tensorParallel), maxRows, kv), kvCache, false,
-                weightCache, cacheProgress);
+        BackendFactory cpu = (c, w, kv, cache) -> {
+            CpuBackend b = new CpuBackend(c, w.embedTokens(), 0, null, threads, maxRows, kv, cache);
+            b.reportCopiesTo(progress.phase("pack", copiedOnFirstUse(w)));
+            return b;
+        };
+        return new LoadedModel(dir, cpu, null, tensorParallel,
+                kv -> new CpuRanks(tensorParallel, Math.max(1, threads / tensorParallel), maxRows, kv, progress),
+                kvCache, false, progress, weightCache);
     }
 
     /**
@@ -218,6 +236,12 @@ public final class LoadedModel implements AutoCloseable {
     /** As above, with the KV cache in the dtype {@code kvCache} resolves to ({@link KvCacheChoice#resolve}). */
     public static LoadedModel openCuda(Path dir, int ordinal, int maxRows, int tensorParallel, CudaGraphs graphs,
                                        KvCacheChoice kvCache) {
+        return openCuda(dir, ordinal, maxRows, tensorParallel, graphs, kvCache, LoadProgress.start(name(dir)));
+    }
+
+    /** As above, counting each rank's weight upload in {@code progress} (phase "upload", one per rank when split). */
+    public static LoadedModel openCuda(Path dir, int ordinal, int maxRows, int tensorParallel, CudaGraphs graphs,
+                                       KvCacheChoice kvCache, LoadProgress progress) {
         if (tensorParallel < 1) {
             throw new IllegalArgumentException("tensor-parallel size must be >= 1, got " + tensorParallel);
         }
@@ -231,17 +255,60 @@ public final class LoadedModel implements AutoCloseable {
         }
         if (tensorParallel > 1) {
             return new LoadedModel(dir, null, null, tensorParallel,
-                    kv -> CudaRanks.open(ordinal, tensorParallel, maxRows, graphs, kv), kvCache, true,
-                    WeightCacheOptions.OFF, bytes -> { });
+                    kv -> CudaRanks.open(ordinal, tensorParallel, maxRows, graphs, kv, progress), kvCache, true,
+                    progress, WeightCacheOptions.OFF);
         }
         CudaDevice gpu = CudaDevice.open(ordinal);
         try {
-            return new LoadedModel(dir, (c, w, kv, cache) -> new CudaBackend(c, w, gpu, maxRows, null, 0, graphs, kv),
-                    gpu, 1, null, kvCache, true, WeightCacheOptions.OFF, bytes -> { });
+            return new LoadedModel(dir, (c, w, kv, cache) -> new CudaBackend(c, w, gpu, maxRows, null, 0, graphs, kv,
+                    progress.byteProgress("upload")), gpu, 1, null, kvCache, true, progress, WeightCacheOptions.OFF);
         } catch (RuntimeException e) {
             gpu.close();
             throw e;
         }
+    }
+
+    /** The model's name in progress lines: its folder's name. */
+    static String name(Path dir) {
+        Path name = dir.toAbsolutePath().normalize().getFileName();
+        return name == null ? dir.toString() : name.toString();
+    }
+
+    /**
+     * Checkpoint bytes of the weights the CPU backend copies on first use, each once (a tied head is the embedding;
+     * an untied embedding is only gathered from, in place).
+     */
+    /** The phase "cache" of {@code progress}, begun only when a cache build writes its first chunk. */
+    private static LongConsumer cacheBuild(LoadProgress progress, SafetensorsReader checkpoint) {
+        return new LongConsumer() {
+            private LongConsumer phase;
+
+            @Override
+            public void accept(long bytes) {
+                if (phase == null) {
+                    long total = 0;
+                    for (String name : checkpoint.names()) {
+                        total += checkpoint.tensor(name).data().byteSize();
+                    }
+                    phase = progress.phase("cache", total);
+                }
+                phase.accept(bytes);
+            }
+        };
+    }
+
+    static long copiedOnFirstUse(ModelWeights w) {
+        Set<Tensor> matrices = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (Tensor t : w.tensors()) {
+            if (CpuBackend.copiesOnFirstUse(t) && (t != w.embedTokens() || t == w.lmHead())) {
+                matrices.add(t);
+            }
+        }
+        long bytes = 0;
+        for (Tensor t : matrices) {
+            bytes += t.numel() * t.dtype().bytes();
+        }
+        return bytes;
     }
 
     public Path dir() {

@@ -5,6 +5,7 @@ import io.nemotron.core.bench.OfflineResult;
 import io.nemotron.core.engine.EngineConfig;
 import io.nemotron.core.runtime.LoadedModel;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -64,8 +65,10 @@ final class BenchOfflineCommand implements Callable<Integer> {
         List<OfflineResult> results = new ArrayList<>();
         io.nemotron.core.runtime.KvCacheChoice kvCache =
                 io.nemotron.core.runtime.KvCacheChoice.parse(kvCacheDtype, "--kv-cache-dtype");
-        try (LoadedModel loaded = LoadedModel.openCpu(ModelPaths.resolve(model), nThreads, maxNumBatchedTokens,
-                tensorParallel, kvCache, weightCache.options(), bytes -> { })) {
+        Path dir = ModelPaths.resolve(model);
+        try (LoadProgressDisplay progress = LoadProgressDisplay.show(model, spec.commandLine().getErr());
+             LoadedModel loaded = LoadedModel.openCpu(dir, nThreads, maxNumBatchedTokens, tensorParallel, kvCache,
+                     progress.progress(), weightCache.options())) {
             OfflineBenchmark bench = new OfflineBenchmark(loaded, config);
             for (int b : batches) {
                 OfflineResult r = bench.run(b, promptLen, genLen);

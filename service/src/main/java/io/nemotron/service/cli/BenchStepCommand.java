@@ -6,6 +6,7 @@ import io.nemotron.core.engine.EngineConfig;
 import io.nemotron.core.runtime.KvCacheChoice;
 import io.nemotron.core.runtime.LoadedModel;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -95,10 +96,13 @@ final class BenchStepCommand implements Callable<Integer> {
         // one model per KV dtype, measured in interleaved rounds so that drifts of the machine hit each alike
         List<StepProfileBenchmark.Result> best = new ArrayList<>();
         List<LoadedModel> models = new ArrayList<>();
+        List<LoadProgressDisplay> loads = new ArrayList<>();
         try {
             for (KvCacheChoice kv : kvChoices) {
-                models.add(LoadedModel.openCpu(ModelPaths.resolve(model), nThreads, Math.max(maxBatch, 16), 1, kv,
-                        weightCache.options(), bytes -> { }));
+                Path dir = ModelPaths.resolve(model);
+                loads.add(LoadProgressDisplay.show(model, spec.commandLine().getErr()));
+                models.add(LoadedModel.openCpu(dir, nThreads, Math.max(maxBatch, 16), 1, kv,
+                        loads.getLast().progress(), weightCache.options()));
             }
             List<StepProfileBenchmark> benches = models.stream().map(StepProfileBenchmark::new).toList();
             for (int round = 0; round < rounds; round++) {
@@ -120,6 +124,7 @@ final class BenchStepCommand implements Callable<Integer> {
                 }
             }
         } finally {
+            loads.forEach(LoadProgressDisplay::close);
             models.forEach(LoadedModel::close);
         }
         PrintWriter out = spec.commandLine().getOut();
@@ -186,8 +191,10 @@ final class BenchStepCommand implements Callable<Integer> {
                         out -> new io.nemotron.service.reasoning.ThinkSplitter(out,
                                 new io.nemotron.service.grpc.stream.PlainTextPipeline(out), true),
                         "bench", List.of(), List.of());
-        try (writers; LoadedModel loaded = LoadedModel.openCpu(ModelPaths.resolve(model), nThreads, budget, 1,
-                kvCache, weightCache.options(), bytes -> { })) {
+        Path dir = ModelPaths.resolve(model);
+        try (writers; LoadProgressDisplay progress = LoadProgressDisplay.show(model, spec.commandLine().getErr());
+             LoadedModel loaded = LoadedModel.openCpu(dir, nThreads, budget, 1, kvCache, progress.progress(),
+                     weightCache.options())) {
             StepThreadBenchmark bench = new StepThreadBenchmark(loaded, config, temperature, topP, chatCalls);
             for (int round = 0; round < this.rounds; round++) {
                 for (int i = 0; i < batches.size(); i++) {

@@ -121,19 +121,24 @@ final class GenerateCommand implements Callable<Integer> {
         KvCacheChoice kvCache = KvCacheChoice.parse(kvCacheDtype, "--kv-cache-dtype");
         Path dir = ModelPaths.resolve(model);
         int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
-        try (LoadedModel loaded = backend.equals("cuda")
-                ? LoadedModel.openCuda(dir, 0, LoadedModel.DEFAULT_PREFILL_CHUNK, tensorParallel, graphs, kvCache)
+        // the load's progress on stderr: the upload (CUDA) or the packing in the first forward pass (CPU)
+        try (LoadProgressDisplay progress = LoadProgressDisplay.show(model, spec.commandLine().getErr());
+             LoadedModel loaded = backend.equals("cuda")
+                ? LoadedModel.openCuda(dir, 0, LoadedModel.DEFAULT_PREFILL_CHUNK, tensorParallel, graphs, kvCache,
+                        progress.progress())
                 : LoadedModel.openCpu(dir, nThreads, LoadedModel.DEFAULT_PREFILL_CHUNK, tensorParallel, kvCache,
-                        weightCache.options(), bytes -> { })) {
+                        progress.progress(), weightCache.options())) {
             PromptInput input = PromptInput.resolve(prompt.text, prompt.ids, prompt.chatRequest, loaded, maxTokens);
             SamplingParams params = sampling(input.thinking()).validate();
             Generator generator = new Generator(loaded.forwardPass(), loaded.tokenizer());
             PrintWriter out = spec.commandLine().getOut();
             boolean streaming = !asJson;
             GenerationResult result = generator.generate(input.ids(), params, streaming ? delta -> {
+                progress.close();   // the first token needed every weight: the final line is out before the text
                 out.print(delta);
                 out.flush();
             } : null);
+            progress.close();
             if (streaming) {
                 out.println();
             } else {

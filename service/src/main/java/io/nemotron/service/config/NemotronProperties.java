@@ -24,16 +24,28 @@ public record NemotronProperties(Model model, Engine engine, Grpc grpc) {
      * @param cudaGraphs     {@code on} (default when unset) or {@code off}: the CUDA backend's decode steps as CUDA graphs
      * @param kvCacheDtype   {@code auto} (default when unset), {@code fp32}, {@code bf16} or {@code fp8}: the KV cache's
      *                       element type (auto: FP8 when the checkpoint's quantization config says so, else BF16)
+     * @param loadProgressInterval how often the log shows the load's progress (default 5 s when unset)
      */
     public record Model(String path, String backend, int threads, Duration warmupTimeout, int tensorParallel,
-                        String cudaGraphs, String kvCacheDtype, String weightCache, String weightCacheDir) {
-        /** As before the weight cache existed: the cache on, in its default fallback folder. */
+                        String cudaGraphs, String kvCacheDtype, Duration loadProgressInterval, String weightCache,
+                        String weightCacheDir) {
+        public static final Duration DEFAULT_LOAD_PROGRESS_INTERVAL = Duration.ofSeconds(5);
+
+        /** Without the weight cache's settings: the cache on, in its default fallback folder. */
         public Model(String path, String backend, int threads, Duration warmupTimeout, int tensorParallel,
-                     String cudaGraphs, String kvCacheDtype) {
-            this(path, backend, threads, warmupTimeout, tensorParallel, cudaGraphs, kvCacheDtype, "on", null);
+                     String cudaGraphs, String kvCacheDtype, Duration loadProgressInterval) {
+            this(path, backend, threads, warmupTimeout, tensorParallel, cudaGraphs, kvCacheDtype, loadProgressInterval,
+                    "on", null);
         }
 
         public Model {
+            if (loadProgressInterval == null) {
+                loadProgressInterval = DEFAULT_LOAD_PROGRESS_INTERVAL;
+            }
+            if (loadProgressInterval.isNegative() || loadProgressInterval.isZero()) {
+                throw new IllegalArgumentException("nemotron.model.load-progress-interval must be positive, got "
+                        + loadProgressInterval);
+            }
             if (tensorParallel < 1) {
                 throw new IllegalArgumentException("nemotron.model.tensor-parallel must be >= 1, got " + tensorParallel);
             }

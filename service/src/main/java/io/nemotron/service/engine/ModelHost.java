@@ -10,12 +10,16 @@ import io.nemotron.core.engine.InferenceEngine;
 import io.nemotron.core.demo.DemoModel;
 import io.nemotron.core.engine.EngineConfig;
 import io.nemotron.core.runtime.LoadedModel;
+import io.nemotron.core.weights.LoadProgress;
+import io.nemotron.core.weights.LoadProgressReporter;
 import io.nemotron.service.config.NemotronProperties;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
 
@@ -34,16 +38,31 @@ public class ModelHost implements SmartLifecycle {
     private final NemotronProperties props;
     private final EngineFactory engines;
     private final HealthStatusManager health;
+    private final Function<String, LoadProgress> progressOf;   // a load's progress, given the model's name
     private final CompletableFuture<ServingModel> loaded = new CompletableFuture<>();
+    private volatile LoadProgress loadProgress;
     private volatile boolean running;
     private volatile boolean draining;
     private volatile boolean backendHealthy = true;
     private volatile Thread embeddingWarmup;
 
+    @Autowired
     public ModelHost(NemotronProperties props, EngineFactory engines, HealthStatusManager health) {
+        this(props, engines, health, LoadProgress::start);
+    }
+
+    /** As above, each load counted in the progress {@code progressOf} makes (a test's throttled or clocked one). */
+    ModelHost(NemotronProperties props, EngineFactory engines, HealthStatusManager health,
+              Function<String, LoadProgress> progressOf) {
         this.props = props;
         this.engines = engines;
         this.health = health;
+        this.progressOf = progressOf;
+    }
+
+    /** The model's load so far (the load metrics); null before it began. Frozen once the load and warm-up ended. */
+    public LoadProgress loadProgress() {
+        return loadProgress;
     }
 
     /** The serving model, or {@link ModelNotReadyException} saying why there is none. */
@@ -84,61 +103,74 @@ public class ModelHost implements SmartLifecycle {
             }
             // "demo" (the default) is the embedded random-weight checkpoint, written into the cache on first use
             Path dir = "demo".equals(m.path()) ? DemoModel.ensure(DemoModel.defaultCacheDir()) : Path.of(m.path());
-            long start = System.nanoTime();
-            EngineConfig engineConfig = props.engine().toEngineConfig(m.effectiveThreads());
-            // the backend must take a whole step's token budget in one forward call
-            LoadedModel model = "cuda".equals(m.backend())
-                    ? LoadedModel.openCuda(dir, 0, engineConfig.maxNumBatchedTokens(), m.tensorParallel(),
-                            m.graphs(), m.kvCache())
-                    : LoadedModel.openCpu(dir, m.effectiveThreads(), engineConfig.maxNumBatchedTokens(),
-                            m.tensorParallel(), m.kvCache(), m.weightCacheOptions(), bytes -> { });
-            StartupMemoryPlan.log(model, engineConfig);
-            InferenceEngine engine;
-            try {
-                if (model.tokenizer() == null) {
-                    throw new IllegalArgumentException(dir + ": no tokenizer.json; the server needs one");
-                }
-                engine = engines.create(model, engineConfig);
-            } catch (RuntimeException e) {
-                model.close();
-                throw e;
-            }
-            ServingModel serving;
-            try {
-                Warmup.run(engine, ServingModel.probePrompt(model), m.warmupTimeout());
-                serving = new ServingModel(model, engine, ChatPreparer.of(PromptBuilder.forModel(dir),
-                        model.tokenizer(), model.config().maxPositionEmbeddings()),
-                        ModelInfos.of(model, model.backendName()));
-            } catch (RuntimeException e) {
-                engine.close();
-                model.close();
-                throw e;
-            }
-            log.info("model {} ready in {} ms on {} ({} parameters, KV cache {} at {} bytes per token{}{})", dir,
-                    (System.nanoTime() - start) / 1_000_000, model.backendName(), serving.staticInfo().getParameters(),
-                    model.kvFormat().dtype().label(), model.kvBytesPerToken(),
-                    "cuda".equals(m.backend()) ? ", CUDA graphs " + (m.graphs().enabled() ? "on" : "off") : "",
-                    serving.staticInfo().getRandomWeights() ? ", RANDOM WEIGHTS: demo output is not language" : "");
-            synchronized (this) {
-                if (draining) { // stop() ran while this thread loaded: nobody else will close them
-                    engine.close();
-                    model.close();
-                    loaded.completeExceptionally(new ModelNotReadyException("the server stopped during loading"));
-                    return;
-                }
-                loaded.complete(serving);
-                refreshHealth();
-                // the RAG ranker's embedding model (ONNX, ~3 s to load) off the request path, after readiness: a
-                // request with documents that arrives first simply waits for it. A platform thread: the load is
-                // seconds of native code, which would pin a virtual thread's carrier and starve the streams'
-                // virtual-thread writers. Started under the lock, so stop() (whose drain takes it) either sees the
-                // thread and waits for it, or came first and it never starts.
-                embeddingWarmup = Thread.ofPlatform().daemon(true).name("rag-embedding-warmup")
-                        .start(EmbeddingRanker.shared()::warmUp);
+            LoadProgress progress = progressOf.apply("demo".equals(m.path()) ? "demo" : dir.toString());
+            loadProgress = progress;
+            try (LoadProgressReporter reporter = LoadProgressReporter.start(progress, m.loadProgressInterval(),
+                    m.loadProgressInterval(), LoadProgressReporter.log(log))) {
+                load(m, dir, progress);
+                progress.finish();   // before the reporter closes: the final line says how long it took
+            } finally {
+                progress.finish();   // a failed load's time stops too (without a final line)
             }
         } catch (Throwable t) {
             log.error("model {} failed to load: {}", m.path(), t.getMessage(), t);
             loaded.completeExceptionally(t);
+        }
+    }
+
+    /** Opens the model, makes its engine and warms it up; health turns SERVING at the end. */
+    private void load(NemotronProperties.Model m, Path dir, LoadProgress progress) {
+        long start = System.nanoTime();
+        EngineConfig engineConfig = props.engine().toEngineConfig(m.effectiveThreads());
+        // the backend must take a whole step's token budget in one forward call
+        LoadedModel model = "cuda".equals(m.backend())
+                ? LoadedModel.openCuda(dir, 0, engineConfig.maxNumBatchedTokens(), m.tensorParallel(),
+                        m.graphs(), m.kvCache(), progress)
+                : LoadedModel.openCpu(dir, m.effectiveThreads(), engineConfig.maxNumBatchedTokens(),
+                        m.tensorParallel(), m.kvCache(), progress, m.weightCacheOptions());
+        StartupMemoryPlan.log(model, engineConfig);
+        InferenceEngine engine;
+        try {
+            if (model.tokenizer() == null) {
+                throw new IllegalArgumentException(dir + ": no tokenizer.json; the server needs one");
+            }
+            engine = engines.create(model, engineConfig);
+        } catch (RuntimeException e) {
+            model.close();
+            throw e;
+        }
+        ServingModel serving;
+        try {
+            Warmup.run(engine, ServingModel.probePrompt(model), m.warmupTimeout());
+            serving = new ServingModel(model, engine, ChatPreparer.of(PromptBuilder.forModel(dir),
+                    model.tokenizer(), model.config().maxPositionEmbeddings()),
+                    ModelInfos.of(model, model.backendName()));
+        } catch (RuntimeException e) {
+            engine.close();
+            model.close();
+            throw e;
+        }
+        log.info("model {} ready in {} ms on {} ({} parameters, KV cache {} at {} bytes per token{}{})", dir,
+                (System.nanoTime() - start) / 1_000_000, model.backendName(), serving.staticInfo().getParameters(),
+                model.kvFormat().dtype().label(), model.kvBytesPerToken(),
+                "cuda".equals(m.backend()) ? ", CUDA graphs " + (m.graphs().enabled() ? "on" : "off") : "",
+                serving.staticInfo().getRandomWeights() ? ", RANDOM WEIGHTS: demo output is not language" : "");
+        synchronized (this) {
+            if (draining) { // stop() ran while this thread loaded: nobody else will close them
+                engine.close();
+                model.close();
+                loaded.completeExceptionally(new ModelNotReadyException("the server stopped during loading"));
+                return;
+            }
+            loaded.complete(serving);
+            refreshHealth();
+            // the RAG ranker's embedding model (ONNX, ~3 s to load) off the request path, after readiness: a
+            // request with documents that arrives first simply waits for it. A platform thread: the load is
+            // seconds of native code, which would pin a virtual thread's carrier and starve the streams'
+            // virtual-thread writers. Started under the lock, so stop() (whose drain takes it) either sees the
+            // thread and waits for it, or came first and it never starts.
+            embeddingWarmup = Thread.ofPlatform().daemon(true).name("rag-embedding-warmup")
+                    .start(EmbeddingRanker.shared()::warmUp);
         }
     }
 

@@ -49,6 +49,11 @@ public class MetricsConfiguration {
     }
 
     @Bean
+    ModelLoadMetrics modelLoadMetrics(ModelHost host) {
+        return new ModelLoadMetrics(host::loadProgress);
+    }
+
+    @Bean
     EngineLoadMetrics engineLoadMetrics(ModelHost host) {
         return new EngineLoadMetrics(snapshots(host));
     }

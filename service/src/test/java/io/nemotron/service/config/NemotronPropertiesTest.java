@@ -12,7 +12,15 @@ import org.junit.jupiter.api.Test;
 class NemotronPropertiesTest {
 
     private static NemotronProperties.Model model(String kvCacheDtype) {
-        return new NemotronProperties.Model("demo", "cpu", 1, Duration.ofMinutes(1), 1, "on", kvCacheDtype);
+        return new NemotronProperties.Model("demo", "cpu", 1, Duration.ofMinutes(1), 1, "on", kvCacheDtype, null);
+    }
+
+    @Test
+    void loadProgressIntervalIsFiveSecondsWhenUnset_andMustBePositive() {
+        assertThat(model(null).loadProgressInterval()).isEqualTo(Duration.ofSeconds(5));
+        assertThatThrownBy(() -> new NemotronProperties.Model("demo", "cpu", 1, Duration.ofMinutes(1), 1, "on", null,
+                Duration.ZERO)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("nemotron.model.load-progress-interval");
     }
 
     @Test
@@ -26,11 +34,11 @@ class NemotronPropertiesTest {
     @Test
     void weightCacheIsOnUnlessTurnedOffAndABadValueIsRefusedNamingTheProperty() {
         assertThat(model(null).weightCacheOptions().enabled()).isTrue();
-        var off = new NemotronProperties.Model("demo", "cpu", 1, Duration.ofMinutes(1), 1, "on", null, "off", "/w");
+        var off = new NemotronProperties.Model("demo", "cpu", 1, Duration.ofMinutes(1), 1, "on", null, null, "off", "/w");
         assertThat(off.weightCacheOptions().enabled()).isFalse();
         assertThat(off.weightCacheOptions().fallbackDir()).isEqualTo(java.nio.file.Path.of("/w"));
         assertThatThrownBy(() -> new NemotronProperties.Model("demo", "cpu", 1, Duration.ofMinutes(1), 1, "on", null,
-                "maybe", null)).isInstanceOf(IllegalArgumentException.class)
+                null, "maybe", null)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("nemotron.model.weight-cache 'maybe': on or off");
     }
 }

@@ -151,7 +151,9 @@ class MetricsWiringTest {
         assertThat(prometheus.body()).contains("# TYPE nemotron_requests_total counter",
                 "# TYPE nemotron_time_to_first_token_seconds histogram",
                 "nemotron_time_to_first_token_seconds_bucket{rpc=\"chat\",le=\"0.01\"}",
-                "# TYPE jvm_memory_used_bytes gauge").doesNotContain("vllm:");
+                "# TYPE jvm_memory_used_bytes gauge",
+                "# TYPE nemotron_model_load_bytes gauge", "# TYPE nemotron_model_load_total_bytes gauge",
+                "# TYPE nemotron_model_load_seconds gauge").doesNotContain("vllm:");
         HttpResponse<String> gie = get(http, base + "gie");
         assertThat(gie.statusCode()).isEqualTo(200);
         assertThat(gie.headers().firstValue("Content-Type")).hasValueSatisfying(

@@ -1,6 +1,7 @@
 package io.nemotron.core.backend.cpu;
 
 import io.nemotron.core.weights.DType;
+import io.nemotron.core.weights.LinearScales;
 import io.nemotron.core.weights.Tensor;
 import java.lang.foreign.MemorySegment;
 
@@ -14,8 +15,10 @@ enum CachedLayout {
     RAW(1),
     /** {@link PackedBF16}'s lane=row blocks; the block width ({@link PackedBF16#BLOCK}) is part of the cache key. */
     BF16_PACKED(1),
-    /** The checkpoint's E4M3 codes, byte for byte: what {@link MatVecF8#inNativeMemory} copies today. */
-    FP8_CODES(1);
+    /** {@link PackedF8}'s lane=row blocks of four E4M3 codes; same block width as BF16 (part of the key). */
+    FP8_PACKED(1);
+
+    private static final LinearScales LAYOUT_ONLY = new LinearScales(1f, 1f);
 
     final int version;
 
@@ -34,14 +37,25 @@ enum CachedLayout {
             return BF16_PACKED;
         }
         if (matrix && t.dtype() == DType.F8_E4M3 && !embedding) {
-            return FP8_CODES;
+            return FP8_PACKED;
         }
         return RAW;
     }
 
     /** Bytes of {@code t} in this layout. */
     long bytes(Tensor t) {
-        return this == BF16_PACKED ? PackedBF16.bytes(t.rows(), t.cols()) : t.data().byteSize();
+        return switch (this) {
+            case BF16_PACKED -> PackedBF16.bytes(t.rows(), t.cols());
+            case FP8_PACKED -> fp8Bytes(t.rows(), t.cols());
+            case RAW -> t.data().byteSize();
+        };
+    }
+
+    /** Bytes of {@link PackedF8}'s layout of a [rows, cols] matrix: blocks of BLOCK rows, quads of four columns. */
+    static long fp8Bytes(int rows, int cols) {
+        long blocks = (rows + PackedF8.BLOCK - 1) / PackedF8.BLOCK;
+        long quads = (cols + 3) / 4;
+        return blocks * quads * PackedF8.BLOCK * Integer.BYTES;
     }
 
     /**
@@ -53,6 +67,8 @@ enum CachedLayout {
         long rows = Math.max(1, chunkBytes / rowBytes);
         if (this == BF16_PACKED) {
             rows = Math.max(PackedBF16.BLOCK, rows / PackedBF16.BLOCK * PackedBF16.BLOCK);
+        } else if (this == FP8_PACKED) {
+            rows = Math.max(PackedF8.BLOCK, rows / PackedF8.BLOCK * PackedF8.BLOCK);
         }
         return (int) Math.min(rows, Integer.MAX_VALUE);
     }
@@ -69,10 +85,13 @@ enum CachedLayout {
         }
         long rowBytes = (long) t.cols() * t.dtype().bytes();
         MemorySegment rows = t.data().asSlice(from * rowBytes, (to - from) * rowBytes);
+        Tensor chunk = new Tensor(t.name(), t.dtype(), new long[] {to - from, t.cols()}, rows);
         switch (this) {
-            case BF16_PACKED -> PackedBF16.packInto(
-                    new Tensor(t.name(), t.dtype(), new long[] {to - from, t.cols()}, rows), dst);
-            case FP8_CODES, RAW -> dst.copyFrom(rows);
+            case BF16_PACKED -> PackedBF16.packInto(chunk, dst);
+            // PackedF8 packs into its own arena (its file belongs to the FP8 kernels' owner): copy that; the scales
+            // ride beside the layout, not in it, so any valid pair serves here
+            case FP8_PACKED -> dst.copyFrom(PackedF8.of(chunk.withScales(LAYOUT_ONLY)).data);
+            case RAW -> dst.copyFrom(rows);
         }
     }
 
@@ -81,6 +100,10 @@ enum CachedLayout {
         if (t.shape().length != 2) {
             return t.data().byteSize();
         }
-        return this == BF16_PACKED ? PackedBF16.bytes(to - from, t.cols()) : (long) (to - from) * t.cols() * t.dtype().bytes();
+        return switch (this) {
+            case BF16_PACKED -> PackedBF16.bytes(to - from, t.cols());
+            case FP8_PACKED -> fp8Bytes(to - from, t.cols());
+            case RAW -> (long) (to - from) * t.cols() * t.dtype().bytes();
+        };
     }
 }

@@ -10,10 +10,10 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * A mapped weight cache file as a {@link WeightSource}: the model's one resident copy of its weights. Raw and FP8
- * tensors are slices of the mapping; a packed BF16 matrix is a tensor with its name, dtype and shape but EMPTY data (its
- * bytes exist only in the packed layout, which the {@link CpuBackend} asks for through {@link #packed}): code that
- * read it row-major would fail at once instead of computing with wrong numbers.
+ * A mapped weight cache file as a {@link WeightSource}: the model's one resident copy of its weights. Raw tensors are
+ * slices of the mapping; a packed BF16 or FP8 matrix is a tensor with its name, dtype and shape but EMPTY data (its
+ * bytes exist only in the packed layout, which the {@link CpuBackend} asks for through {@link #packed} and
+ * {@link #packedF8}): code that read it row-major would fail at once instead of computing with wrong numbers.
  */
 public final class CachedWeights implements WeightSource {
     private final Path file;
@@ -41,8 +41,7 @@ public final class CachedWeights implements WeightSource {
     @Override
     public Tensor tensor(String name) {
         WeightCacheEntry e = entry(name);
-        MemorySegment data = e.layout() == CachedLayout.BF16_PACKED ? MemorySegment.NULL
-                : whole.asSlice(e.offset(), e.bytes());
+        MemorySegment data = e.layout() == CachedLayout.RAW ? whole.asSlice(e.offset(), e.bytes()) : MemorySegment.NULL;
         return new Tensor(name, e.dtype(), e.shape().clone(), data);
     }
 
@@ -56,15 +55,16 @@ public final class CachedWeights implements WeightSource {
     }
 
     /**
-     * The FP8 matrix the kernel reads for {@code weight} (its codes, 64-byte aligned in the mapping, with
-     * {@code weight}'s scales), when this cache holds it; else null.
+     * {@code weight} in {@link PackedF8}'s layout (with {@code weight}'s scales), when this cache holds it so; else
+     * null.
      */
-    Tensor fp8(Tensor weight) {
+    PackedF8 packedF8(Tensor weight) {
         WeightCacheEntry e = entries.get(weight.name());
-        if (e == null || e.layout() != CachedLayout.FP8_CODES || !e.sameShape(weight.shape())) {
+        if (e == null || e.layout() != CachedLayout.FP8_PACKED || !e.sameShape(weight.shape())) {
             return null;
         }
-        return new Tensor(e.name(), e.dtype(), e.shape().clone(), whole.asSlice(e.offset(), e.bytes()), weight.scales());
+        return new PackedF8(e.name(), whole.asSlice(e.offset(), e.bytes()), weight.rows(), weight.cols(),
+                weight.requireScales());
     }
 
     private WeightCacheEntry entry(String name) {

@@ -17,6 +17,7 @@ import java.util.EnumMap;
 import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.function.Function;
+import java.util.function.LongConsumer;
 
 /**
  * Java Vector API backend: weights stay in their memory-mapped segments (BF16 is widened in registers), activations
@@ -33,12 +34,13 @@ public final class CpuBackend implements Backend {
     private final Map<Buf, float[]> bufs = new EnumMap<>(Buf.class);
     private final Map<Tensor, float[]> normWeights = new IdentityHashMap<>();
     private final Map<Tensor, PackedBF16> packedWeights = new IdentityHashMap<>();   // engine thread only
-    private final Map<Tensor, Tensor> f8Weights = new IdentityHashMap<>();           // engine thread only
+    private final Map<Tensor, PackedF8> f8Weights = new IdentityHashMap<>();         // engine thread only
+    private LongConsumer copiedBytes = bytes -> { };                                  // engine thread only
     private final CachedWeights cache;      // the weights' run-time layout, mapped from a cache file; null: none
     private final PackedBF16 packedEmbedding;   // the tied embedding when the cache holds it only packed; else null
-    // bound once: a method reference capturing `this` at the call would allocate on every matmul of every step
-    private final Function<Tensor, PackedBF16> packer = this::packed;
-    private final Function<Tensor, Tensor> fp8Copier = this::fp8;
+    // made once: a capturing lambda at each matmul would allocate on every decode step
+    private final Function<Tensor, PackedBF16> pack = this::packed;
+    private final Function<Tensor, PackedF8> packF8 = this::packedF8;
     private final Rope rope;
     private float[] slice = new float[0];   // linearSlice's product before it is placed at its offset
     private final AttentionJob attentionJob;
@@ -279,28 +281,47 @@ public final class CpuBackend implements Backend {
     }
 
     /**
-     * BF16 weights are packed on first use (the warm-up step) and kept; FP8 weights are copied to native memory
-     * ({@link MatVecF8#inNativeMemory}); other dtypes are read in place. With a weight cache, both come from its
-     * mapping as they are.
+     * BF16 weights are packed on first use (the warm-up step) and kept; so are FP8 weights
+     * ({@link PackedF8}); other dtypes are read in place. With a weight cache, both are read from its mapping as they
+     * are.
      */
     private void matmul(Tensor weight, float[] in, float[] out, int tokens) {
         if (weight.dtype() == DType.BF16 && weight.shape().length == 2) {
-            Linear.forward(pool, packedWeights.computeIfAbsent(weight, packer), in, out, tokens);
+            Linear.forward(pool, packedWeights.computeIfAbsent(weight, pack), in, out, tokens);
         } else if (weight.dtype() == DType.F8_E4M3 && weight.shape().length == 2) {
-            Linear.forward(pool, f8Weights.computeIfAbsent(weight, fp8Copier), in, out, tokens);
+            Linear.forward(pool, f8Weights.computeIfAbsent(weight, packF8), in, out, tokens);
         } else {
             Linear.forward(pool, weight, in, out, tokens);
         }
     }
 
-    private PackedBF16 packed(Tensor weight) {
-        PackedBF16 mapped = cache == null ? null : cache.packed(weight);
-        return mapped != null ? mapped : PackedBF16.of(weight);
+    /** Whether {@link #matmul} copies {@code weight} on first use (packs a BF16 or FP8 matrix). */
+    public static boolean copiesOnFirstUse(Tensor weight) {
+        return weight.shape().length == 2 && (weight.dtype() == DType.BF16 || weight.dtype() == DType.F8_E4M3);
     }
 
-    private Tensor fp8(Tensor weight) {
-        Tensor mapped = cache == null ? null : cache.fp8(weight);
-        return mapped != null ? mapped : MatVecF8.inNativeMemory(weight);
+    /**
+     * Tells {@code copiedBytes} the checkpoint bytes of each weight as its first use copies it (the load's progress:
+     * until the copies are made ahead of time, the warm-up's first step makes them). A weight the cache holds counts
+     * as copied when first used too, so that the phase's total is reached either way.
+     */
+    public void reportCopiesTo(LongConsumer copiedBytes) {
+        this.copiedBytes = copiedBytes;
+    }
+
+    private <T> T copied(Tensor weight, T copy) {
+        copiedBytes.accept(weight.numel() * weight.dtype().bytes());
+        return copy;
+    }
+
+    private PackedBF16 packed(Tensor weight) {
+        PackedBF16 mapped = cache == null ? null : cache.packed(weight);
+        return copied(weight, mapped != null ? mapped : PackedBF16.of(weight));
+    }
+
+    private PackedF8 packedF8(Tensor weight) {
+        PackedF8 mapped = cache == null ? null : cache.packedF8(weight);
+        return copied(weight, mapped != null ? mapped : PackedF8.of(weight));
     }
 
     @Override

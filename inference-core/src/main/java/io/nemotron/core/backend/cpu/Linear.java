@@ -6,8 +6,8 @@ import io.nemotron.core.weights.Tensor;
 /**
  * y = x W^T for a batch of tokens: the one matmul entry point of the CPU backend; dispatches on the weight's
  * dtype to {@link MatVecF32}, {@link MatMulBF16} (over a {@link PackedBF16} copy), {@link MatVecF16} or
- * {@link MatVecF8} and splits the rows over the pool. An F8_E4M3 weight runs with its {@link
- * io.nemotron.core.weights.LinearScales} (ModelOpt FP8: the activations are quantized once per call, the outputs
+ * {@link MatMulF8} (over a {@link PackedF8} copy) and splits the rows over the pool. An F8_E4M3 weight runs with
+ * its {@link io.nemotron.core.weights.LinearScales} (ModelOpt FP8: the activations are quantized once per call, the outputs
  * multiplied by input_scale · weight_scale); one without scales is an error naming the tensor.
  *
  * <p>NOTE: the weight segment must be readable from the pool's threads (a global, auto or shared arena, as
@@ -26,8 +26,8 @@ public final class Linear {
     /**
      * out[t*rows + r] = sum_c W[r,c] * in[t*cols + c] for t in [0,tokens); W = weight tensor [rows, cols] of any
      * DType; for F8_E4M3, {@code (sum_c W8[r,c] * saturate_e4m3(in[t*cols + c] / input_scale)) * scales.output()}
-     * (input_scale · weight_scale in float). A BF16 weight is packed for this one call: callers on a hot path keep
-     * the {@link PackedBF16} and use {@link #forward(CpuThreadPool, PackedBF16, float[], float[], int)}.
+     * (input_scale · weight_scale in float). A BF16 or F8 weight is packed for this one call: callers on a hot path
+     * keep the {@link PackedBF16} / {@link PackedF8} and use the overloads taking them.
      */
     public static void forward(CpuThreadPool pool, Tensor weight, float[] in, float[] out, int tokens) {
         if (weight.shape().length != 2) {
@@ -37,13 +37,25 @@ public final class Linear {
             forward(pool, PackedBF16.of(weight), in, out, tokens);
             return;
         }
+        if (weight.dtype() == DType.F8_E4M3) {
+            forward(pool, PackedF8.of(weight), in, out, tokens);
+            return;
+        }
         int rows = weight.rows();
         int cols = weight.cols();
         check(weight.name(), rows, cols, in, out, tokens);
         LinearJob job = JOBS.get();
         job.prepare(weight, in, out, tokens);
-        // dynamic chunks in whole blocks of the F8 kernel's eight rows (a leftover row runs the slower one-row path)
-        run(pool, job, rows, (long) rows * cols * tokens, tokens, weight.dtype() == DType.F8_E4M3 ? MatVecF8.ROWS : 4);
+        run(pool, job, rows, (long) rows * cols * tokens, tokens, 4);
+    }
+
+    /** As above for a packed F8 weight (its scales kept by the packing); the pool splits whole groups of row blocks. */
+    static void forward(CpuThreadPool pool, PackedF8 weight, float[] in, float[] out, int tokens) {
+        check(weight.name, weight.rows, weight.cols, in, out, tokens);
+        LinearJob job = JOBS.get();
+        job.prepare(weight, in, out, tokens);
+        int groups = (weight.blocks + MatMulF8.GROUP - 1) / MatMulF8.GROUP;
+        run(pool, job, groups, (long) weight.rows * weight.cols * tokens, tokens, 1);
     }
 
     /** As above for a packed BF16 weight; the pool splits whole groups of row blocks. */

@@ -7,7 +7,7 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The activation side of an FP8 linear (vLLM's ModelOpt FP8 numerics): {@code x8 = saturate_e4m3(x / input_scale)}
- * as E4M3 values held in floats, once per Linear call (the kernel, {@link MatVecF8}, then reads them for every
+ * as E4M3 values held in floats, once per Linear call (the kernel, {@link MatMulF8}, then reads them for every
  * row).
  *
  * <p>The vector quantizer equals {@code Fp8E4m3.decode(Fp8E4m3.encode(x / inputScale))} for every float: the
@@ -34,11 +34,16 @@ public final class MatVecF8Input {
 
     /** x8[i] = the E4M3 value of in[i] / inputScale for i in [0, n). */
     public static void quantize(float[] in, int n, float inputScale, float[] x8) {
+        quantize(in, 0, n, inputScale, x8, 0);
+    }
+
+    /** x8[to + i] = the E4M3 value of in[from + i] / inputScale for i in [0, n). */
+    public static void quantize(float[] in, int from, int n, float inputScale, float[] x8, int to) {
         int upper = F.loopBound(n);
         int i = 0;
         for (; i < upper; i += L) {
-            // saturate(v) written out: a vector helper C2 does not inline boxes its vectors (see MatVecF8)
-            FloatVector v = FloatVector.fromArray(F, in, i).div(inputScale);
+            // saturate(v) written out: a vector helper C2 does not inline boxes its vectors
+            FloatVector v = FloatVector.fromArray(F, in, from + i).div(inputScale);
             FloatVector a = v.abs().min(MAX);
             IntVector bits = a.reinterpretAsInts();
             IntVector lsb = bits.lanewise(VectorOperators.LSHR, DROPPED_BITS).and(1);
@@ -47,10 +52,10 @@ public final class MatVecF8Input {
             IntVector magnitude = normal.blend(subnormal, a.compare(VectorOperators.LT, SMALLEST_NORMAL)).reinterpretAsInts();
             FloatVector signed = magnitude.or(v.reinterpretAsInts().and(SIGN)).reinterpretAsFloats();
             // a NaN's payload could carry through the integer rounding into a number: keep it NaN explicitly
-            signed.blend(v, v.test(VectorOperators.IS_NAN)).intoArray(x8, i);
+            signed.blend(v, v.test(VectorOperators.IS_NAN)).intoArray(x8, to + i);
         }
         for (; i < n; i++) {
-            x8[i] = saturate(in[i] / inputScale);
+            x8[to + i] = saturate(in[from + i] / inputScale);
         }
     }
 

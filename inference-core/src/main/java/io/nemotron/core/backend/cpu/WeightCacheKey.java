@@ -42,6 +42,7 @@ final class WeightCacheKey {
             key.put("layout." + layout.name(), Integer.toString(layout.version));
         }
         key.put("bf16_block_lanes", Integer.toString(PackedBF16.BLOCK));
+        key.put("fp8_block_lanes", Integer.toString(PackedF8.BLOCK));
         key.put("tensor_parallel", rank + "/" + ranks);
         try {
             for (String name : MODEL_JSON) {

@@ -14,6 +14,7 @@ import io.nemotron.core.model.ModelWeights;
 import io.nemotron.core.sampling.SampledTokens;
 import io.nemotron.core.sampling.SamplingBatch;
 import io.nemotron.core.backend.DeviceCommunicator;
+import io.nemotron.core.weights.ByteProgress;
 import io.nemotron.core.weights.DType;
 import io.nemotron.core.weights.DTypeCodec;
 import io.nemotron.core.weights.Tensor;
@@ -153,8 +154,14 @@ public final class CudaBackend implements Backend {
      */
     public CudaBackend(ModelConfig config, ModelWeights model, CudaDevice device, int maxRows, DeviceCommunicator comm,
                        int vocabStart, CudaGraphs graphs, KvCacheFormat kvFormat) {
+        this(config, model, device, maxRows, comm, vocabStart, graphs, kvFormat, ByteProgress.NONE);
+    }
+
+    /** As above, telling {@code upload} the weight bytes to upload and each copy's bytes (the load's progress). */
+    public CudaBackend(ModelConfig config, ModelWeights model, CudaDevice device, int maxRows, DeviceCommunicator comm,
+                       int vocabStart, CudaGraphs graphs, KvCacheFormat kvFormat, ByteProgress upload) {
         this(config, model, device, maxRows, comm, vocabStart, graphs, kvFormat,
-                kernels -> DeviceWeights.upload(device, model));
+                (Function<CudaModule, DeviceWeights>) kernels -> DeviceWeights.upload(device, model, upload));
     }
 
     /** Refuses, naming {@code --kv-cache-dtype}, a KV cache dtype the CUDA kernels do not read (FP32). */
@@ -173,7 +180,8 @@ public final class CudaBackend implements Backend {
      */
     public static CudaBackend withRandomWeights(ModelConfig config, CudaDevice device, int maxRows, long seed) {
         return new CudaBackend(config, null, device, maxRows, null, 0, CudaGraphs.on(), bf16Cache(config),
-                kernels -> DeviceWeights.random(device, new FillKernels(kernels), config, seed));
+                (Function<CudaModule, DeviceWeights>) kernels -> DeviceWeights.random(device, new FillKernels(kernels),
+                        config, seed));
     }
 
     private CudaBackend(ModelConfig config, ModelWeights model, CudaDevice device, int maxRows, DeviceCommunicator comm,

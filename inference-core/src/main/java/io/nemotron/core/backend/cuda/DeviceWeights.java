@@ -2,6 +2,7 @@ package io.nemotron.core.backend.cuda;
 
 import io.nemotron.core.config.ModelConfig;
 import io.nemotron.core.model.ModelWeights;
+import io.nemotron.core.weights.ByteProgress;
 import io.nemotron.core.weights.CheckpointLayout;
 import io.nemotron.core.weights.DType;
 import io.nemotron.core.weights.DTypeCodec;
@@ -12,10 +13,12 @@ import io.nemotron.core.weights.WeightsException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.LongConsumer;
 
 /**
  * Every weight of a model uploaded once, as BF16 (STYLE point 3: weights stay where they are used). BF16 checkpoints
@@ -40,10 +43,22 @@ final class DeviceWeights implements AutoCloseable {
     private ModelWeights model;   // the random path's shape-only tensors; null for uploaded weights
 
     static DeviceWeights upload(CudaDevice device, ModelWeights w) {
+        return upload(device, w, ByteProgress.NONE);
+    }
+
+    /** As above, telling {@code progress} the device bytes to upload, then each copy's bytes as it is made. */
+    static DeviceWeights upload(CudaDevice device, ModelWeights w, ByteProgress progress) {
         DeviceWeights d = new DeviceWeights();
         try {
+            Set<Tensor> distinct = Collections.newSetFromMap(new IdentityHashMap<>());
+            distinct.addAll(w.tensors());   // a tied lm_head is the embedding: added once
+            long total = 0;
+            for (Tensor t : distinct) {
+                total += deviceBytes(t);
+            }
+            LongConsumer uploaded = progress.begin(total);
             for (Tensor t : w.tensors()) {
-                d.add(device, t);   // a tied lm_head is the embedding: added once
+                d.add(device, t, uploaded);
             }
             return d;
         } catch (RuntimeException e) {
@@ -120,12 +135,17 @@ final class DeviceWeights implements AutoCloseable {
         public void close() {}
     }
 
-    private void add(CudaDevice device, Tensor t) {
+    /** Bytes {@code t} takes on the device: 2 a weight (BF16), 1 for FP8 codes. */
+    static long deviceBytes(Tensor t) {
+        return t.dtype() == DType.F8_E4M3 ? t.numel() : t.numel() * 2;
+    }
+
+    private void add(CudaDevice device, Tensor t, LongConsumer uploaded) {
         if (buffers.containsKey(t)) {
             return;
         }
         if (t.dtype() == DType.F8_E4M3) {
-            addFp8(device, t);
+            addFp8(device, t, uploaded);
             return;
         }
         long n = t.numel();
@@ -137,11 +157,12 @@ final class DeviceWeights implements AutoCloseable {
             int count = (int) Math.min(staging.length, n - from);
             toBf16(t, from, staging, count);
             buf.uploadAt(from * 2, staging, count);
+            uploaded.accept(count * 2L);
         }
     }
 
     /** An FP8 linear weight: its E4M3 codes, byte for byte; its scales stay on the host (the GEMM's alpha). */
-    private void addFp8(CudaDevice device, Tensor t) {
+    private void addFp8(CudaDevice device, Tensor t, LongConsumer uploaded) {
         t.requireScales();
         if (t.shape().length != 2) {
             throw new WeightsException("tensor " + t.name() + " is F8_E4M3 with shape " + t.shapeString()
@@ -156,6 +177,7 @@ final class DeviceWeights implements AutoCloseable {
             int count = (int) Math.min(staging.length, n - from);
             MemorySegment.copy(t.data(), ValueLayout.JAVA_BYTE, from, staging, 0, count);
             buf.uploadAt(from, staging, count);
+            uploaded.accept(count);
         }
     }
 

@@ -49,7 +49,7 @@ class MatVecParityTest {
         List<Arguments> cases = new ArrayList<>();
         for (DType dtype : DType.values()) {
             if (dtype == DType.F8_E4M3) {
-                continue;   // quantizes its input and scales its output: MatVecF8Test checks it against its own spec
+                continue;   // quantizes its input and scales its output: MatMulF8Test checks it against its own spec
             }
             for (int cols : COLS) {
                 for (int tokens : TOKENS) {

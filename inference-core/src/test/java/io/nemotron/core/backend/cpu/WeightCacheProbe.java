@@ -4,6 +4,7 @@ import io.nemotron.core.backend.KvCacheDtype;
 import io.nemotron.core.model.SingleSequence;
 import io.nemotron.core.runtime.KvCacheChoice;
 import io.nemotron.core.runtime.LoadedModel;
+import io.nemotron.core.weights.LoadProgress;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -29,7 +30,7 @@ public final class WeightCacheProbe {
     /** The logits of {@link #PROMPT}'s last token as raw bits, comma separated: equal strings, equal bits. */
     static String logitBits(Path model, WeightCacheOptions options) {
         try (LoadedModel m = LoadedModel.openCpu(model, 2, LoadedModel.DEFAULT_PREFILL_CHUNK, 1,
-                KvCacheChoice.of(KvCacheDtype.FP32), options, bytes -> { })) {
+                KvCacheChoice.of(KvCacheDtype.FP32), LoadProgress.start(model.toString()), options)) {
             float[] logits = new float[m.config().vocabSize()];
             new SingleSequence(m.forwardPass(), 64).forward(PROMPT, PROMPT.length, logits);
             StringJoiner out = new StringJoiner(",");

@@ -56,7 +56,7 @@ import org.junit.jupiter.api.Test;
  * So |gpu - ref| <= U·|ref| + (n + 2)·U32·alpha·Σ|x8·w8|, stated with a factor 2 of slack on the FP32 term for the
  * second-order products of those roundings.
  *
- * <p>And against the CPU backend's FP8 linear (MatVecF8, FP32 activations) on the same BF16 inputs, in the style of
+ * <p>And against the CPU backend's FP8 linear (MatMulF8, FP32 activations) on the same BF16 inputs, in the style of
  * BackendOpParityGpuTest: the CPU quantizes the same values by the same rule and sums the same exact products in FP32
  * in its own order (n·U32·Σ of the exact sum), then scales once; so |gpu - cpu| <= U·|cpu| +
  * 3(n + 2)·U32·alpha·Σ|x8·w8| (the two FP32 terms added, the BF16 rounding taken relative to the CPU's value).

@@ -11,16 +11,16 @@ import java.lang.foreign.ValueLayout;
 /**
  * The FP8 kernel against the BF16 one on the same shapes, side by side in one process: calls per second of a
  * Linear (the ratio is what FP8 buys a decode step) and weight GB/s against the streaming read bandwidth. A tuning
- * aid for {@link MatVecF8}; the end-to-end claim is {@code nemotron bench decode --dtypes bf16,fp8}. Run:
+ * aid for {@link MatMulF8}; the end-to-end claim is {@code nemotron bench decode --dtypes bf16,fp8}. Run:
  * {@code java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -cp inference-core/target/classes
- * io.nemotron.core.backend.cpu.MatVecF8Benchmark [threads] [tokens]} (defaults 2 and 1).
+ * io.nemotron.core.backend.cpu.Fp8KernelBenchmark [threads] [tokens]} (defaults 2 and 1).
  */
-public final class MatVecF8Benchmark {
+public final class Fp8KernelBenchmark {
 
     /** {rows, cols}: the 1B shape's down and gate/up projections, and one too large for any cache (256 MiB bf16). */
     private static final int[][] SHAPES = {{2048, 8192}, {8192, 2048}, {16384, 8192}};
 
-    private MatVecF8Benchmark() {}
+    private Fp8KernelBenchmark() {}
 
     public static void main(String[] args) {
         int threads = args.length > 0 ? Integer.parseInt(args[0]) : 2;
@@ -63,8 +63,9 @@ public final class MatVecF8Benchmark {
             }
             float[] out = new float[tokens * rows];
             PackedBF16 packed = dtype == DType.BF16 ? PackedBF16.of(weight) : null;
+            PackedF8 packed8 = dtype == DType.F8_E4M3 ? PackedF8.of(weight) : null;
             Runnable call = packed != null ? () -> Linear.forward(pool, packed, in, out, tokens)
-                    : () -> Linear.forward(pool, weight, in, out, tokens);
+                    : () -> Linear.forward(pool, packed8, in, out, tokens);
             long start = System.nanoTime();
             while (System.nanoTime() - start < 1_500_000_000L) {
                 call.run();

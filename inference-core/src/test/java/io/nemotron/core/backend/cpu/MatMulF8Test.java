@@ -23,10 +23,10 @@ import org.junit.jupiter.api.Test;
  * The CPU FP8 linear (ModelOpt numerics: {@code x8 = saturate_e4m3(x / input_scale)}, {@code y = (x8 · W8ᵀ) ·
  * (input_scale · weight_scale)} accumulated in FP32) against oracles written here: E4M3 decoded by its definition
  * ({@link TestTensors#e4m3ToDouble}), saturate_e4m3 as a brute-force nearest search over the 127 finite magnitudes,
- * dot products in double. The vector kernel is held to its scalar twin bit for bit (the rule in {@link MatVecF8}'s
- * class comment), over shapes that are multiples of no vector length.
+ * dot products in double. The vector kernel is held to its scalar twin bit for bit (the rule in {@link MatMulF8}'s
+ * class comment), over shapes that are multiples of no vector length, split over row-block ranges as threads run them.
  */
-class MatVecF8Test {
+class MatMulF8Test {
 
     private static final double EPS = 0x1p-24;   // float unit roundoff
     /** Every finite non-negative E4M3 value, by code (0x00 .. 0x7E). */
@@ -149,7 +149,8 @@ class MatVecF8Test {
 
     // ---- the kernel and its twin --------------------------------------------------------------------------------
 
-    private static final int[] ROWS = {1, 2, 3, 5, 34};
+    /** With 16-lane vectors: 1 to 9 row blocks, so groups of four blocks, pairs of blocks and single ones all run. */
+    private static final int[] ROWS = {1, 2, 3, 5, 34, 70, 130};
     private static final int[] COLS = {1, 7, 15, 16, 17, 31, 32, 33, 47, 64, 173, 1000, 1037};
 
     @Test
@@ -194,17 +195,30 @@ class MatVecF8Test {
     private static void checkTwin(MemorySegment w, int rows, int cols, float[] x8, int tokens, float outScale,
                                   String what) {
         float[] scalar = new float[tokens * rows];
-        MatVecF8.rowsScalar(w, rows, cols, x8, scalar, tokens, 0, rows, outScale);
-        float[] vector = new float[tokens * rows];
-        int split = rows / 2 + 1;   // two ranges, as two threads would run them (an odd first row when rows > 2)
-        MatVecF8.rowsVector(w, rows, cols, x8, vector, tokens, 0, Math.min(split, rows), outScale);
-        MatVecF8.rowsVector(w, rows, cols, x8, vector, tokens, Math.min(split, rows), rows, outScale);
+        MatMulF8.rowsScalar(w, rows, cols, x8, scalar, tokens, 0, rows, outScale);
+        float[] vector = vector(w, rows, cols, x8, tokens, outScale);
         for (int i = 0; i < scalar.length; i++) {
             int at = i;
             assertEquals(Float.floatToRawIntBits(scalar[i]), Float.floatToRawIntBits(vector[i]),
                     () -> what + ": token " + at / rows + " row " + at % rows + ": twin " + scalar[at] + ", vector "
                             + vector[at]);
         }
+    }
+
+    /** The packed kernel over row-major codes: packed here, x8 zero-padded to the quad, run as two block ranges. */
+    private static float[] vector(MemorySegment w, int rows, int cols, float[] x8, int tokens, float outScale) {
+        PackedF8 packed = PackedF8.of(new Tensor("test", DType.F8_E4M3, new long[] {rows, cols}, w,
+                new LinearScales(1f, 1f)));
+        int stride = packed.paddedCols();
+        float[] padded = new float[tokens * stride];
+        for (int t = 0; t < tokens; t++) {
+            System.arraycopy(x8, t * cols, padded, t * stride, cols);
+        }
+        float[] vector = new float[tokens * rows];
+        int split = packed.blocks / 2 + 1;   // two ranges, as two threads would run them (an odd first range)
+        MatMulF8.rowBlocks(packed, padded, vector, tokens, 0, Math.min(split, packed.blocks), outScale);
+        MatMulF8.rowBlocks(packed, padded, vector, tokens, Math.min(split, packed.blocks), packed.blocks, outScale);
+        return vector;
     }
 
     @Test
@@ -215,7 +229,7 @@ class MatVecF8Test {
             float[] x8 = randomE4m3Values(tokens * cols, new SplittableRandom(cols + 1));
             float outScale = 0.37f;
             float[] out = new float[tokens * rows];
-            MatVecF8.rowsScalar(w.tensor().data(), rows, cols, x8, out, tokens, 0, rows, outScale);
+            MatMulF8.rowsScalar(w.tensor().data(), rows, cols, x8, out, tokens, 0, rows, outScale);
             for (int t = 0; t < tokens; t++) {
                 for (int r = 0; r < rows; r++) {
                     double sum = 0, abs = 0;
@@ -236,7 +250,7 @@ class MatVecF8Test {
     /** Documented, not wanted: the bit trick reads the NaN codes as ±480 (a checkpoint has no NaN weights). */
     @Test
     void nanCodesReadAs480InTheVectorKernel() {
-        int cols = 3 * MatVecF8.L + 5;   // codes in both the vector part and the scalar tail
+        int cols = 53;   // codes in whole quads and in the zero-padded last one
         MemorySegment w = Arena.ofAuto().allocate(2L * cols);
         for (int c = 0; c < cols; c++) {
             w.set(ValueLayout.JAVA_BYTE, c, c == 2 || c == cols - 1 ? (byte) 0x7F : 0);
@@ -244,9 +258,7 @@ class MatVecF8Test {
         }
         float[] x8 = new float[cols];
         Arrays.fill(x8, 1f);
-        float[] out = new float[2];
-        MatVecF8.rowsVector(w, 2, cols, x8, out, 1, 0, 2, 1f);
-        assertArrayEquals(new float[] {960f, -960f}, out);
+        assertArrayEquals(new float[] {960f, -960f}, vector(w, 2, cols, x8, 1, 1f));
     }
 
     private static float[] randomE4m3Values(int n, SplittableRandom random) {
