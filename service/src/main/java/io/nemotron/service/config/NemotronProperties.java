@@ -1,5 +1,6 @@
 package io.nemotron.service.config;
 
+import org.springframework.boot.context.properties.bind.ConstructorBinding;
 import io.nemotron.core.backend.cpu.WeightCacheOptions;
 import io.nemotron.core.backend.cuda.CudaGraphs;
 import io.nemotron.core.engine.EngineConfig;
@@ -31,13 +32,17 @@ public record NemotronProperties(Model model, Engine engine, Grpc grpc) {
                         String weightCacheDir) {
         public static final Duration DEFAULT_LOAD_PROGRESS_INTERVAL = Duration.ofSeconds(5);
 
-        /** Without the weight cache's settings: the cache on, in its default fallback folder. */
+        /**
+         * Without the weight cache's settings, for code that builds the properties itself: the cache OFF, as before it
+         * existed (bound from configuration, an unset {@code weight-cache} is on).
+         */
         public Model(String path, String backend, int threads, Duration warmupTimeout, int tensorParallel,
                      String cudaGraphs, String kvCacheDtype, Duration loadProgressInterval) {
             this(path, backend, threads, warmupTimeout, tensorParallel, cudaGraphs, kvCacheDtype, loadProgressInterval,
-                    "on", null);
+                    "off", null);
         }
 
+        @ConstructorBinding   // the one Spring binds (the record has a shorter constructor beside it)
         public Model {
             if (loadProgressInterval == null) {
                 loadProgressInterval = DEFAULT_LOAD_PROGRESS_INTERVAL;

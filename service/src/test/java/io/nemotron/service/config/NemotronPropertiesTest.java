@@ -33,7 +33,9 @@ class NemotronPropertiesTest {
 
     @Test
     void weightCacheIsOnUnlessTurnedOffAndABadValueIsRefusedNamingTheProperty() {
-        assertThat(model(null).weightCacheOptions().enabled()).isTrue();
+        var unset = new NemotronProperties.Model("demo", "cpu", 1, Duration.ofMinutes(1), 1, "on", null, null, null, null);
+        assertThat(unset.weightCacheOptions().enabled()).isTrue();
+        assertThat(model(null).weightCacheOptions().enabled()).isFalse();
         var off = new NemotronProperties.Model("demo", "cpu", 1, Duration.ofMinutes(1), 1, "on", null, null, "off", "/w");
         assertThat(off.weightCacheOptions().enabled()).isFalse();
         assertThat(off.weightCacheOptions().fallbackDir()).isEqualTo(java.nio.file.Path.of("/w"));
