@@ -1,5 +1,7 @@
 package io.nemotron.core.testing;
 
+import java.util.SplittableRandom;
+
 /**
  * Where {@link NasFloat64Reference} rounds: the arithmetic stays float64 throughout; a precision only says what a value
  * becomes when a backend would store it (an activation buffer, a row-parallel partial sum, an FP8 code).
@@ -55,6 +57,69 @@ public sealed interface Precision {
         @Override
         public double store(double x) {
             return bf16(x);
+        }
+
+        /**
+         * x (a stored BF16 value) and scale (an F32 tensor) are floats, so their float64 quotient rounded to float is
+         * the correctly rounded FP32 quotient (53 >= 2 · 24 + 2 bits: the double rounding is innocuous).
+         */
+        @Override
+        public double fp8(double x, double scale) {
+            return NasFloat64Reference.e4m3((float) (x / scale));
+        }
+
+        @Override
+        public int rowParallelParts() {
+            return tensorParallel;
+        }
+    }
+
+    /**
+     * A model of the FP32 arithmetic inside the CUDA kernels, for bounding what it does to the logits: as {@link
+     * Bf16Activations}, but each value is multiplied by {@code 1 + δ}, δ uniform in ±{@code epsilon} (seeded), before it
+     * is stored. Where a float64 value lies within that distance of a BF16 midpoint the stored value moves by one BF16
+     * ulp, as the device's FP32 value may, and from there on through every later op (an FP8 input may then cross an
+     * E4M3 midpoint too). Exact values are not jittered (a residual add of two BF16 values, a product of two, the
+     * second RMSNorm rounding: the device computes them exactly as well, and breaks their BF16 ties to even as the
+     * oracle does), nor is the FP8 quantizer's division, which the oracle does exactly as the device's FP32 one.
+     */
+    final class Fp32Noise implements Precision {
+        private final int tensorParallel;
+        private final double epsilon;
+        private final SplittableRandom random;
+
+        public Fp32Noise(int tensorParallel, double epsilon, long seed) {
+            if (tensorParallel < 1 || !(epsilon >= 0 && epsilon < 0x1p-8)) {
+                throw new IllegalArgumentException("tensorParallel must be >= 1 and epsilon in [0, 2^-8), got "
+                        + tensorParallel + ", " + epsilon);
+            }
+            this.tensorParallel = tensorParallel;
+            this.epsilon = epsilon;
+            this.random = new SplittableRandom(seed);
+        }
+
+        private long stores;
+        private long flips;
+
+        @Override
+        public double store(double x) {
+            // a float64 result that is a float was exact (an inexact one lands on a float once in 2^29), and so is the
+            // kernel's FP32 result of the same exact operation (a residual add of two BF16 values, a product of two):
+            // jittering it would break the exact BF16 ties the device breaks to even as the oracle does
+            double stored = x == (float) x ? bf16(x) : bf16(x * (1 + epsilon * (2 * random.nextDouble() - 1)));
+            stores++;
+            flips += stored == bf16(x) ? 0 : 1;
+            return stored;
+        }
+
+        /** Values stored so far. */
+        public long stores() {
+            return stores;
+        }
+
+        /** Of those, how many the jitter moved to the other BF16 neighbour. */
+        public long flips() {
+            return flips;
         }
 
         @Override
