@@ -221,6 +221,7 @@ class CudaFp8CheckpointGpuTest {
         double worst = 0;
         int exact = 0;
         int same = 0;
+        int decisive = 0;   // steps whose oracle margin exceeds twice the bound: the ids there must agree
         StringBuilder parted = new StringBuilder();
         for (int c = 0; c < prompts.length; c++) {
             SingleSequence seq = new SingleSequence(model, prompts[c].length + STEPS);
@@ -242,6 +243,7 @@ class CudaFp8CheckpointGpuTest {
                 int id = argmax(logits);
                 int expectedId = expected.ids()[c][s];
                 double margin = NasFloat64Reference.margin(ref);
+                decisive += margin > 2 * bound ? 1 : 0;
                 if (id == expectedId) {
                     same++;
                 } else if (margin > 2 * bound) {
@@ -256,10 +258,10 @@ class CudaFp8CheckpointGpuTest {
                 }
             }
         }
-        System.out.printf("FP8 oracle, %s, %s: max |logit - oracle| = %.2e (bound %.3f, the FP32 noise model); logits"
-                + " within %.0e at %d and ids the oracle's at %d of %d steps%s%n", run,
-                teacherForced ? "teacher-forced" : "free-running", worst, bound, EXACT, exact, same,
-                prompts.length * STEPS, parted);
+        System.out.printf("BF16-activation oracle, %s, %s: max |logit - oracle| = %.2e (bound %.3f, the FP32 noise"
+                + " model); of %d steps, logits within %.0e at %d, ids the oracle's at %d (asserted at the %d whose"
+                + " margin exceeds twice the bound)%s%n", run, teacherForced ? "teacher-forced" : "free-running", worst,
+                bound, prompts.length * STEPS, EXACT, exact, same, decisive, parted);
     }
 
     private static int argmax(float[] v) {
