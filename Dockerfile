@@ -69,7 +69,24 @@ gc=-XX:+UseG1GC
 case " $JDK_JAVA_OPTIONS " in
   *-XX:+UseSerialGC*|*-XX:+UseParallelGC*|*-XX:+UseG1GC*|*-XX:+UseZGC*|*-XX:+UseShenandoahGC*|*-XX:+UseEpsilonGC*) gc= ;;
 esac
+# Memory as ./nemotron serve sets it (README "Memory"): heap = KV pool (1 GiB by default, on the heap on the CPU
+# backend) + 512 MiB; direct memory capped by the container's limit, not by the heap; idle heap returned to the OS.
+# JDK_JAVA_OPTIONS (the chart's jvmOptions) naming a heap limit or a direct memory cap replaces ours.
+heap=-Xmx1536m
+case " $JDK_JAVA_OPTIONS " in
+  *-Xmx*|*-XX:MaxHeapSize=*|*-XX:MaxRAM=*|*-XX:MaxRAMPercentage=*) heap= ;;
+esac
+direct=
+case " $JDK_JAVA_OPTIONS " in
+  *-XX:MaxDirectMemorySize=*) ;;
+  *) limit=$(cat /sys/fs/cgroup/memory.max 2>/dev/null || echo max)
+     total=$(( $(sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo) * 1024 ))
+     case "$limit" in ''|max|*[!0-9]*) limit=$total ;; esac
+     [ "$limit" -lt "$total" ] || limit=$total
+     direct=-XX:MaxDirectMemorySize=$limit ;;
+esac
 exec java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED $gc -Xss4m \
+  $heap $direct -XX:-AlwaysPreTouch -XX:G1PeriodicGCInterval=60000 \
   -jar /app/nemotron-serve.jar "$@"
 EOF
 USER 10001:10001

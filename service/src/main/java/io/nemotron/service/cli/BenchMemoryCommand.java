@@ -121,7 +121,7 @@ final class BenchMemoryCommand implements Callable<Integer> {
             return ModelPaths.resolve(source.model);
         }
         BenchShape shape = BenchShape.parse(source.shape);
-        Path checkpoint = new DecodeBenchmark(workDir, 1, 1, 1, 1).checkpoint(shape, DType.BF16);
+        Path checkpoint = new DecodeBenchmark(workDir, 1, 1, 2, 1).checkpoint(shape, DType.BF16);
         return ServableCheckpoint.of(checkpoint, workDir.resolve(shape.label() + "-bf16-served"));
     }
 

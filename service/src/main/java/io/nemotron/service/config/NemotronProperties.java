@@ -26,11 +26,14 @@ public record NemotronProperties(Model model, Engine engine, Grpc grpc) {
      * @param kvCacheDtype   {@code auto} (default when unset), {@code fp32}, {@code bf16} or {@code fp8}: the KV cache's
      *                       element type (auto: FP8 when the checkpoint's quantization config says so, else BF16)
      * @param loadProgressInterval how often the log shows the load's progress (default 5 s when unset)
+     * @param warmupTokens   the most tokens the warm-up generates before SERVING (default when unset: 2048); it ends
+     *                       sooner, once the JIT has settled on the batch-1 path (see the service's Warmup)
      */
     public record Model(String path, String backend, int threads, Duration warmupTimeout, int tensorParallel,
                         String cudaGraphs, String kvCacheDtype, Duration loadProgressInterval, String weightCache,
-                        String weightCacheDir) {
+                        String weightCacheDir, Integer warmupTokens) {
         public static final Duration DEFAULT_LOAD_PROGRESS_INTERVAL = Duration.ofSeconds(5);
+        public static final int DEFAULT_WARMUP_TOKENS = 2048;
 
         /**
          * Without the weight cache's settings, for code that builds the properties itself: the cache OFF, as before it
@@ -39,11 +42,17 @@ public record NemotronProperties(Model model, Engine engine, Grpc grpc) {
         public Model(String path, String backend, int threads, Duration warmupTimeout, int tensorParallel,
                      String cudaGraphs, String kvCacheDtype, Duration loadProgressInterval) {
             this(path, backend, threads, warmupTimeout, tensorParallel, cudaGraphs, kvCacheDtype, loadProgressInterval,
-                    "off", null);
+                    "off", null, null);
         }
 
         @ConstructorBinding   // the one Spring binds (the record has a shorter constructor beside it)
         public Model {
+            if (warmupTokens == null) {
+                warmupTokens = DEFAULT_WARMUP_TOKENS;
+            }
+            if (warmupTokens < 1) {
+                throw new IllegalArgumentException("nemotron.model.warmup-tokens must be >= 1, got " + warmupTokens);
+            }
             if (loadProgressInterval == null) {
                 loadProgressInterval = DEFAULT_LOAD_PROGRESS_INTERVAL;
             }

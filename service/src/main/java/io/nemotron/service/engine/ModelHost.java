@@ -131,6 +131,10 @@ public class ModelHost implements SmartLifecycle {
         StartupMemoryPlan.log(model, engineConfig);
         InferenceEngine engine;
         try {
+            if (!"cuda".equals(m.backend())) {
+                HeapFit.check(HeapFit.kvPoolBytes(engineConfig, model.kvBytesPerToken() * engineConfig.blockSize()),
+                        Runtime.getRuntime().maxMemory());
+            }
             if (model.tokenizer() == null) {
                 throw new IllegalArgumentException(dir + ": no tokenizer.json; the server needs one");
             }
@@ -141,7 +145,11 @@ public class ModelHost implements SmartLifecycle {
         }
         ServingModel serving;
         try {
-            Warmup.run(engine, ServingModel.probePrompt(model), m.warmupTimeout());
+            Warmup.Report warm = Warmup.run(engine, ServingModel.probePrompt(model), m.warmupTokens(),
+                    model.config().maxPositionEmbeddings(), m.warmupTimeout());
+            log.info("warm-up: {} tokens in {} rounds, {} ms; {}", warm.tokens(), warm.rounds(), warm.millis(),
+                    warm.settled() ? "the JIT has settled" : "nemotron.model.warmup-tokens ran out before the JIT "
+                            + "settled: the first requests may decode slower");
             serving = new ServingModel(model, engine, ChatPreparer.of(PromptBuilder.forModel(dir),
                     model.tokenizer(), model.config().maxPositionEmbeddings()),
                     ModelInfos.of(model, model.backendName()));

@@ -414,8 +414,8 @@ class CudaEmulatorIT {
     /** Faulted steps: 5 requests open the breaker (as in EngineCircuitBreakerTest), then 2 half-open probes fail. */
     private static final int FAULTED_STEPS = 7;
     /**
-     * The burst starts at step 20 of the server's life: the warm-up (1 step) and two 8-token requests run clean, the
-     * third request fails at its third step. Per step of the demo model at TP 2, rank 1 makes 64 kernel launches and 17
+     * The burst starts at step 20 of the server's life: the warm-up (1 step: warmup-tokens 1) and two 8-token requests
+     * run clean, the third request fails at its third step. Per step of the demo model at TP 2, rank 1 makes 64 kernel launches and 17
      * NCCL collectives (measured on the emulator by bisecting {@code skip} over a 1- and an 8-token generate: the
      * faults land at calls 64 and 512, 17 and 34); the offsets put the fault mid-step. The scenario only needs the
      * burst to start after the first clean request: a kernel change that moves it is absorbed (up to 40 requests are
@@ -447,8 +447,11 @@ class CudaEmulatorIT {
         int port = freePort();
         int management = freePort();
         // EngineCircuitBreakerTest's settings, with 3 s open instead of 1.5 s: the emulated server answers slower
+        // a 1-token warm-up (one step) keeps the step count below, on which the fault offsets rest
         Path config = Files.writeString(tmp.resolve("breaker.yaml"), """
                 nemotron:
+                  model:
+                    warmup-tokens: 1
                   admission:
                     breaker:
                       minimum-number-of-calls: 5

@@ -122,4 +122,56 @@ class LauncherIT {
         assertEquals(3, r.code(), r.out() + r.err());
         assertTrue(r.err().contains("no JDK 25 found"), r.err());
     }
+
+    // ---- the server's JVM memory (issue 19): heap for the KV pool, direct memory not capped by it, the override --------
+
+    /** {@code -XX:+PrintFlagsFinal}'s value and origin of each flag the JVM started with. */
+    private static Map<String, String[]> finalFlags(String javaOpts, String... args) throws Exception {
+        Result r = nemotron(Map.of("NEMOTRON_JAVA_OPTS", javaOpts + " -XX:+PrintFlagsFinal"), null, args);
+        assertEquals(0, r.code(), r.err());
+        Map<String, String[]> flags = new java.util.HashMap<>();
+        var line = java.util.regex.Pattern.compile("^\\s*\\S+\\s+(\\w+)\\s+=\\s+(\\S*)\\s+\\{[^}]*\\}\\s+\\{([^}]*)\\}");
+        r.out().lines().map(line::matcher).filter(java.util.regex.Matcher::find)
+                .forEach(m -> flags.put(m.group(1), new String[] {m.group(2), m.group(3)}));
+        assertTrue(flags.containsKey("MaxHeapSize"), r.out());
+        return flags;
+    }
+
+    /** MemTotal, or the cgroup v2 limit when lower: the machine's memory as the launcher reads it. */
+    private static long machineMemory() throws IOException {
+        long total = Files.readAllLines(Path.of("/proc/meminfo")).stream().filter(l -> l.startsWith("MemTotal:"))
+                .mapToLong(l -> Long.parseLong(l.replaceAll("\\D", "")) * 1024).findFirst().orElseThrow();
+        Path cgroup = Path.of("/sys/fs/cgroup/memory.max");
+        String limit = Files.isReadable(cgroup) ? Files.readString(cgroup).strip() : "max";
+        return limit.matches("\\d+") ? Math.min(total, Long.parseLong(limit)) : total;
+    }
+
+    @Test
+    void serveGetsAHeapForTheKvPoolAndDirectMemoryUpToTheMachine() throws Exception {
+        Map<String, String[]> f = finalFlags("", "serve", "--help");
+        // application.yaml's kv-cache-size 1GB + 512 MiB (README "Memory")
+        assertArrayEquals(new String[] {Long.toString(1536L << 20), "command line"}, f.get("MaxHeapSize"));
+        // Arena.allocate counts against MaxDirectMemorySize, which would default to the heap's size
+        assertEquals(Long.toString(machineMemory()), f.get("MaxDirectMemorySize")[0]);
+        assertEquals("60000", f.get("G1PeriodicGCInterval")[0]);
+        assertEquals("false", f.get("AlwaysPreTouch")[0]);
+        assertEquals("true", f.get("UseG1GC")[0]);
+    }
+
+    @Test
+    void nemotronJavaOptsReplacesTheHeapAndDirectMemoryDefaults() throws Exception {
+        Map<String, String[]> f = finalFlags("-Xmx3g -XX:MaxDirectMemorySize=1g", "serve", "--help");
+        assertEquals(Long.toString(3L << 30), f.get("MaxHeapSize")[0]);
+        assertEquals(Long.toString(1L << 30), f.get("MaxDirectMemorySize")[0]);
+        // a percentage of the machine is a heap limit too: the launcher's -Xmx, which would win over it, is left out
+        Map<String, String[]> pct = finalFlags("-XX:MaxRAMPercentage=10", "serve", "--help");
+        assertEquals("ergonomic", pct.get("MaxHeapSize")[1]);
+    }
+
+    @Test
+    void theOneShotToolsKeepTheJvmsDefaults() throws Exception {
+        Map<String, String[]> f = finalFlags("", "inspect", "--help");
+        assertEquals("ergonomic", f.get("MaxHeapSize")[1]);
+        assertEquals("default", f.get("G1PeriodicGCInterval")[1]);
+    }
 }

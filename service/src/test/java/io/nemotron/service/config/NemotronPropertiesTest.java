@@ -33,14 +33,14 @@ class NemotronPropertiesTest {
 
     @Test
     void weightCacheIsOnUnlessTurnedOffAndABadValueIsRefusedNamingTheProperty() {
-        var unset = new NemotronProperties.Model("demo", "cpu", 1, Duration.ofMinutes(1), 1, "on", null, null, null, null);
+        var unset = new NemotronProperties.Model("demo", "cpu", 1, Duration.ofMinutes(1), 1, "on", null, null, null, null, null);
         assertThat(unset.weightCacheOptions().enabled()).isTrue();
         assertThat(model(null).weightCacheOptions().enabled()).isFalse();
-        var off = new NemotronProperties.Model("demo", "cpu", 1, Duration.ofMinutes(1), 1, "on", null, null, "off", "/w");
+        var off = new NemotronProperties.Model("demo", "cpu", 1, Duration.ofMinutes(1), 1, "on", null, null, "off", "/w", null);
         assertThat(off.weightCacheOptions().enabled()).isFalse();
         assertThat(off.weightCacheOptions().fallbackDir()).isEqualTo(java.nio.file.Path.of("/w"));
         assertThatThrownBy(() -> new NemotronProperties.Model("demo", "cpu", 1, Duration.ofMinutes(1), 1, "on", null,
-                null, "maybe", null)).isInstanceOf(IllegalArgumentException.class)
+                null, "maybe", null, null)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("nemotron.model.weight-cache 'maybe': on or off");
     }
 }

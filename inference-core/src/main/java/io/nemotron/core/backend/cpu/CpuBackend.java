@@ -36,6 +36,9 @@ public final class CpuBackend implements Backend {
     private final Map<Tensor, PackedBF16> packedWeights = new IdentityHashMap<>();   // engine thread only
     private final Map<Tensor, PackedF8> f8Weights = new IdentityHashMap<>();         // engine thread only
     private LongConsumer copiedBytes = bytes -> { };                                  // engine thread only
+    // weights matmul has prepared on first use (packed, or looked up in the cache): after the server's warm-up this
+    // must not grow (a request would pay for it)
+    private volatile long weightPreparations;
     private final CachedWeights cache;      // the weights' run-time layout, mapped from a cache file; null: none
     private final PackedBF16 packedEmbedding;   // the tied embedding when the cache holds it only packed; else null
     // made once: a capturing lambda at each matmul would allocate on every decode step
@@ -311,7 +314,13 @@ public final class CpuBackend implements Backend {
 
     private <T> T copied(Tensor weight, T copy) {
         copiedBytes.accept(weight.numel() * weight.dtype().bytes());
+        weightPreparations++; // only the engine thread writes (see the maps above)
         return copy;
+    }
+
+    /** Weights {@link #matmul} has prepared so far on first use: the work the server's warm-up must have done. */
+    public long weightPreparations() {
+        return weightPreparations;
     }
 
     private PackedBF16 packed(Tensor weight) {
