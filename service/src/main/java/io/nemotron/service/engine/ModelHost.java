@@ -146,7 +146,7 @@ public class ModelHost implements SmartLifecycle {
         ServingModel serving;
         try {
             Warmup.Report warm = Warmup.run(engine, ServingModel.probePrompt(model), m.warmupTokens(),
-                    model.config().maxPositionEmbeddings(), m.warmupTimeout());
+                    model.config().maxPositionEmbeddings(), model.config().vocabSize(), m.warmupTimeout());
             log.info("warm-up: {} tokens in {} rounds, {} ms; {}", warm.tokens(), warm.rounds(), warm.millis(),
                     warm.settled() ? "the JIT has settled" : "nemotron.model.warmup-tokens ran out before the JIT "
                             + "settled: the first requests may decode slower");

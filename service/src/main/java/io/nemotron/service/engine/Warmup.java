@@ -19,20 +19,25 @@ import java.util.concurrent.TimeoutException;
  * Greedy generations through the engine before the server reports SERVING: they prove the weights, backend and step
  * loop work end to end and pay the first-use costs before a client does. The first token runs every weight of the
  * model (the CPU backend packs or copies each on first use, page faults on the mmapped weights are taken). Then rounds
- * of decode steps run until the JIT has settled on the batch-1 path (kernels, step loop, sampler): a round in which
- * the JVM's compilers spent under 5 % of its time ends the warm-up, so the first real request decodes at the speed of
- * the tenth (WarmupTest measures both). The rounds after the first have an 8-token prompt, so the prefill's multi-row
- * matmuls compile too.
+ * (each at least 250 ms of 32-token generations) run until the JIT has settled on the batch-1 path (kernels, step loop,
+ * sampler): two rounds in a row in which the JVM's compilers spent under 5 % of their time end the warm-up, so the first real
+ * request decodes at the speed of the tenth (WarmupTest measures both). The generations after the first have an 8-token
+ * prompt, so the prefill's multi-row matmuls compile too.
  */
 final class Warmup {
-    /** Tokens of one round: enough decode steps that a round's time is not a handful of timer ticks. */
-    static final int ROUND_TOKENS = 32;
+    /** Tokens of one generation: enough decode steps that its time is not a handful of timer ticks. */
+    static final int GENERATION_TOKENS = 32;
     static final int PROMPT_TOKENS = 8;
+    /**
+     * A round runs generations for at least this long, so that a small model's round is long enough for the share of
+     * compile time in it to mean something (a 32-token round of the demo model is 40 ms).
+     */
+    static final long ROUND_MIN_NANOS = 250_000_000L;
     /** A round whose JIT compilation took less than this share of its wall time: the path is compiled. */
     static final double SETTLED_COMPILE_SHARE = 0.05;
 
     /**
-     * @param rounds  generations run
+     * @param rounds  rounds run (each one or more generations)
      * @param tokens  tokens they generated
      * @param settled whether the last round found the JIT settled (false: warmup-tokens ran out first)
      */
@@ -41,39 +46,55 @@ final class Warmup {
     private Warmup() {}
 
     /**
-     * At most {@code maxTokens} greedy tokens (nemotron.model.warmup-tokens), EOS ignored, in rounds from
-     * {@code probe} (one valid token id); {@code timeout} bounds each round.
+     * At most {@code maxTokens} greedy tokens (nemotron.model.warmup-tokens), EOS ignored, from {@code probe} (one
+     * valid token id) and then prompts of ids below {@code vocabSize}; {@code timeout} bounds each generation.
      */
-    static Report run(InferenceEngine engine, int[] probe, int maxTokens, int contextLength, Duration timeout) {
+    static Report run(InferenceEngine engine, int[] probe, int maxTokens, int contextLength, int vocabSize,
+                      Duration timeout) {
         long start = System.nanoTime();
         CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
         boolean timed = jit != null && jit.isCompilationTimeMonitoringSupported();
         int tokens = 0;
+        int generations = 0;
         int rounds = 0;
+        int quietRounds = 0;
         boolean settled = false;
         while (tokens < maxTokens && !settled) {
-            // the first round is the probe alone (one step when warmup-tokens is 1, as before issue 19)
-            int[] prompt = rounds == 0 ? probe : repeat(probe[0], Math.min(PROMPT_TOKENS, contextLength / 2));
-            int n = Math.min(Math.min(ROUND_TOKENS, maxTokens - tokens), contextLength - prompt.length);
-            if (n < 1) {
-                break; // a context too short for another round
-            }
             long compiledBefore = timed ? jit.getTotalCompilationTime() : 0;
             long roundStart = System.nanoTime();
-            run(engine, rounds == 0 ? "warmup" : "warmup-" + (rounds + 1), prompt, n, timeout);
+            do {
+                // the first generation is the probe alone (one step when warmup-tokens is 1, as before issue 19)
+                int[] prompt = generations == 0 ? probe
+                        : distinct(probe[0], generations, Math.min(PROMPT_TOKENS, contextLength / 2), vocabSize);
+                int n = Math.min(Math.min(GENERATION_TOKENS, maxTokens - tokens), contextLength - prompt.length);
+                if (n < 1) {
+                    return new Report(rounds + 1, tokens, false, (System.nanoTime() - start) / 1_000_000);
+                }
+                run(engine, generations == 0 ? "warmup" : "warmup-" + (generations + 1), prompt, n, timeout);
+                generations++;
+                tokens += n;
+            } while (System.nanoTime() - roundStart < ROUND_MIN_NANOS && tokens < maxTokens);
             long roundMillis = (System.nanoTime() - roundStart) / 1_000_000;
             rounds++;
-            tokens += n;
-            // without compile-time monitoring there is nothing to wait for: the tokens given are the warm-up
-            settled = rounds > 1 && (!timed
-                    || jit.getTotalCompilationTime() - compiledBefore <= SETTLED_COMPILE_SHARE * roundMillis);
+            // without compile-time monitoring there is nothing to wait for: two rounds are the warm-up
+            boolean quiet = !timed
+                    || jit.getTotalCompilationTime() - compiledBefore <= SETTLED_COMPILE_SHARE * roundMillis;
+            quietRounds = quiet ? quietRounds + 1 : 0;
+            // two quiet rounds in a row: one alone was seen while C2 still had the step loop's methods queued
+            settled = rounds > 1 && quietRounds >= 2;
         }
         return new Report(rounds, tokens, settled, (System.nanoTime() - start) / 1_000_000);
     }
 
-    private static int[] repeat(int id, int n) {
+    /**
+     * A prompt of {@code n} ids that no other warm-up generation shares (as real prompts differ, so no prefix-cache hit
+     * skips the prefill), starting at the probe and stepping through the vocabulary.
+     */
+    private static int[] distinct(int probe, int generation, int n, int vocabSize) {
         int[] ids = new int[Math.max(1, n)];
-        java.util.Arrays.fill(ids, id);
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = (int) Math.floorMod(probe + 7919L * generation + 104_729L * i, (long) vocabSize);
+        }
         return ids;
     }
 
