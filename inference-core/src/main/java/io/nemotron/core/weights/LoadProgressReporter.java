@@ -76,7 +76,13 @@ public final class LoadProgressReporter implements AutoCloseable {
                     }
                     continue;
                 }
-                sink.progress(progress.snapshot());
+                LoadProgress.Snapshot s = progress.snapshot();
+                if (s.total().totalBytes() == 0) {
+                    // no phase has declared its bytes yet (a start that maps a cache): "0 of 0" would say nothing
+                    next = System.nanoTime() + POLL_NANOS;
+                    continue;
+                }
+                sink.progress(s);
                 shown = true;
                 next += everyNanos;
             }

@@ -75,4 +75,22 @@ class LoadProgressReporterTest {
         LoadProgressReporter.start(p, Duration.ofSeconds(30), Duration.ofSeconds(5), sink).close();
         assertEquals(null, sink.done);
     }
+
+    /** Before any phase has declared its bytes (a start that maps a weight cache) there is nothing to report. */
+    @Test
+    void noLineBeforeAPhaseDeclaresItsBytes() throws Exception {
+        LoadProgress p = LoadProgress.start("m");
+        Recording sink = new Recording();
+        try (LoadProgressReporter r = LoadProgressReporter.start(p, Duration.ZERO, Duration.ofMillis(10), sink)) {
+            Thread.sleep(200);   // twenty intervals with no phase
+            assertEquals(List.of(), sink.lines);
+            LoadProgress.Phase pack = p.phase("pack", 100L);
+            pack.accept(25);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (sink.lines.isEmpty() && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+        }
+        assertTrue(sink.lines.get(0).startsWith("loading m: 0.00 of 0.00 MB (25%)"), sink.lines.toString());
+    }
 }
