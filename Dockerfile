@@ -73,11 +73,12 @@ esac
 # backend) + 512 MiB; direct memory capped by the container's limit, not by the heap; idle heap returned to the OS.
 # JDK_JAVA_OPTIONS (the chart's jvmOptions) naming a heap limit or a direct memory cap replaces ours.
 heap=-Xmx1536m
-case " $JDK_JAVA_OPTIONS " in
-  *-Xmx*|*-XX:MaxHeapSize=*|*-XX:MaxRAM=*|*-XX:MaxRAMPercentage=*) heap= ;;
+# (an initial heap size above our -Xmx would stop the JVM, so one of those replaces it too)
+case " $JDK_JAVA_OPTIONS $JAVA_TOOL_OPTIONS " in
+  *-Xmx*|*-Xms*|*-XX:MaxHeapSize=*|*-XX:InitialHeapSize=*|*-XX:MaxRAM=*|*-XX:MaxRAMPercentage=*|*-XX:InitialRAMPercentage=*) heap= ;;
 esac
 direct=
-case " $JDK_JAVA_OPTIONS " in
+case " $JDK_JAVA_OPTIONS $JAVA_TOOL_OPTIONS " in
   *-XX:MaxDirectMemorySize=*) ;;
   *) limit=$(cat /sys/fs/cgroup/memory.max 2>/dev/null || echo max)
      total=$(( $(sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo) * 1024 ))

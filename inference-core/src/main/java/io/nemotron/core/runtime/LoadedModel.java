@@ -27,11 +27,13 @@ import io.nemotron.core.weights.ModelOptConfig;
 import io.nemotron.core.weights.SafetensorsReader;
 import io.nemotron.core.weights.Tensor;
 import io.nemotron.core.weights.WeightSource;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.function.LongConsumer;
@@ -72,8 +74,12 @@ public final class LoadedModel implements AutoCloseable {
                         Function<KvCacheFormat, RankFactory> rankFactory, KvCacheChoice kvCache, boolean cuda,
                         LoadProgress progress, WeightCacheOptions cacheOptions) {
         this.dir = dir;
-        this.config = ModelConfigLoader.load(dir);
-        SafetensorsReader checkpoint = SafetensorsReader.open(dir);
+        // one real path for everything read below: a symlinked model folder flipped mid-load cannot mix two versions
+        Path real = realPath(dir);
+        this.config = ModelConfigLoader.load(real);
+        boolean cached = !cuda && tensorParallel == 1 && cacheOptions.enabled();
+        Map<String, String> keyBeforeMapping = cached ? WeightCache.keyOf(real, 0, 1) : null;
+        SafetensorsReader checkpoint = SafetensorsReader.open(real);
         WeightSource source = checkpoint;
         this.shardArena = Arena.ofShared();
         Backend made = null;
@@ -83,17 +89,17 @@ public final class LoadedModel implements AutoCloseable {
         try {
             // every tensor's presence, dtype and shape is checked before any compute, naming tensor and file
             // an FP8 checkpoint's dtypes and scales are checked against its quantization config here too
-            CheckpointLayout.of(config, ModelOptConfig.load(dir)).validate(checkpoint);
+            CheckpointLayout.of(config, ModelOptConfig.load(real)).validate(checkpoint);
             // NOTE: the CPU ranks of a split copy their column slices into shardArena and pack those: a cache per rank
             // would have to hold the slices; only the unsplit CPU model (one copy of the weights) uses the cache
-            CachedWeights cache = cuda || tensorParallel != 1 ? null : WeightCache.open(dir, checkpoint,
-                    config.tieWordEmbeddings(), 0, 1, cacheOptions, cacheBuild(progress, checkpoint));
+            CachedWeights cache = !cached ? null : WeightCache.open(real, checkpoint, config.tieWordEmbeddings(), 0, 1,
+                    cacheOptions, cacheBuild(progress, checkpoint), keyBeforeMapping);
             if (cache != null) {
                 checkpoint.close();   // the cache's pages are now the one copy of the weights
                 source = cache;
             }
             ModelWeights w = ModelWeights.from(config, source);
-            this.kvFormat = kvFormat(dir, config, source, kvCache, cuda);
+            this.kvFormat = kvFormat(real, config, source, kvCache, cuda);
             if (tensorParallel == 1) {
                 made = backends.create(config, w, kvFormat, cache);
                 this.transformer = new Transformer(config, w, made);
@@ -113,7 +119,7 @@ public final class LoadedModel implements AutoCloseable {
             this.backend = transformer.backend();
             this.device = gpu;
             this.rankDevices = gpus;
-            this.tokenizer = Files.exists(dir.resolve("tokenizer.json")) ? Tokenizer.load(dir) : null;
+            this.tokenizer = Files.exists(real.resolve("tokenizer.json")) ? Tokenizer.load(real) : null;
             this.weights = source;
             progress.seal();   // every phase has begun (the CPU's packing is counted as the warm-up does it)
         } catch (RuntimeException e) {
@@ -278,6 +284,15 @@ public final class LoadedModel implements AutoCloseable {
      * Checkpoint bytes of the weights the CPU backend copies on first use, each once (a tied head is the embedding;
      * an untied embedding is only gathered from, in place).
      */
+    /** {@code dir} with its symlinks resolved; as given when it cannot be (the loaders then say what is missing). */
+    private static Path realPath(Path dir) {
+        try {
+            return dir.toRealPath();
+        } catch (IOException e) {
+            return dir;
+        }
+    }
+
     /** The phase "cache" of {@code progress}, begun only when a cache build writes its first chunk. */
     private static LongConsumer cacheBuild(LoadProgress progress, SafetensorsReader checkpoint) {
         return new LongConsumer() {

@@ -18,10 +18,12 @@ final class LoadProgressDisplay implements AutoCloseable {
 
     private final LoadProgress progress;
     private final LoadProgressReporter reporter;
+    private final InPlace inPlace;   // null when not a terminal
 
-    private LoadProgressDisplay(LoadProgress progress, LoadProgressReporter reporter) {
+    private LoadProgressDisplay(LoadProgress progress, LoadProgressReporter reporter, InPlace inPlace) {
         this.progress = progress;
         this.reporter = reporter;
+        this.inPlace = inPlace;
     }
 
     /**
@@ -37,8 +39,9 @@ final class LoadProgressDisplay implements AutoCloseable {
     /** {@code progress} on {@code err}: the first line after {@code quiet}, then every {@code every}. */
     static LoadProgressDisplay show(LoadProgress progress, PrintWriter err, boolean terminal, Duration quiet,
                                     Duration every) {
-        LoadProgressReporter.Sink sink = terminal ? new InPlace(err) : new Lines(err);
-        return new LoadProgressDisplay(progress, LoadProgressReporter.start(progress, quiet, every, sink));
+        InPlace inPlace = terminal ? new InPlace(err) : null;
+        LoadProgressReporter.Sink sink = terminal ? inPlace : new Lines(err);
+        return new LoadProgressDisplay(progress, LoadProgressReporter.start(progress, quiet, every, sink), inPlace);
     }
 
     LoadProgress progress() {
@@ -49,21 +52,41 @@ final class LoadProgressDisplay implements AutoCloseable {
     @Override
     public void close() {
         reporter.close();
+        if (inPlace != null) {
+            inPlace.endLine();   // a load that failed after a line was shown: the error starts on a line of its own
+        }
     }
 
     /** A terminal: the whole load's line, rewritten in place; the final line ends it. */
-    private record InPlace(PrintWriter err) implements LoadProgressReporter.Sink {
-        @Override
-        public void progress(LoadProgress.Snapshot s) {
-            err.print("\r" + s.total().line() + "\u001b[K");   // erase what a longer line left
-            err.flush();
+    private static final class InPlace implements LoadProgressReporter.Sink {
+        private final PrintWriter err;
+        private boolean lineOpen;   // a progress line is on the terminal without its newline
+
+        InPlace(PrintWriter err) {
+            this.err = err;
         }
 
         @Override
-        public void done(LoadProgress.Snapshot s, boolean shownBefore) {
+        public synchronized void progress(LoadProgress.Snapshot s) {
+            err.print("\r" + s.total().line() + "\u001b[K");   // erase what a longer line left
+            err.flush();
+            lineOpen = true;
+        }
+
+        @Override
+        public synchronized void done(LoadProgress.Snapshot s, boolean shownBefore) {
             if (shownBefore) {
                 err.println("\r" + s.total().finalLine() + "\u001b[K");
                 err.flush();
+                lineOpen = false;
+            }
+        }
+
+        synchronized void endLine() {
+            if (lineOpen) {
+                err.println();
+                err.flush();
+                lineOpen = false;
             }
         }
     }

@@ -63,10 +63,12 @@ final class Warmup {
             long compiledBefore = timed ? jit.getTotalCompilationTime() : 0;
             long roundStart = System.nanoTime();
             do {
-                // the first generation is the probe alone (one step when warmup-tokens is 1, as before issue 19)
+                // the first generation is the probe alone, one token: it carries the first-use costs (packing, page
+                // faults) under its own timeout, without 31 decode steps of a large model on top
                 int[] prompt = generations == 0 ? probe
                         : distinct(probe[0], generations, Math.min(PROMPT_TOKENS, contextLength / 2), vocabSize);
-                int n = Math.min(Math.min(GENERATION_TOKENS, maxTokens - tokens), contextLength - prompt.length);
+                int n = generations == 0 ? 1
+                        : Math.min(Math.min(GENERATION_TOKENS, maxTokens - tokens), contextLength - prompt.length);
                 if (n < 1) {
                     return new Report(rounds + 1, tokens, false, (System.nanoTime() - start) / 1_000_000);
                 }

@@ -166,6 +166,11 @@ class LauncherIT {
         // a percentage of the machine is a heap limit too: the launcher's -Xmx, which would win over it, is left out
         Map<String, String[]> pct = finalFlags("-XX:MaxRAMPercentage=10", "serve", "--help");
         assertEquals("ergonomic", pct.get("MaxHeapSize")[1]);
+        // an initial heap above the launcher's default maximum would stop the JVM ("Initial heap size set to a
+        // larger value than the maximum heap size"): it replaces the default too
+        Map<String, String[]> initial = finalFlags("-Xms2g", "serve", "--help");
+        assertEquals(Long.toString(2L << 30), initial.get("InitialHeapSize")[0]);
+        assertEquals("ergonomic", initial.get("MaxHeapSize")[1]);
     }
 
     @Test

@@ -86,4 +86,20 @@ class LoadProgressDisplayTest {
         }
         assertThat(err.toString()).isEmpty();
     }
+
+    /** A load that fails after a line was shown on a terminal: closing ends that line, so the error starts afresh. */
+    @Test
+    void aTerminal_aFailedLoadLeavesNoHalfLine() {
+        StringWriter err = new StringWriter();
+        LoadProgress progress = LoadProgress.start("demo");
+        progress.phase("pack", 1000L).accept(300);   // never finishes: the load failed here
+        try (var display = LoadProgressDisplay.show(progress, new PrintWriter(err), true, Duration.ZERO,
+                Duration.ofMillis(20))) {
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (!err.toString().contains("(30%)") && System.nanoTime() < deadline) {
+                LockSupport.parkNanos(5_000_000);
+            }
+        }
+        assertThat(err.toString()).contains("(30%)").endsWith("\n").doesNotContain("loaded demo");
+    }
 }

@@ -335,7 +335,10 @@ public class HelmChartTest {
         assertThat(r.args()).containsSequence("--weight-cache-dir", "/var/cache/nemotron-weights");
         assertThat(mount(container, "weight-cache").get("mountPath")).isEqualTo("/var/cache/nemotron-weights");
         assertThat(mount(container, "weight-cache")).doesNotContainKey("readOnly");
-        assertThat(volume(r.podSpec(), "weight-cache").get("emptyDir")).isEqualTo(Map.of("sizeLimit", "64Gi"));
+        // no limit by default: one below the cache's size would get every pod evicted mid-build
+        assertThat(volume(r.podSpec(), "weight-cache").get("emptyDir")).isEqualTo(Map.of());
+        Rendered limited = render(CPU_VALUES, "model.demo", false, "weightCache.sizeLimit", "600Gi");
+        assertThat(volume(limited.podSpec(), "weight-cache").get("emptyDir")).isEqualTo(Map.of("sizeLimit", "600Gi"));
 
         Rendered claim = render(CPU_VALUES, "model.demo", false, "weightCache.existingClaim", "weights-cache");
         assertThat(volume(claim.podSpec(), "weight-cache").get("persistentVolumeClaim"))

@@ -14,9 +14,9 @@ enum CachedLayout {
     /** The checkpoint's bytes as they are: norms, scales, F32/F16 tensors, an untied embedding. */
     RAW(1),
     /** {@link PackedBF16}'s lane=row blocks; the block width ({@link PackedBF16#BLOCK}) is part of the cache key. */
-    BF16_PACKED(1),
+    BF16_PACKED(PackedBF16.LAYOUT_VERSION),
     /** {@link PackedF8}'s lane=row blocks of four E4M3 codes; same block width as BF16 (part of the key). */
-    FP8_PACKED(1);
+    FP8_PACKED(PackedF8.LAYOUT_VERSION);
 
     private static final LinearScales LAYOUT_ONLY = new LinearScales(1f, 1f);
 

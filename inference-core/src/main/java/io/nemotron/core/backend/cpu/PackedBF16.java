@@ -21,6 +21,11 @@ import jdk.incubator.vector.FloatVector;
  */
 final class PackedBF16 {
     static final int BLOCK = FloatVector.SPECIES_PREFERRED.length();
+    /**
+     * The version of this layout in the weight cache's key ({@link CachedLayout}): bump it with any change to how the
+     * bytes are laid out, or caches written before the change would be read with the new layout.
+     */
+    static final int LAYOUT_VERSION = 1;
     // safetensors are little-endian; so is the packed copy (MatMulBF16 loads it LE)
     private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);

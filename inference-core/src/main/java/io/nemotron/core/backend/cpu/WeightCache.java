@@ -32,14 +32,22 @@ public final class WeightCache {
      * The mapped cache for rank {@code rank} of {@code ranks} of the checkpoint in {@code dir} (whose tensors
      * {@code source} maps, already validated), built first when needed; null when {@code options} turn the cache off
      * or no folder can take it (said in a WARN: the model then packs in memory as without a cache).
-     * {@code buildProgress} receives the source bytes of each chunk a build writes.
+     * {@code buildProgress} receives the source bytes of each chunk a build writes. {@code keyBeforeMapping} is
+     * {@link #keyOf} taken before {@code source} was mapped (null: unknown): if the checkpoint's files changed since
+     * (a symlinked folder flipped, a shard replaced by rename), what is mapped may not be what the key now describes,
+     * and the cache is not used.
      */
     public static CachedWeights open(Path dir, WeightSource source, boolean tiedEmbeddings, int rank, int ranks,
-                                     WeightCacheOptions options, LongConsumer buildProgress) {
+                                     WeightCacheOptions options, LongConsumer buildProgress,
+                                     Map<String, String> keyBeforeMapping) {
         if (!options.enabled()) {
             return null;
         }
         Map<String, String> key = WeightCacheKey.of(dir, rank, ranks);
+        if (keyBeforeMapping != null && !keyBeforeMapping.equals(key)) {
+            LOG.warn("weight cache not used for {}: the checkpoint's files changed while it was being loaded", dir);
+            return null;
+        }
         String fileName = "cpu-weights-tp" + ranks + "-rank" + rank + ".bin";
         Path beside = dir.resolve(BESIDE_FOLDER).resolve(fileName);
         Path fallback = fallbackFolder(dir, options.fallbackDir()).resolve(fileName);
@@ -81,6 +89,20 @@ public final class WeightCache {
             LOG.warn("weight cache off for {}: {} changed while it was opened: {}", dir, target, e.getMessage());
             return null;
         }
+    }
+
+    /** As above, without a key taken before mapping (tests that map the checkpoint themselves). */
+    public static CachedWeights open(Path dir, WeightSource source, boolean tiedEmbeddings, int rank, int ranks,
+                                     WeightCacheOptions options, LongConsumer buildProgress) {
+        return open(dir, source, tiedEmbeddings, rank, ranks, options, buildProgress, null);
+    }
+
+    /**
+     * The cache key of the checkpoint in {@code dir} as its files are now (sizes, times, inodes, header and data
+     * samples): take it before mapping the checkpoint and hand it to {@link #open}.
+     */
+    public static Map<String, String> keyOf(Path dir, int rank, int ranks) {
+        return WeightCacheKey.of(dir, rank, ranks);
     }
 
     /** The fallback folder of one model: named by its absolute path, so two models never share a file. */

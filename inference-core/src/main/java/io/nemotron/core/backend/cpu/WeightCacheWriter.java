@@ -8,6 +8,8 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -16,6 +18,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongConsumer;
 import java.util.stream.Stream;
 import java.util.zip.CRC32C;
@@ -32,6 +37,8 @@ final class WeightCacheWriter {
     /** Bytes packed per write: big enough for sequential I/O, small beside any model worth caching. */
     static final long CHUNK_BYTES = 32L << 20;
     static final String TEMP_MARK = ".tmp-";
+    /** Temporaries this JVM is writing now (two loaders in one process may build at once). */
+    private static final Set<Path> WRITING = ConcurrentHashMap.newKeySet();
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
     private WeightCacheWriter() {}
@@ -45,18 +52,23 @@ final class WeightCacheWriter {
         Path dir = target.getParent();
         Files.createDirectories(dir);
         removeAbandonedTemps(target);
-        Path temp = dir.resolve(target.getFileName() + TEMP_MARK + ProcessHandle.current().pid() + "-"
-                + Long.toHexString(System.nanoTime()));
-        try {
-            writeFile(temp, key, source, tiedEmbeddings, progress);
-            // NOTE: ATOMIC_MOVE is rename(2): it replaces an existing target in one step on POSIX file systems
+        // a name unique to this build, not a pid: in a container every JVM is pid 1, and hosts sharing a volume
+        // see each other's pids as dead; the lock below is what says a temporary is live
+        Path temp = dir.resolve(target.getFileName() + TEMP_MARK + UUID.randomUUID());
+        WRITING.add(temp);
+        try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+             FileLock lock = ch.lock()) {
+            writeFile(ch, key, source, tiedEmbeddings, progress);
+            // NOTE: ATOMIC_MOVE is rename(2): it replaces an existing target in one step on POSIX file systems; it
+            // runs while the lock is held, so no cleaner can take the temporary between the last write and here
             Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } finally {
+            WRITING.remove(temp);
             Files.deleteIfExists(temp);
         }
     }
 
-    private static void writeFile(Path temp, Map<String, String> key, WeightSource source, boolean tiedEmbeddings,
+    private static void writeFile(FileChannel ch, Map<String, String> key, WeightSource source, boolean tiedEmbeddings,
                                   LongConsumer progress) throws IOException {
         List<Tensor> tensors = new ArrayList<>();
         for (String name : source.names()) {
@@ -64,8 +76,7 @@ final class WeightCacheWriter {
         }
         List<Map<String, Object>> entries = new ArrayList<>();
         long offset = WeightCacheFile.DATA_START;
-        try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-             Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofConfined()) {
             MemorySegment buffer = arena.allocate(CHUNK_BYTES + PackedBF16.bytes(PackedBF16.BLOCK, 1 << 20), 64);
             for (Tensor t : tensors) {
                 CachedLayout layout = CachedLayout.of(t, tiedEmbeddings);
@@ -150,25 +161,24 @@ final class WeightCacheWriter {
     }
 
     /**
-     * Deletes temporaries of {@code target} left by processes that no longer run (killed mid-build); a live
-     * process's temporary is its own business.
+     * Deletes temporaries of {@code target} that no build holds locked (their writer died mid-build); a live build,
+     * in this process or another, holds its temporary's lock until the rename. This JVM's own builds are skipped
+     * without opening their files: closing any descriptor of a file drops the process's POSIX locks on it.
      */
     private static void removeAbandonedTemps(Path target) {
         String prefix = target.getFileName() + TEMP_MARK;
         try (Stream<Path> files = Files.list(target.getParent())) {
             for (Path f : files.filter(p -> p.getFileName().toString().startsWith(prefix)).toList()) {
-                String rest = f.getFileName().toString().substring(prefix.length());
-                int dash = rest.indexOf('-');
-                long pid;
-                try {
-                    pid = Long.parseLong(dash < 0 ? rest : rest.substring(0, dash));
-                } catch (NumberFormatException e) {
+                if (WRITING.contains(f)) {
                     continue;
                 }
-                if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
-                    continue;
+                try (FileChannel ch = FileChannel.open(f, StandardOpenOption.WRITE); FileLock lock = ch.tryLock()) {
+                    if (lock != null) {
+                        Files.deleteIfExists(f);
+                    }
+                } catch (IOException | OverlappingFileLockException e) {
+                    // gone already, or not ours to judge: leave it
                 }
-                Files.deleteIfExists(f);
             }
         } catch (IOException | UncheckedIOException e) {
             // best effort: a leftover temporary wastes disk, it never feeds a reader

@@ -9,8 +9,11 @@ import io.nemotron.core.testing.Reference;
 import io.nemotron.core.weights.DType;
 import io.nemotron.core.weights.SafetensorsReader;
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -118,5 +121,28 @@ class WeightCacheTest {
             }
         }
         throw new AssertionError(name + " not in " + description);
+    }
+
+    /**
+     * A build removes a killed build's temporary, even one named by pid 1 (a container restarted in its pod: the new
+     * JVM is pid 1 too), and keeps one that a live build holds locked.
+     */
+    @Test
+    void aBuildRemovesAbandonedTemporariesAndKeepsLockedOnes() throws IOException {
+        Path model = WeightCacheFixtures.write(tmp.resolve("m"), false, DType.BF16, 7);
+        Path folder = model.resolve(WeightCache.BESIDE_FOLDER);
+        Files.createDirectories(folder);
+        String prefix = "cpu-weights-tp1-rank0.bin" + WeightCacheWriter.TEMP_MARK;
+        Path abandoned = folder.resolve(prefix + "1-5f3a");
+        Files.write(abandoned, new byte[4096]);
+        Path live = folder.resolve(prefix + "live");
+        try (FileChannel ch = FileChannel.open(live, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+             FileLock lock = ch.lock();
+             SafetensorsReader source = SafetensorsReader.open(model);
+             CachedWeights cache = WeightCache.open(model, source, false, 0, 1, WeightCacheOptions.on(tmp), b -> { })) {
+            assertTrue(Files.isRegularFile(folder.resolve("cpu-weights-tp1-rank0.bin")));
+            assertFalse(Files.exists(abandoned), "an unlocked temporary is a dead build's");
+            assertTrue(Files.exists(live), "a locked temporary is a live build's");
+        }
     }
 }
