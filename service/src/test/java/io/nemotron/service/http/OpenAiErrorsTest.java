@@ -15,6 +15,7 @@ import com.openai.errors.UnauthorizedException;
 import com.openai.models.chat.completions.ChatCompletionChunk;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.nemotron.service.admission.ActiveStreams;
 import io.nemotron.service.engine.ModelHost;
 import io.nemotron.service.testing.FakeEngine;
 import io.nemotron.service.testing.TestServer;
@@ -27,6 +28,7 @@ import java.util.Iterator;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -59,6 +61,16 @@ class OpenAiErrorsTest {
     static void stop() {
         client.close();
         server.close();
+    }
+
+    /**
+     * The only stream permit (max-concurrent-streams 1) is released when the server has ended the previous test's
+     * response, which can be just after the client already holds all of it: wait for that, or a test's first request
+     * may meet a 429 meant for nobody.
+     */
+    @BeforeEach
+    void previousResponseEnded() throws InterruptedException {
+        assertThat(server.context.getBean(ActiveStreams.class).awaitIdle(Duration.ofSeconds(10))).isTrue();
     }
 
     @AfterEach
