@@ -16,6 +16,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntConsumer;
 
 /**
@@ -201,12 +202,15 @@ public final class TensorParallelTransformer implements ForwardPass, AutoCloseab
      */
     private void onEveryRank(IntConsumer step) {
         List<Future<?>> others = new ArrayList<>(ranks.length - 1);
+        // the failure that came first in time: it aborted the group, so it is no consequence of the abort
+        AtomicReference<Throwable> first = new AtomicReference<>();
         for (int r = 1; r < ranks.length; r++) {
             int rank = r;
             others.add(rankThreads[r].submit(() -> {
                 try {
                     step.accept(rank);
                 } catch (RuntimeException | Error e) {
+                    first.compareAndSet(null, e);
                     abort(e);   // the others must not wait for this rank in a collective
                     throw e;
                 }
@@ -216,6 +220,7 @@ public final class TensorParallelTransformer implements ForwardPass, AutoCloseab
         try {
             step.accept(0);
         } catch (RuntimeException | Error e) {
+            first.compareAndSet(null, e);
             failures.add(e);
             abort(e);   // release the ranks waiting for rank 0 in a collective
         }
@@ -232,8 +237,12 @@ public final class TensorParallelTransformer implements ForwardPass, AutoCloseab
             }
         }
         if (!failures.isEmpty()) {
-            // report the rank that really failed, not the ranks its failure broke out of a collective
-            Throwable cause = failures.stream().filter(t -> !group.brokenOut(t)).findFirst().orElse(failures.getFirst());
+            // report the rank that really failed, not the ranks its failure broke out of a collective: the first
+            // failure in time unless the group says it was itself broken out (NCCL saw a peer fail first); a rank
+            // that entered a collective just as another rank aborted the group fails too, later, on a dead handle
+            Throwable earliest = first.get();
+            Throwable cause = earliest != null && failures.contains(earliest) && !group.brokenOut(earliest) ? earliest
+                    : failures.stream().filter(t -> !group.brokenOut(t)).findFirst().orElse(failures.getFirst());
             try {
                 group.reset();   // every rank has returned: the next step starts on fresh collectives
             } catch (RuntimeException e) {
