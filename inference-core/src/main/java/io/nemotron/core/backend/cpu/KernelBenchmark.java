@@ -1,6 +1,8 @@
 package io.nemotron.core.backend.cpu;
 
 import io.nemotron.core.weights.DType;
+import io.nemotron.core.weights.Fp8E4m3;
+import io.nemotron.core.weights.LinearScales;
 import io.nemotron.core.weights.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -73,6 +75,14 @@ public final class KernelBenchmark {
 
     /** Best-of-10 weight bytes per second over batches of calls, after a JIT warm-up. */
     static double linearGBps(CpuThreadPool pool, DType dtype, int rows, int cols) {
+        return linearGBps(pool, dtype, rows, cols, 1);
+    }
+
+    /**
+     * As above for {@code tokens} tokens a call; F8_E4M3 weights are codes of the same values over a per-tensor
+     * scale, packed once like BF16's.
+     */
+    static double linearGBps(CpuThreadPool pool, DType dtype, int rows, int cols, int tokens) {
         try (Arena arena = Arena.ofShared()) {
             long numel = (long) rows * cols;
             MemorySegment data = arena.allocate(numel * dtype.bytes(), 64);
@@ -85,20 +95,25 @@ public final class KernelBenchmark {
                     data.setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i, v);
                 } else if (dtype == DType.BF16) {
                     data.setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i, (short) (Float.floatToRawIntBits(v) >>> 16));
+                } else if (dtype == DType.F8_E4M3) {
+                    data.set(ValueLayout.JAVA_BYTE, i, Fp8E4m3.encode(v * (448 / 0.0156f)));
                 } else {
                     data.setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i, Float.floatToFloat16(v));
                 }
             }
-            Tensor weight = new Tensor("bench", dtype, new long[] {rows, cols}, data);
-            float[] in = new float[cols];
-            for (int i = 0; i < cols; i++) {
+            Tensor weight = new Tensor("bench", dtype, new long[] {rows, cols}, data,
+                    dtype == DType.F8_E4M3 ? new LinearScales(0.01f, 0.0156f / 448) : null);
+            float[] in = new float[tokens * cols];
+            for (int i = 0; i < in.length; i++) {
                 in[i] = (i % 17) * 0.1f - 0.8f;
             }
-            float[] out = new float[rows];
-            // BF16 is timed as the backend runs it: packed once, outside the timing
+            float[] out = new float[tokens * rows];
+            // BF16 and F8 are timed as the backend runs them: packed once, outside the timing
             PackedBF16 packed = dtype == DType.BF16 ? PackedBF16.of(weight) : null;
-            Runnable call = packed != null ? () -> Linear.forward(pool, packed, in, out, 1)
-                    : () -> Linear.forward(pool, weight, in, out, 1);
+            PackedF8 packed8 = dtype == DType.F8_E4M3 ? PackedF8.of(weight) : null;
+            Runnable call = packed != null ? () -> Linear.forward(pool, packed, in, out, tokens)
+                    : packed8 != null ? () -> Linear.forward(pool, packed8, in, out, tokens)
+                    : () -> Linear.forward(pool, weight, in, out, tokens);
             long start = System.nanoTime();
             while (System.nanoTime() - start < 1_500_000_000L) {
                 call.run();
